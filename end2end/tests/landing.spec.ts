@@ -1,0 +1,67 @@
+import { expect, test, type Page } from "@playwright/test";
+
+const phone = { width: 390, height: 844 };
+
+/** The header gains `interactive` in an effect, which only runs once the WASM has hydrated. */
+async function waitForHydration(page: Page) {
+  await expect(page.locator(".site-header.interactive")).toHaveCount(1);
+}
+
+test("the landing page is rendered on the server and readable without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: phone });
+  const page = await context.newPage();
+  const response = await page.goto("/");
+  expect(response?.status()).toBe(200);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Prove every clean.");
+  await expect(page).toHaveTitle("CleanTrack");
+  // Without JavaScript the navigation is simply shown and the menu button stays out of the way.
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Menu" })).toBeHidden();
+  await context.close();
+});
+
+test("the page hydrates and the phone menu opens and closes", async ({ page }) => {
+  await page.setViewportSize(phone);
+  await page.goto("/");
+  await waitForHydration(page);
+  const nav = page.getByRole("navigation", { name: "Main" });
+  const toggle = page.getByRole("button", { name: "Menu" });
+  await expect(nav).toBeHidden();
+  await expect(toggle).toHaveAttribute("aria-expanded", "false");
+  await toggle.click();
+  await expect(nav).toBeVisible();
+  await expect(page.getByRole("button", { name: "Close" })).toHaveAttribute("aria-expanded", "true");
+  await expect(nav.getByText("Equipment")).toBeVisible();
+  await page.getByRole("button", { name: "Close" }).click();
+  await expect(nav).toBeHidden();
+});
+
+test("loading and hydrating the page logs no console errors", async ({ page }) => {
+  const problems: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  await page.goto("/");
+  await waitForHydration(page);
+  await page.waitForLoadState("networkidle");
+  expect(problems).toEqual([]);
+});
+
+for (const width of [320, 390]) {
+  test(`a ${width}px wide phone needs no horizontal scrolling`, async ({ page }) => {
+    await page.setViewportSize({ width, height: 800 });
+    await page.goto("/");
+    await waitForHydration(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
+}
+
+test("an unknown address gets the 404 page with a 404 status", async ({ page }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
+  await page.getByRole("link", { name: "Go to the front page" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Prove every clean.");
+});

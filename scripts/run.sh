@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# README command 1: set up what is missing, then serve the app on http://127.0.0.1:3000.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_build_tools
+if [ -z "${DATABASE_URL:-}" ]; then
+  ensure_local_postgres
+  ensure_local_database cleantrack
+fi
+
+if [ ! -f .env ]; then
+  step "writing a development .env (ignored by git; production never reads it)"
+  cat > .env <<ENV
+APP_ENV=development
+DATABASE_URL=${DATABASE_URL:-$(local_database_url cleantrack)}
+SECRET_KEY=$(random_secret)
+ENV
+fi
+
+step "building and serving on http://127.0.0.1:3000 (first build takes several minutes)"
+exec cargo leptos serve

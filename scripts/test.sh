@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# README command 2: set up what is missing, then run every test: Rust unit and integration tests
+# against a real Postgres, then the Playwright suite in Debian's Chromium.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_build_tools
+ensure_node
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
+  step "installing end-to-end test packages"
+  # Playwright must not download browsers (no GitHub here): it drives Debian's Chromium.
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+# Tests connect as the application role, never as a superuser: superusers skip row-level
+# security, so tests as one would prove nothing about tenant isolation. The superuser URL is
+# only for tests that play an attacker with database access (tampering, bypass checks).
+if [ -z "${DATABASE_URL:-}" ]; then
+  ensure_local_postgres
+  ensure_local_database cleantrack_test
+  psql_admin <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cleantrack_test_superuser') THEN
+    CREATE ROLE cleantrack_test_superuser LOGIN SUPERUSER;
+  END IF;
+END \$\$;
+ALTER ROLE cleantrack_test_superuser PASSWORD '$LOCAL_DB_PASSWORD';
+SQL
+  export DATABASE_URL="$(local_database_url cleantrack_test)"
+  export TEST_SUPERUSER_DATABASE_URL="postgres://cleantrack_test_superuser:$LOCAL_DB_PASSWORD@127.0.0.1:$PGPORT_LOCAL/cleantrack_test"
+  ensure_local_database cleantrack_e2e --fresh
+  E2E_DATABASE_URL="$(local_database_url cleantrack_e2e)"
+else
+  : "${TEST_SUPERUSER_DATABASE_URL:?set TEST_SUPERUSER_DATABASE_URL too when providing DATABASE_URL}"
+  : "${E2E_DATABASE_URL:?set E2E_DATABASE_URL (an empty database for the browser tests) when providing DATABASE_URL}"
+fi
+
+step "Rust unit and integration tests"
+cargo test --features ssr --no-fail-fast
+
+step "browser tests (Playwright, Debian Chromium)"
+# The server cargo-leptos starts for the suite gets its own empty database and a throwaway key.
+E2E_ADDR=127.0.0.1:3100
+APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$(random_secret)" \
+  LEPTOS_SITE_ADDR="$E2E_ADDR" E2E_BASE_URL="http://$E2E_ADDR" \
+  cargo leptos end-to-end
+
+step "all tests passed"

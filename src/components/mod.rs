@@ -1,0 +1,4 @@
+//! Widgets shared by several screens.
+
+pub mod site_footer;
+pub mod site_header;

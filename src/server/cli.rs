@@ -1,0 +1,111 @@
+//! The `cleantrack` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use super::config::Config;
+use super::startup::Application;
+use super::{db, deploy_check, secret, telemetry};
+
+#[derive(Parser)]
+#[command(name = "cleantrack", version, about = "Cleaning and disinfection compliance platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Apply the database migrations embedded in this binary.
+    Migrate,
+    /// Validate the configuration; with --deploy, also list every setting unsafe for production.
+    Check {
+        #[arg(long)]
+        deploy: bool,
+    },
+    /// Print a new random SECRET_KEY.
+    GenerateSecret,
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::GenerateSecret = command {
+        println!("{}", secret::generate());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::Check { deploy } => return check(&config, deploy),
+        Command::GenerateSecret => unreachable!("handled before reading the configuration"),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    telemetry::init(config.log_format);
+    let production = config.env.is_production();
+    let cwd = std::env::current_dir()?;
+    for finding in deploy_check::findings(&config, &cwd) {
+        if production {
+            tracing::warn!(id = finding.id, "unsafe setting: {}", finding.message);
+        }
+    }
+    let app = Application::build(config).await?;
+    let pool = &app.state().pool;
+    // Development applies migrations itself; production runs `cleantrack migrate` as a release
+    // step, so several instances starting at once never race to migrate.
+    if !production {
+        db::migrate(pool).await?;
+    }
+    match db::ensure_role_is_bound_by_rls(pool).await {
+        Err(err) if err.downcast_ref::<sqlx::Error>().is_some() => {
+            tracing::warn!("database not reachable at start-up ({err}); /readyz reports 503 until it is");
+        }
+        other => other?,
+    }
+    tracing::info!("listening on http://{}", app.local_addr());
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    telemetry::init(config.log_format);
+    let pool = db::pool(&config.database);
+    db::migrate(&pool).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+fn check(config: &Config, deploy: bool) -> ExitCode {
+    if !deploy {
+        println!("Configuration is valid.");
+        return ExitCode::SUCCESS;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let findings = deploy_check::findings(config, &cwd);
+    print!("{}", deploy_check::report(&findings));
+    if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

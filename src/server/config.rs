@@ -1,0 +1,365 @@
+//! Typed configuration, parsed once from the environment.
+//!
+//! Every problem is collected before giving up, so an operator sees the whole list in one message
+//! instead of fixing variables one restart at a time. No secret has a default.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use sqlx::postgres::PgConnectOptions;
+use url::Url;
+
+use super::secret::{self, Secret};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Production,
+    Development,
+}
+
+impl AppEnv {
+    pub fn is_production(self) -> bool {
+        self == AppEnv::Production
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Human-readable, for a terminal.
+    Pretty,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub env: AppEnv,
+    pub listen_addr: SocketAddr,
+    /// Where browsers reach us; links in emails are built from it.
+    pub public_url: Url,
+    /// Directory holding the compiled site (`pkg/` with JS, WASM, CSS) produced by cargo-leptos.
+    pub site_root: String,
+    pub database: DatabaseConfig,
+    pub secret_key: Secret,
+    pub allowed_hosts: Vec<String>,
+    pub https: HttpsConfig,
+    /// Peers whose `X-Forwarded-Proto` / `X-Forwarded-For` we believe. Empty: believe nobody.
+    pub trusted_proxies: Vec<IpNet>,
+    pub max_request_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    pub url: Secret,
+    pub connect_options: PgConnectOptions,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpsConfig {
+    pub ssl_redirect: bool,
+    pub hsts_seconds: u64,
+    pub hsts_include_subdomains: bool,
+    pub hsts_preload: bool,
+    pub secure_cookies: bool,
+}
+
+/// Every problem found while reading the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration is not usable ({} problem(s)):", self.problems.len())?;
+        for problem in &self.problems {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("env", &self.env)
+            .field("listen_addr", &self.listen_addr)
+            .field("public_url", &self.public_url.as_str())
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("https", &self.https)
+            .finish_non_exhaustive()
+    }
+}
+
+const ONE_YEAR_SECONDS: u64 = 31_536_000;
+const DEV_ALLOWED_HOSTS: &str = "localhost,127.0.0.1";
+
+impl Config {
+    /// Reads the process environment. Outside production a `.env` file in the working directory
+    /// is loaded first (variables already set win); in production it is never read, so secrets
+    /// come only from the platform.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        if std::env::var("APP_ENV").as_deref() != Ok("production") {
+            // A missing file is the normal case; a malformed one is reported by name.
+            if let Err(err) = dotenvy::dotenv() {
+                if !err.not_found() {
+                    return Err(ConfigError { problems: vec![format!(".env could not be read: {err}")] });
+                }
+            }
+        }
+        Config::from_vars(&std::env::vars().collect())
+    }
+
+    /// Parses a set of variables; pure, so tests can feed it any map.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let mut p = Parser { vars, problems: Vec::new() };
+
+        let env = match p.get("APP_ENV") {
+            Some("production") => Some(AppEnv::Production),
+            Some("development") => Some(AppEnv::Development),
+            Some(other) => p.problem(format!("APP_ENV must be `production` or `development`, not `{other}`")),
+            None => p.problem("APP_ENV is required (`production` or `development`)".into()),
+        };
+        // Defaults below depend on the environment; assume production (the strict one) when unknown.
+        let prod = env.is_none_or(AppEnv::is_production);
+
+        let listen_addr = p.parsed("LEPTOS_SITE_ADDR", "an address like 127.0.0.1:3000", Some("127.0.0.1:3000"));
+        let site_root = p.get("LEPTOS_SITE_ROOT").unwrap_or("target/site").to_owned();
+
+        let database = p.database();
+        let secret_key = p.secret_key(prod);
+
+        let allowed_hosts = match p.get("ALLOWED_HOSTS") {
+            Some(list) => split_list(list).map(str::to_ascii_lowercase).collect(),
+            None if !prod => split_list(DEV_ALLOWED_HOSTS).map(str::to_owned).collect(),
+            None => Vec::new(),
+        };
+        if allowed_hosts.is_empty() {
+            p.problem::<()>("ALLOWED_HOSTS is required in production: the host names this site answers to, comma separated".into());
+        }
+
+        let public_url = match p.get("PUBLIC_URL") {
+            Some(raw) => match Url::parse(raw) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+                _ => p.problem(format!("PUBLIC_URL must be an http(s) URL, not `{raw}`")),
+            },
+            None if !prod => listen_addr.map(|addr: SocketAddr| {
+                Url::parse(&format!("http://{addr}")).expect("a socket address makes a valid URL")
+            }),
+            None => p.problem("PUBLIC_URL is required in production (e.g. https://cleantrack.example.com)".into()),
+        };
+
+        let https = HttpsConfig {
+            ssl_redirect: p.flag("SECURE_SSL_REDIRECT", prod),
+            hsts_seconds: p.parsed("SECURE_HSTS_SECONDS", "a number of seconds", Some(if prod { "31536000" } else { "0" })).unwrap_or(0),
+            hsts_include_subdomains: p.flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", prod),
+            hsts_preload: p.flag("SECURE_HSTS_PRELOAD", prod),
+            secure_cookies: p.flag("SESSION_COOKIE_SECURE", prod),
+        };
+
+        let trusted_proxies = p.get("TRUSTED_PROXIES").map(split_list).into_iter().flatten().filter_map(|item| {
+            // A bare address means exactly that host.
+            let parsed = item.parse::<IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from));
+            parsed.map_err(|_| p.problems.push(format!("TRUSTED_PROXIES: `{item}` is not an IP address or CIDR range"))).ok()
+        }).collect();
+
+        let max_request_body_bytes = p.parsed("MAX_REQUEST_BODY_BYTES", "a number of bytes", Some("16777216"));
+        let request_timeout_secs: Option<u64> = p.parsed("REQUEST_TIMEOUT_SECS", "a number of seconds", Some("30"));
+        let log_format = match p.get("LOG_FORMAT") {
+            Some("json") => Some(LogFormat::Json),
+            Some("pretty") => Some(LogFormat::Pretty),
+            Some(other) => p.problem(format!("LOG_FORMAT must be `json` or `pretty`, not `{other}`")),
+            None => Some(if prod { LogFormat::Json } else { LogFormat::Pretty }),
+        };
+
+        if !p.problems.is_empty() {
+            return Err(ConfigError { problems: p.problems });
+        }
+        // Every `None` above pushed a problem, so these unwraps cannot fail.
+        Ok(Config {
+            env: env.unwrap(),
+            listen_addr: listen_addr.unwrap(),
+            public_url: public_url.unwrap(),
+            site_root,
+            database: database.unwrap(),
+            secret_key: secret_key.unwrap(),
+            allowed_hosts,
+            https,
+            trusted_proxies,
+            max_request_body_bytes: max_request_body_bytes.unwrap(),
+            request_timeout: Duration::from_secs(request_timeout_secs.unwrap()),
+            log_format: log_format.unwrap(),
+        })
+    }
+
+    /// The HSTS lifetime production should use unless an operator has a reason not to.
+    pub const RECOMMENDED_HSTS_SECONDS: u64 = ONE_YEAR_SECONDS;
+}
+
+fn split_list(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+struct Parser<'a> {
+    vars: &'a HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl<'a> Parser<'a> {
+    /// A variable's value; set-but-empty counts as unset, as in most platforms' dashboards.
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn problem<T>(&mut self, message: String) -> Option<T> {
+        self.problems.push(message);
+        None
+    }
+
+    fn parsed<T: std::str::FromStr>(&mut self, name: &str, what: &str, default: Option<&str>) -> Option<T> {
+        let raw = self.get(name).or(default)?.to_owned();
+        match raw.parse() {
+            Ok(value) => Some(value),
+            Err(_) => self.problem(format!("{name} must be {what}, not `{raw}`")),
+        }
+    }
+
+    fn flag(&mut self, name: &str, default: bool) -> bool {
+        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+            None => default,
+            Some("1" | "true" | "yes" | "on") => true,
+            Some("0" | "false" | "no" | "off") => false,
+            Some(other) => {
+                self.problems.push(format!("{name} must be true or false, not `{other}`"));
+                default
+            }
+        }
+    }
+
+    fn database(&mut self) -> Option<DatabaseConfig> {
+        let max_connections = self.parsed("DATABASE_MAX_CONNECTIONS", "a number", Some("10"));
+        let Some(url) = self.get("DATABASE_URL").map(str::to_owned) else {
+            return self.problem("DATABASE_URL is required (postgres://user:password@host:port/database)".into());
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return self.problem("DATABASE_URL must start with postgres:// or postgresql://".into());
+        }
+        // The URL holds a password: never echo it back in the message.
+        let connect_options = match url.parse::<PgConnectOptions>() {
+            Ok(options) => options,
+            Err(_) => return self.problem("DATABASE_URL is not a valid Postgres URL".into()),
+        };
+        Some(DatabaseConfig { url: Secret::new(url), connect_options, max_connections: max_connections? })
+    }
+
+    fn secret_key(&mut self, prod: bool) -> Option<Secret> {
+        let Some(key) = self.get("SECRET_KEY").map(str::to_owned) else {
+            return self.problem("SECRET_KEY is required; create one with `cleantrack generate-secret`".into());
+        };
+        if prod {
+            if let Some(weakness) = secret::weakness(&key) {
+                return self.problem(format!("SECRET_KEY is too weak for production: {weakness}"));
+            }
+        }
+        Some(Secret::new(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    const STRONG: &str = "Zx8mQ2vLr5TtYp0Wn3KsHd7Gf1JbVc9XaE4uRiOqMlNk6Ss_-Pz";
+
+    fn dev() -> Vec<(&'static str, &'static str)> {
+        vec![("APP_ENV", "development"), ("DATABASE_URL", "postgres://ct:pw@localhost/ct"), ("SECRET_KEY", "dev-key")]
+    }
+
+    #[test]
+    fn development_defaults_are_local_and_relaxed() {
+        let config = Config::from_vars(&vars(&dev())).unwrap();
+        assert_eq!(config.allowed_hosts, ["localhost", "127.0.0.1"]);
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(!config.https.ssl_redirect && !config.https.secure_cookies);
+        assert_eq!(config.https.hsts_seconds, 0);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn production_defaults_are_secure() {
+        let config = Config::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://ct:pw@db.internal/ct"),
+            ("SECRET_KEY", STRONG),
+            ("ALLOWED_HOSTS", "cleantrack.example.com"),
+            ("PUBLIC_URL", "https://cleantrack.example.com"),
+        ]))
+        .unwrap();
+        assert!(config.https.ssl_redirect && config.https.secure_cookies && config.https.hsts_include_subdomains);
+        assert_eq!(config.https.hsts_seconds, Config::RECOMMENDED_HSTS_SECONDS);
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Config::from_vars(&vars(&[("APP_ENV", "production"), ("SECURE_SSL_REDIRECT", "maybe")])).unwrap_err();
+        let all = err.problems.join("\n");
+        for name in ["DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "PUBLIC_URL", "SECURE_SSL_REDIRECT"] {
+            assert!(all.contains(name), "{name} missing from {all}");
+        }
+    }
+
+    #[test]
+    fn missing_app_env_is_an_error_not_a_default() {
+        let mut v = vars(&dev());
+        v.remove("APP_ENV");
+        let err = Config::from_vars(&v).unwrap_err();
+        assert!(err.problems.iter().any(|p| p.starts_with("APP_ENV is required")));
+    }
+
+    #[test]
+    fn a_weak_secret_is_refused_in_production_only() {
+        let mut v = vars(&[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://ct:pw@db/ct"),
+            ("SECRET_KEY", "changeme"),
+            ("ALLOWED_HOSTS", "a.example"),
+            ("PUBLIC_URL", "https://a.example"),
+        ]);
+        let err = Config::from_vars(&v).unwrap_err();
+        assert!(err.problems[0].starts_with("SECRET_KEY is too weak"), "{err}");
+        v.insert("APP_ENV".into(), "development".into());
+        assert!(Config::from_vars(&v).is_ok());
+    }
+
+    #[test]
+    fn database_url_errors_never_echo_the_password() {
+        let mut v = vars(&dev());
+        v.insert("DATABASE_URL".into(), "mysql://root:hunter2@db/x".into());
+        let err = Config::from_vars(&v).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn trusted_proxies_accept_addresses_and_ranges() {
+        let mut v = vars(&dev());
+        v.insert("TRUSTED_PROXIES".into(), "10.0.0.0/8, 127.0.0.1, nonsense".into());
+        let err = Config::from_vars(&v).unwrap_err();
+        assert_eq!(err.problems, ["TRUSTED_PROXIES: `nonsense` is not an IP address or CIDR range"]);
+        v.insert("TRUSTED_PROXIES".into(), "10.0.0.0/8, 127.0.0.1".into());
+        let config = Config::from_vars(&v).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+    }
+}

@@ -1,0 +1,144 @@
+//! `cleantrack check --deploy`: the unsafe production settings of
+//! `seed/deployment-checklist.md`, reported the way Django's `check --deploy` does.
+
+use std::path::Path;
+
+use super::config::{AppEnv, Config};
+use super::secret;
+
+/// One unsafe setting: a stable id (for monitors and docs) and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub id: &'static str,
+    pub message: String,
+}
+
+/// Database passwords that appear in examples and docker-compose files, the seed's among them.
+const KNOWN_DB_PASSWORDS: &[&str] =
+    &["", "postgres", "password", "secure_password_123", "cleantrack", "changeme", "secret", "admin", "root"];
+
+/// Every unsafe setting in `config`. `cwd` is where a stray `.env` file would be found.
+pub fn findings(config: &Config, cwd: &Path) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut flag = |id: &'static str, message: String| out.push(Finding { id, message });
+
+    if config.env != AppEnv::Production {
+        flag("ct.W001", "APP_ENV is not `production`: development conveniences (detailed errors, .env loading, migrations at start-up) are on".into());
+    }
+    if let Some(weakness) = secret::weakness(config.secret_key.expose()) {
+        flag("ct.W002", format!("SECRET_KEY is weak ({weakness}); create one with `cleantrack generate-secret`"));
+    }
+    if config.allowed_hosts.iter().any(|h| h == "*") {
+        flag("ct.W003", "ALLOWED_HOSTS contains `*`: any Host header is accepted; list the real domain names".into());
+    }
+    if !config.https.ssl_redirect {
+        flag("ct.W004", "SECURE_SSL_REDIRECT is off: plain-HTTP requests are served instead of redirected to HTTPS".into());
+    }
+    if config.https.hsts_seconds == 0 {
+        flag("ct.W005", format!("SECURE_HSTS_SECONDS is 0: browsers are not told to insist on HTTPS (use {})", Config::RECOMMENDED_HSTS_SECONDS));
+    }
+    if !config.https.secure_cookies {
+        flag("ct.W006", "SESSION_COOKIE_SECURE is off: session cookies would travel over plain HTTP".into());
+    }
+    // Only a password written in the URL is judged; PGPASSWORD or a .pgpass file are out of sight.
+    if url_password(config.database.url.expose()).is_some_and(|pw| KNOWN_DB_PASSWORDS.contains(&pw.to_ascii_lowercase().as_str())) {
+        flag("ct.W007", "DATABASE_URL uses a well-known default password; use the one your database host generated".into());
+    }
+    if config.public_url.scheme() != "https" {
+        flag("ct.W008", format!("PUBLIC_URL is {}: links in emails and redirects would use plain HTTP", config.public_url));
+    }
+    if config.env == AppEnv::Production && cwd.join(".env").exists() {
+        flag("ct.W009", "a .env file exists in the working directory; production ignores it, and secrets belong in the platform's settings, never in a file".into());
+    }
+    out
+}
+
+fn url_password(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let raw = url.password()?;
+    Some(percent_decode(raw))
+}
+
+/// `%40` → `@`: passwords with reserved characters are percent-encoded in URLs.
+fn percent_decode(raw: &str) -> String {
+    url::form_urlencoded::parse(format!("p={}", raw.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
+/// Renders the report printed by the command.
+pub fn report(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "System check identified no issues.\n".into();
+    }
+    let mut text = String::from("System check identified some issues:\n\n");
+    for finding in findings {
+        text.push_str(&format!("  ({}) {}\n", finding.id, finding.message));
+    }
+    text.push_str(&format!("\nSystem check identified {} issue(s).\n", findings.len()));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn production(overrides: &[(&str, &str)]) -> Config {
+        let mut vars: HashMap<String, String> = [
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://ct:Xk29vLpQ7sNw@db.internal/ct"),
+            ("SECRET_KEY", &secret::generate()),
+            ("ALLOWED_HOSTS", "cleantrack.example.com"),
+            ("PUBLIC_URL", "https://cleantrack.example.com"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Config::from_vars(&vars).expect("valid test config")
+    }
+
+    fn ids(config: &Config) -> Vec<&'static str> {
+        findings(config, Path::new("/nonexistent")).into_iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn a_safe_production_config_has_no_findings() {
+        assert_eq!(ids(&production(&[])), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn each_unsafe_setting_is_flagged_by_its_own_id() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("ALLOWED_HOSTS", "*")], "ct.W003"),
+            (&[("SECURE_SSL_REDIRECT", "false")], "ct.W004"),
+            (&[("SECURE_HSTS_SECONDS", "0")], "ct.W005"),
+            (&[("SESSION_COOKIE_SECURE", "off")], "ct.W006"),
+            (&[("DATABASE_URL", "postgres://cleantrack_user:secure_password_123@db/cleantrack")], "ct.W007"),
+            (&[("PUBLIC_URL", "http://cleantrack.example.com")], "ct.W008"),
+        ];
+        for (overrides, id) in cases {
+            assert_eq!(ids(&production(overrides)), [*id], "for {overrides:?}");
+        }
+    }
+
+    #[test]
+    fn development_and_a_weak_key_are_flagged() {
+        let config = production(&[("APP_ENV", "development"), ("SECRET_KEY", "dev")]);
+        let found = ids(&config);
+        assert!(found.contains(&"ct.W001") && found.contains(&"ct.W002"), "{found:?}");
+    }
+
+    #[test]
+    fn a_stray_env_file_is_flagged_in_production() {
+        let dir = std::env::temp_dir().join(format!("ct-deploy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(".env"), "SECRET_KEY=x").unwrap();
+        let found: Vec<_> = findings(&production(&[]), &dir).into_iter().map(|f| f.id).collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found, ["ct.W009"]);
+    }
+}

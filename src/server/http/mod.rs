@@ -1,0 +1,69 @@
+//! The HTTP stack: plain axum routes, the Leptos pages and server functions, and the layers
+//! every request passes through.
+
+pub mod client;
+pub mod health;
+pub mod hosts;
+pub mod https;
+pub mod security_headers;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use self::security_headers::CspNonce;
+use super::state::AppState;
+use crate::app::{shell, App};
+
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }).on_response(DefaultOnResponse::new().level(Level::INFO)))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
+        .layer(from_fn_with_state(state.clone(), client::resolve_client))
+        .layer(from_fn_with_state(state.clone(), hosts::check_host))
+        .layer(from_fn_with_state(state.clone(), https::enforce_https))
+        .layer(from_fn_with_state(state.clone(), security_headers::security_headers))
+        .layer(CompressionLayer::new())
+        // Refuses an oversized Content-Length with 413 before reading a byte; the extractor limit
+        // below covers chunked bodies.
+        .layer(RequestBodyLimitLayer::new(config.max_request_body_bytes))
+        .layer(DefaultBodyLimit::max(config.max_request_body_bytes));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell))
+        .layer(layers)
+        .with_state(state)
+}
+
+/// Context for every page render and server function call (leptos_axum has already provided
+/// the request `Parts` and the `AppState`). Replaces leptos's own random nonce with the one the
+/// security-headers layer put in the CSP header, so the two agree.
+fn leptos_context() {
+    let nonce = use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
+}

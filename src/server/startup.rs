@@ -1,0 +1,77 @@
+//! Building and running the server, separately, so tests can start it on port 0.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use leptos::config::{Env, LeptosOptions};
+use tokio::net::TcpListener;
+
+use super::config::Config;
+use super::state::AppState;
+use super::{db, http};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds the listening socket (port 0 picks a free one) and prepares the state. Nothing here
+    /// waits for the database: readiness is `/readyz`'s business.
+    pub async fn build(config: Config) -> std::io::Result<Application> {
+        let listener = TcpListener::bind(config.listen_addr).await?;
+        let addr = listener.local_addr()?;
+        let pool = db::pool(&config.database);
+        let leptos_options = LeptosOptions::builder()
+            .output_name("cleantrack")
+            .site_root(config.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .env(if config.env.is_production() { Env::PROD } else { Env::DEV })
+            .build();
+        let state = AppState { config: Arc::new(config), pool, leptos_options };
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then shuts down gracefully.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let pool = self.state.pool.clone();
+        let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app).with_graceful_shutdown(stop).await?;
+        pool.close().await;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

@@ -1,0 +1,139 @@
+//! The `cleantrack` binary itself: configuration errors, `check --deploy`, `generate-secret`,
+//! `migrate`, and a graceful stop on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection;
+
+use crate::helpers::{cleantrack_command, database_url};
+
+const STRONG_KEY: &str = "q3V9xK2mP8rT5wZ1nB7cF4hJ6dL0sG3aY8eU2iO5pR9tW1zX4vC7bN0mQ6kJ3hF8";
+
+fn run(args: &[&str], vars: &[(&str, &str)]) -> (bool, String) {
+    let Output { status, stdout, stderr } = cleantrack_command(vars).args(args).output().expect("binary runs");
+    (status.success(), format!("{}{}", String::from_utf8_lossy(&stdout), String::from_utf8_lossy(&stderr)))
+}
+
+fn safe_production() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("APP_ENV", "production"),
+        ("DATABASE_URL", "postgres://cleantrack:Xk29vLpQ7sNwE4@db.internal:5432/cleantrack"),
+        ("SECRET_KEY", STRONG_KEY),
+        ("ALLOWED_HOSTS", "cleantrack.example.com"),
+        ("PUBLIC_URL", "https://cleantrack.example.com"),
+    ]
+}
+
+#[test]
+fn a_missing_secret_stops_the_program_with_a_message_naming_it() {
+    let (ok, output) = run(&["serve"], &[("APP_ENV", "development"), ("DATABASE_URL", "postgres://a:b@127.0.0.1/x")]);
+    assert!(!ok);
+    assert!(output.contains("SECRET_KEY is required"), "{output}");
+}
+
+#[test]
+fn every_configuration_problem_is_listed_in_one_message() {
+    let (ok, output) = run(&["check"], &[("APP_ENV", "production"), ("LEPTOS_SITE_ADDR", "not-an-address")]);
+    assert!(!ok);
+    for name in ["DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "PUBLIC_URL", "LEPTOS_SITE_ADDR"] {
+        assert!(output.contains(name), "{name} not named in:\n{output}");
+    }
+}
+
+#[test]
+fn check_deploy_passes_a_safe_production_configuration() {
+    let (ok, output) = run(&["check", "--deploy"], &safe_production());
+    assert!(ok, "{output}");
+    assert!(output.contains("no issues"), "{output}");
+}
+
+#[test]
+fn check_deploy_flags_every_unsafe_setting_and_fails() {
+    let mut vars = safe_production();
+    vars.extend([
+        ("ALLOWED_HOSTS", "*"),
+        ("SECURE_SSL_REDIRECT", "false"),
+        ("SECURE_HSTS_SECONDS", "0"),
+        ("SESSION_COOKIE_SECURE", "false"),
+        ("DATABASE_URL", "postgres://cleantrack_user:secure_password_123@db:5432/cleantrack"),
+    ]);
+    let (ok, output) = run(&["check", "--deploy"], &vars);
+    assert!(!ok, "unsafe settings must fail the check");
+    for id in ["ct.W003", "ct.W004", "ct.W005", "ct.W006", "ct.W007"] {
+        assert!(output.contains(id), "{id} missing from:\n{output}");
+    }
+    assert!(output.contains("identified 5 issue(s)"), "{output}");
+}
+
+#[test]
+fn check_deploy_flags_development_mode_and_a_weak_key() {
+    let mut vars = safe_production();
+    vars.extend([("APP_ENV", "development"), ("SECRET_KEY", "short")]);
+    let (ok, output) = run(&["check", "--deploy"], &vars);
+    assert!(!ok);
+    assert!(output.contains("ct.W001") && output.contains("ct.W002"), "{output}");
+}
+
+#[test]
+fn production_refuses_to_start_with_a_weak_secret() {
+    let mut vars = safe_production();
+    vars.push(("SECRET_KEY", "<generate-new-strong-key>"));
+    let (ok, output) = run(&["serve"], &vars);
+    assert!(!ok);
+    assert!(output.contains("SECRET_KEY is too weak"), "{output}");
+}
+
+#[test]
+fn generate_secret_prints_a_new_strong_key_each_time() {
+    let (ok, first) = run(&["generate-secret"], &[]);
+    let (_, second) = run(&["generate-secret"], &[]);
+    assert!(ok);
+    assert_eq!(first.trim().len(), 64);
+    assert_ne!(first, second);
+    let mut vars = safe_production();
+    vars.push(("SECRET_KEY", first.trim()));
+    assert!(run(&["check", "--deploy"], &vars).0, "a generated key passes the deploy check");
+}
+
+#[sqlx::test(migrations = false)]
+async fn migrate_applies_the_embedded_migrations_and_can_run_twice(_: PgPoolOptions, db: PgConnectOptions) {
+    let url = database_url(&db);
+    let vars = [("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "k")];
+    for _ in 0..2 {
+        let (ok, output) = run(&["migrate"], &vars);
+        assert!(ok, "{output}");
+    }
+    let mut conn = sqlx::PgConnection::connect_with(&db).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(applied as usize, cleantrack::server::db::MIGRATOR.iter().count());
+}
+
+#[sqlx::test]
+async fn serve_stops_gracefully_on_sigterm(_: PgPoolOptions, db: PgConnectOptions) {
+    let url = database_url(&db);
+    let vars = [("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "k"), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
+    let mut child = cleantrack_command(&vars).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let addr = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.split("listening on http://").nth(1).map(str::to_owned))
+        .expect("the server logs its address");
+    let health = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+
+    let kill = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "server still running 10 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a graceful stop exits 0, got {status}");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real application on a random port, a real Postgres database per test
+//! (created by `#[sqlx::test]` as the application role, which row-level security binds).
+
+mod helpers;
+
+mod cli;
+mod database;
+mod health;
+mod http_hardening;
