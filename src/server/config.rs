@@ -143,7 +143,9 @@ impl Config {
             None => Vec::new(),
         };
         if allowed_hosts.is_empty() {
-            p.problem::<()>("ALLOWED_HOSTS is required in production: the host names this site answers to, comma separated".into());
+            p.problem::<()>(
+                "ALLOWED_HOSTS is required in production: the host names this site answers to, comma separated".into(),
+            );
         }
 
         let public_url = match p.get("PUBLIC_URL") {
@@ -159,17 +161,29 @@ impl Config {
 
         let https = HttpsConfig {
             ssl_redirect: p.flag("SECURE_SSL_REDIRECT", prod),
-            hsts_seconds: p.parsed("SECURE_HSTS_SECONDS", "a number of seconds", Some(if prod { "31536000" } else { "0" })).unwrap_or(0),
+            hsts_seconds: p
+                .parsed("SECURE_HSTS_SECONDS", "a number of seconds", Some(if prod { "31536000" } else { "0" }))
+                .unwrap_or(0),
             hsts_include_subdomains: p.flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", prod),
             hsts_preload: p.flag("SECURE_HSTS_PRELOAD", prod),
             secure_cookies: p.flag("SESSION_COOKIE_SECURE", prod),
         };
 
-        let trusted_proxies = p.get("TRUSTED_PROXIES").map(split_list).into_iter().flatten().filter_map(|item| {
-            // A bare address means exactly that host.
-            let parsed = item.parse::<IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from));
-            parsed.map_err(|_| p.problems.push(format!("TRUSTED_PROXIES: `{item}` is not an IP address or CIDR range"))).ok()
-        }).collect();
+        let trusted_proxies = p
+            .get("TRUSTED_PROXIES")
+            .map(split_list)
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                // A bare address means exactly that host.
+                let parsed = item.parse::<IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from));
+                parsed
+                    .map_err(|_| {
+                        p.problems.push(format!("TRUSTED_PROXIES: `{item}` is not an IP address or CIDR range"))
+                    })
+                    .ok()
+            })
+            .collect();
 
         let max_request_body_bytes = p.parsed("MAX_REQUEST_BODY_BYTES", "a number of bytes", Some("16777216"));
         let request_timeout_secs: Option<u64> = p.parsed("REQUEST_TIMEOUT_SECS", "a number of seconds", Some("30"));

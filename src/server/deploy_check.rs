@@ -32,20 +32,37 @@ pub fn findings(config: &Config, cwd: &Path) -> Vec<Finding> {
         flag("ct.W003", "ALLOWED_HOSTS contains `*`: any Host header is accepted; list the real domain names".into());
     }
     if !config.https.ssl_redirect {
-        flag("ct.W004", "SECURE_SSL_REDIRECT is off: plain-HTTP requests are served instead of redirected to HTTPS".into());
+        flag(
+            "ct.W004",
+            "SECURE_SSL_REDIRECT is off: plain-HTTP requests are served instead of redirected to HTTPS".into(),
+        );
     }
     if config.https.hsts_seconds == 0 {
-        flag("ct.W005", format!("SECURE_HSTS_SECONDS is 0: browsers are not told to insist on HTTPS (use {})", Config::RECOMMENDED_HSTS_SECONDS));
+        flag(
+            "ct.W005",
+            format!(
+                "SECURE_HSTS_SECONDS is 0: browsers are not told to insist on HTTPS (use {})",
+                Config::RECOMMENDED_HSTS_SECONDS
+            ),
+        );
     }
     if !config.https.secure_cookies {
         flag("ct.W006", "SESSION_COOKIE_SECURE is off: session cookies would travel over plain HTTP".into());
     }
     // Only a password written in the URL is judged; PGPASSWORD or a .pgpass file are out of sight.
-    if url_password(config.database.url.expose()).is_some_and(|pw| KNOWN_DB_PASSWORDS.contains(&pw.to_ascii_lowercase().as_str())) {
-        flag("ct.W007", "DATABASE_URL uses a well-known default password; use the one your database host generated".into());
+    if url_password(config.database.url.expose())
+        .is_some_and(|pw| KNOWN_DB_PASSWORDS.contains(&pw.to_ascii_lowercase().as_str()))
+    {
+        flag(
+            "ct.W007",
+            "DATABASE_URL uses a well-known default password; use the one your database host generated".into(),
+        );
     }
     if config.public_url.scheme() != "https" {
-        flag("ct.W008", format!("PUBLIC_URL is {}: links in emails and redirects would use plain HTTP", config.public_url));
+        flag(
+            "ct.W008",
+            format!("PUBLIC_URL is {}: links in emails and redirects would use plain HTTP", config.public_url),
+        );
     }
     if config.env == AppEnv::Production && cwd.join(".env").exists() {
         flag("ct.W009", "a .env file exists in the working directory; production ignores it, and secrets belong in the platform's settings, never in a file".into());

@@ -107,15 +107,22 @@ async fn migrate_applies_the_embedded_migrations_and_can_run_twice(_: PgPoolOpti
         assert!(ok, "{output}");
     }
     let mut conn = sqlx::PgConnection::connect_with(&db).await.unwrap();
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut conn).await.unwrap();
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut conn).await.unwrap();
     assert_eq!(applied as usize, cleantrack::server::db::MIGRATOR.iter().count());
 }
 
 #[sqlx::test]
 async fn serve_stops_gracefully_on_sigterm(_: PgPoolOptions, db: PgConnectOptions) {
     let url = database_url(&db);
-    let vars = [("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "k"), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
-    let mut child = cleantrack_command(&vars).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let vars = [
+        ("APP_ENV", "development"),
+        ("DATABASE_URL", url.as_str()),
+        ("SECRET_KEY", "k"),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+    ];
+    let mut child =
+        cleantrack_command(&vars).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let addr = stdout
         .lines()

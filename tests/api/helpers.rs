@@ -68,10 +68,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client builds");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client builds");
     TestApp { addr, client, stop: Some(stop) }
 }
 

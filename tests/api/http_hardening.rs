@@ -37,7 +37,10 @@ async fn pages_carry_the_security_headers_and_a_nonce_the_scripts_use(_: PgPoolO
     assert!(csp.contains("'wasm-unsafe-eval'"), "hydration needs WASM compilation: {csp}");
     let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce in the CSP");
     let html = response.text().await.unwrap();
-    assert!(html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")), "the hydration script must carry the CSP nonce");
+    assert!(
+        html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")),
+        "the hydration script must carry the CSP nonce"
+    );
     // A fresh nonce per response: a reused one would let an injected script copy it.
     let again = value(&app.get("/").await.headers().clone(), "content-security-policy");
     assert_ne!(csp, again);
@@ -91,7 +94,8 @@ async fn plain_http_is_redirected_to_https_when_configured(_: PgPoolOptions, db:
 
 #[sqlx::test]
 async fn x_forwarded_proto_is_believed_only_from_a_trusted_proxy(_: PgPoolOptions, db: PgConnectOptions) {
-    let https = [("SECURE_SSL_REDIRECT", "true"), ("SECURE_HSTS_SECONDS", "3600"), ("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")];
+    let https =
+        [("SECURE_SSL_REDIRECT", "true"), ("SECURE_HSTS_SECONDS", "3600"), ("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")];
 
     let untrusting = spawn_app_with(config_for(db.clone(), &https)).await;
     let forged = untrusting.client.get(untrusting.url("/")).header("x-forwarded-proto", "https").send().await.unwrap();

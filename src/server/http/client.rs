@@ -34,7 +34,8 @@ fn client_info(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> 
     if !is_trusted(&peer) {
         return ClientInfo { ip: peer, secure: false };
     }
-    let header = |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    let header =
+        |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
     // The last proxy in front of us appends last, so its value is the rightmost one.
     let proto = header("x-forwarded-proto");
     let secure = proto.rsplit(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));

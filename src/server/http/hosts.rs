@@ -20,10 +20,7 @@ pub async fn check_host(State(state): State<AppState>, req: Request, next: Next)
 
 /// The host the client asked for, with its port: the URI's authority (HTTP/2) or the Host header.
 pub fn request_host(req: &Request) -> Option<&str> {
-    req.uri()
-        .authority()
-        .map(|a| a.as_str())
-        .or_else(|| req.headers().get(axum::http::header::HOST)?.to_str().ok())
+    req.uri().authority().map(|a| a.as_str()).or_else(|| req.headers().get(axum::http::header::HOST)?.to_str().ok())
 }
 
 /// Django's rules: `*` matches anything, `.example.com` matches it and every subdomain, anything

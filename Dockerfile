@@ -1,0 +1,33 @@
+# Multi-stage build: the toolchain stage uses only registry downloads (crates.io, npm, Debian);
+# the runtime stage holds the binary and the compiled site, and runs as a non-root user.
+# Finished (precompressed assets, image size) in the production-readiness issue.
+
+FROM rust:1.95-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+RUN rustup target add wasm32-unknown-unknown \
+ && cargo install cargo-leptos --version 0.3.10 --locked --features no_downloads \
+ && npm install --global binaryen@132.0.0
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+RUN cargo install wasm-bindgen-cli --version "$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
+COPY .cargo .cargo
+COPY src src
+COPY style style
+COPY public public
+COPY migrations migrations
+RUN cargo leptos build --release --precompress
+
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home /app cleantrack
+WORKDIR /app
+COPY --from=build /src/target/release/cleantrack /app/cleantrack
+COPY --from=build /src/target/site /app/site
+ENV APP_ENV=production \
+    LEPTOS_SITE_ROOT=/app/site \
+    LEPTOS_SITE_ADDR=0.0.0.0:8080
+USER cleantrack
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s CMD curl -fs http://127.0.0.1:8080/healthz || exit 1
+ENTRYPOINT ["/app/cleantrack"]
+CMD ["serve"]
