@@ -3,12 +3,24 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::components::site_footer::SiteFooter;
 use crate::components::site_header::SiteHeader;
+use crate::model::account::SessionInfo;
+use crate::model::error::AppError;
+use crate::pages::account::{get_session, AccountPage};
+use crate::pages::auth::invitation::AcceptInvitationPage;
+use crate::pages::auth::login::LoginPage;
+use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
+use crate::pages::auth::register::RegisterPage;
+use crate::pages::auth::verify_email::VerifyEmailPage;
+use crate::pages::home::HomePage;
 use crate::pages::landing::Landing;
 use crate::pages::not_found::NotFound;
+use crate::pages::platform::PlatformPage;
+use crate::pages::team::TeamPage;
 
 /// The document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,13 +50,41 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title formatter=|page: String| if page.is_empty() { "CleanTrack".to_owned() } else { format!("{page} · CleanTrack") }/>
         <Router>
-            <SiteHeader/>
-            <main id="main" class="page">
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Landing/>
-                </Routes>
-            </main>
-            <SiteFooter/>
+            <Frame/>
         </Router>
+    }
+}
+
+/// Who is signed in, shared by the header and the pages. Refetched on every navigation, so
+/// signing in or out, or switching organization (each ends in a redirect), shows at once.
+pub type SessionResource = Resource<Result<Option<SessionInfo>, AppError>>;
+
+pub fn use_session() -> SessionResource {
+    expect_context::<SessionResource>()
+}
+
+#[component]
+fn Frame() -> impl IntoView {
+    let location = use_location();
+    let session: SessionResource = Resource::new(move || location.pathname.get(), |_| get_session());
+    provide_context(session);
+    view! {
+        <SiteHeader/>
+        <main id="main" class="page">
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=Landing/>
+                <Route path=path!("/register") view=RegisterPage/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/verify-email") view=VerifyEmailPage/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage/>
+                <Route path=path!("/invitations/accept") view=AcceptInvitationPage/>
+                <Route path=path!("/app") view=HomePage/>
+                <Route path=path!("/team") view=TeamPage/>
+                <Route path=path!("/account") view=AccountPage/>
+                <Route path=path!("/platform") view=PlatformPage/>
+            </Routes>
+        </main>
+        <SiteFooter/>
     }
 }

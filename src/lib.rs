@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod components;
+pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

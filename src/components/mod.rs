@@ -1,4 +1,5 @@
 //! Widgets shared by several screens.
 
+pub mod form;
 pub mod site_footer;
 pub mod site_header;

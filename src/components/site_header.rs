@@ -1,10 +1,15 @@
-//! The top bar: brand, and the navigation between the product's areas.
+//! The top bar: brand, navigation between the product's areas, and who is signed in.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// The areas of DESIGN.md in the order people use them. Each becomes a link when its screen lands.
-const AREAS: &[&str] = &["Dashboard", "Equipment", "Cleaning logs", "Audit trail", "Team", "Billing"];
+use crate::model::account::SessionInfo;
+use crate::model::role::Action;
+use crate::pages::account::SwitchOrg;
+use crate::pages::auth::login::Logout;
+
+/// Areas of DESIGN.md not built yet, in the order people use them.
+const COMING: &[&str] = &["Dashboard", "Equipment", "Cleaning logs", "Audit trail", "Billing"];
 
 /// On a phone the navigation folds behind a menu button. Without JavaScript (slow network, WASM
 /// still loading) the button is hidden and the navigation simply shows, so nothing is out of reach.
@@ -14,6 +19,7 @@ pub fn SiteHeader() -> impl IntoView {
     // Effects run only in the browser, after hydration: the header learns it can fold.
     let interactive = RwSignal::new(false);
     Effect::new(move |_| interactive.set(true));
+    let session = crate::app::use_session();
 
     view! {
         <header class="site-header" class:interactive=interactive class:menu-open=open>
@@ -33,21 +39,77 @@ pub fn SiteHeader() -> impl IntoView {
                 </button>
             </div>
             <nav id="site-nav" class="site-nav" aria-label="Main">
-                <ul>
-                    <li><A href="/">"Home"</A></li>
-                    {AREAS
-                        .iter()
-                        .map(|area| view! {
-                            <li>
-                                <span class="site-nav__soon" aria-disabled="true" title="Not available yet">
-                                    {*area}
-                                    <small>" soon"</small>
-                                </span>
-                            </li>
-                        })
-                        .collect_view()}
-                </ul>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let info = session.await.ok().flatten();
+                        view! { <ul>{nav_items(info)}</ul> }
+                    })}
+                </Transition>
             </nav>
         </header>
+    }
+}
+
+fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
+    let coming = COMING
+        .iter()
+        .map(|area| {
+            view! {
+                <li>
+                    <span class="site-nav__soon" aria-disabled="true" title="Not available yet">
+                        {*area}
+                        <small>" soon"</small>
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    match info {
+        None => view! {
+            <li><A href="/">"Home"</A></li>
+            {coming}
+            <li><A href="/login">"Sign in"</A></li>
+            <li><A href="/register">"Register"</A></li>
+        }
+        .into_any(),
+        Some(info) => {
+            let can_view_team = info.current.as_ref().is_some_and(|c| c.role.can(Action::ViewTeam));
+            let logout = ServerAction::<Logout>::new();
+            let switcher = (info.memberships.len() > 1).then(|| org_switcher(&info));
+            let (operator, name) = (info.platform_operator, info.display_name.clone());
+            view! {
+                <li><A href="/app">"Overview"</A></li>
+                {coming}
+                {can_view_team.then(|| view! { <li><A href="/team">"Team"</A></li> })}
+                {operator.then(|| view! { <li><A href="/platform">"Platform"</A></li> })}
+                <li><A href="/account">{name}</A></li>
+                {switcher}
+                <li>
+                    <ActionForm action=logout attr:class="inline-form">
+                        <button type="submit" class="link-button">"Sign out"</button>
+                    </ActionForm>
+                </li>
+            }
+            .into_any()
+        }
+    }
+}
+
+fn org_switcher(info: &SessionInfo) -> impl IntoView {
+    let current = info.current.as_ref().map(|c| c.org_id);
+    let options = info
+        .memberships
+        .iter()
+        .map(|m| view! { <option value=m.org_id.to_string() selected=Some(m.org_id) == current>{m.org_name.clone()}</option> })
+        .collect_view();
+    let switch = ServerAction::<SwitchOrg>::new();
+    view! {
+        <li>
+            <ActionForm action=switch attr:class="inline-form org-switcher">
+                <label class="visually-hidden" for="org-switch">"Organization"</label>
+                <select id="org-switch" name="org_id">{options}</select>
+                <button type="submit" class="button button--small">"Switch"</button>
+            </ActionForm>
+        </li>
     }
 }

@@ -1,4 +1,9 @@
-//! One module per screen.
+//! One module per screen, with the server functions it calls.
 
+pub mod account;
+pub mod auth;
+pub mod home;
 pub mod landing;
 pub mod not_found;
+pub mod platform;
+pub mod team;

@@ -1,10 +1,13 @@
 //! Everything that runs only on the server. Compiled with the `ssr` feature, never into WASM.
 
+pub mod accounts;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod deploy_check;
 pub mod http;
+pub mod mailer;
 pub mod secret;
 pub mod startup;
 pub mod state;

@@ -50,8 +50,14 @@ impl Application {
     /// Serves until `stop` completes, then shuts down gracefully.
     pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let pool = self.state.pool.clone();
+        // Expired sessions are deleted hourly; several instances doing so at once is harmless.
+        let cleanup = tokio::spawn(tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+            http::session_store(&self.state),
+            tokio::time::Duration::from_secs(3600),
+        ));
         let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, app).with_graceful_shutdown(stop).await?;
+        cleanup.abort();
         pool.close().await;
         Ok(())
     }

@@ -2,6 +2,8 @@
 //! every request passes through.
 
 pub mod client;
+pub mod csrf;
+pub mod dev_mail;
 pub mod health;
 pub mod hosts;
 pub mod https;
@@ -12,6 +14,7 @@ use axum::http::{Request, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
+use axum_login::AuthManagerLayerBuilder;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
@@ -20,6 +23,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
 use self::security_headers::CspNonce;
@@ -51,19 +57,39 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), hosts::check_host))
         .layer(from_fn_with_state(state.clone(), https::enforce_https))
         .layer(from_fn_with_state(state.clone(), security_headers::security_headers))
+        .layer(from_fn_with_state(state.clone(), csrf::check_origin))
         .layer(CompressionLayer::new())
         // Refuses an oversized Content-Length with 413 before reading a byte; the extractor limit
         // below covers chunked bodies.
         .layer(RequestBodyLimitLayer::new(config.max_request_body_bytes))
         .layer(DefaultBodyLimit::max(config.max_request_body_bytes));
 
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell))
-        .layer(layers)
-        .with_state(state)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell));
+    if !config.env.is_production() {
+        router = router.route("/dev/mail", get(dev_mail::outbox));
+    }
+    router.layer(auth_layer(&state).build()).layer(layers).with_state(state)
+}
+
+/// Sessions in Postgres (so any instance serves any user), and axum-login on top of them.
+fn auth_layer(state: &AppState) -> AuthManagerLayerBuilder<crate::server::auth::Backend, PostgresStore> {
+    let secure = state.config.https.secure_cookies;
+    let sessions = SessionManagerLayer::new(session_store(state))
+        // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only and path `/`.
+        .with_name(if secure { "__Host-cleantrack" } else { "cleantrack" })
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14)));
+    AuthManagerLayerBuilder::new(crate::server::auth::Backend::new(state.pool.clone()), sessions)
+}
+
+pub fn session_store(state: &AppState) -> PostgresStore {
+    PostgresStore::new(state.pool.clone())
 }
 
 /// Context for every page render and server function call (leptos_axum has already provided

@@ -1,0 +1,52 @@
+//! Pieces every form uses: labelled fields, the outcome of the last submission.
+
+use leptos::prelude::*;
+
+use crate::model::error::AppError;
+
+/// A labelled input. `autocomplete` matters on phones: it lets password managers fill in.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "")] autocomplete: &'static str,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(default = true)] required: bool,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input id=id type=kind name=name autocomplete=autocomplete value=value required=required/>
+            {hint.map(|h| view! { <small class="field__hint">{h}</small> })}
+        </div>
+    }
+}
+
+/// Shows the error of the last submission, if it failed; announced to screen readers.
+#[component]
+pub fn ActionError<T, S>(value: S) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    move || match value.get() {
+        Some(Err(err)) => Some(view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }),
+        _ => None,
+    }
+}
+
+/// Shows `message` once the last submission succeeded.
+#[component]
+pub fn ActionDone<T, S>(value: S, message: &'static str) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    move || match value.get() {
+        Some(Ok(_)) => Some(view! { <p class="alert alert--ok" role="status">{message}</p> }),
+        _ => None,
+    }
+}

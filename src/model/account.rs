@@ -1,0 +1,65 @@
+//! What server functions about accounts, organizations and teams exchange with the browser.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{InvitationId, OrgId, UserId};
+use super::role::Role;
+
+/// Who is signed in, and in which organization they are working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub platform_operator: bool,
+    /// The organization the session works in; `None` when the user belongs to none.
+    pub current: Option<OrgMembership>,
+    pub memberships: Vec<OrgMembership>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMembership {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingInvitation {
+    pub id: InvitationId,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// What an invitation link shows before it is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub org_name: String,
+    pub email: String,
+    pub role: Role,
+    /// An account with the invited email exists: the invitee signs in instead of registering.
+    pub account_exists: bool,
+}
+
+/// Platform console: one organization with its people and usage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOverview {
+    pub org_id: OrgId,
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub members: Vec<Member>,
+    pub pending_invitations: i64,
+}

@@ -1,0 +1,81 @@
+//! The one error type server functions return. Users see its message; internals never leave
+//! the server (they are logged there, and the browser gets "Something went wrong").
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Not signed in (or the session ended).
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    /// Signed in, but the role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Absent, or belonging to another organization: the two are indistinguishable on purpose.
+    #[error("Not found.")]
+    NotFound,
+    /// Bad input, with a message for the person who typed it.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request conflicts with the current state (already a member, last owner, …).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; try again later.
+    #[error("{0}")]
+    RateLimited(String),
+    /// A failure of ours; details are in the server log under the request id.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The call never reached our code (network, encoding).
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn forbidden() -> AppError {
+        AppError::Forbidden("Your role does not allow this.".into())
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound => 404,
+            AppError::Invalid(_) => 422,
+            AppError::Conflict(_) => 409,
+            AppError::RateLimited(_) => 429,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // Malformed arguments are the caller's mistake, not ours.
+            E::Args(msg) | E::MissingArg(msg) => AppError::Invalid(format!("The form was incomplete ({msg}).")),
+            E::Request(msg) => AppError::Transport(msg),
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+/// Database and other internal failures: logged here with their cause chain, shown as `Internal`.
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        tracing::error!(error = format!("{err:#}"), "internal error");
+        AppError::Internal
+    }
+}

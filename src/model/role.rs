@@ -1,0 +1,92 @@
+//! Roles and the permission matrix: which role may do what inside its organization.
+//!
+//! The matrix lives here, shared by server and browser, so the UI offers only what the server
+//! will allow; the server checks it again in every server function.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(type_name = "member_role", rename_all = "lowercase"))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Supervisor,
+    Staff,
+    Auditor,
+}
+
+/// Everything a member can attempt inside an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See who belongs to the organization and their roles.
+    ViewTeam,
+    /// Invite people, list and revoke invitations.
+    InviteMembers,
+    /// Change another member's role or remove them (never beyond one's own rank).
+    ManageMembers,
+    /// Grant or take the owner role, or remove an owner.
+    ManageOwners,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Owner, Role::Admin, Role::Supervisor, Role::Staff, Role::Auditor];
+
+    /// The permission matrix. A test checks that README's "Permissions" table says the same.
+    pub fn can(self, action: Action) -> bool {
+        use Action::*;
+        use Role::*;
+        match action {
+            ViewTeam => matches!(self, Owner | Admin | Supervisor | Auditor),
+            InviteMembers | ManageMembers => matches!(self, Owner | Admin),
+            ManageOwners => self == Owner,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Staff => "staff",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Supervisor => "Supervisor",
+            Role::Staff => "Staff",
+            Role::Auditor => "Auditor (read-only)",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_owners_and_admins_manage_people_and_only_owners_manage_owners() {
+        for role in Role::ALL {
+            assert_eq!(role.can(Action::InviteMembers), matches!(role, Role::Owner | Role::Admin));
+            assert_eq!(role.can(Action::ManageOwners), role == Role::Owner);
+        }
+        assert!(!Role::Staff.can(Action::ViewTeam));
+        assert!(Role::Auditor.can(Action::ViewTeam));
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,103 @@
+//! Inviting people by email with a role; listing and withdrawing invitations.
+
+use url::Url;
+
+use crate::model::account::PendingInvitation;
+use crate::model::email::Email;
+use crate::model::error::AppError;
+use crate::model::ids::InvitationId;
+use crate::model::role::{Action, Role};
+use crate::server::auth::{tokens, TenantTx};
+use crate::server::mailer;
+
+const VALID_DAYS: i32 = 7;
+
+/// Records the invitation and its email in the caller's transaction. A newer invitation to the
+/// same address replaces (revokes) an older pending one, so only one link works at a time.
+pub async fn create(tx: &mut TenantTx, public_url: &Url, email: &str, role: Role) -> Result<(), AppError> {
+    tx.ctx().require(Action::InviteMembers)?;
+    if role == Role::Owner {
+        tx.ctx().require(Action::ManageOwners)?;
+    }
+    let email = Email::parse(email).map_err(AppError::Invalid)?;
+    let (org, inviter) = (tx.ctx().org_id(), tx.ctx().user_id());
+    let already: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2)",
+    )
+    .bind(org)
+    .bind(email.as_str())
+    .fetch_one(tx.conn())
+    .await?;
+    if already {
+        return Err(AppError::Conflict(format!("{email} is already a member.")));
+    }
+    sqlx::query(
+        "UPDATE invitations SET revoked_at = now() \
+         WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(org)
+    .bind(email.as_str())
+    .execute(tx.conn())
+    .await?;
+    let token = tokens::generate();
+    sqlx::query(
+        "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7))",
+    )
+    .bind(InvitationId::new())
+    .bind(org)
+    .bind(email.as_str())
+    .bind(role)
+    .bind(&token.hash)
+    .bind(inviter)
+    .bind(VALID_DAYS)
+    .execute(tx.conn())
+    .await?;
+    let (inviter_name, org_name): (String, String) = sqlx::query_as(
+        "SELECT (SELECT display_name FROM users WHERE id = $1), (SELECT name FROM organizations WHERE id = $2)",
+    )
+    .bind(inviter)
+    .bind(org)
+    .fetch_one(tx.conn())
+    .await?;
+    let link = mailer::link(public_url, "/invitations/accept", &token.token);
+    mailer::send(tx.conn(), mailer::invitation(email.as_str(), &inviter_name, &org_name, role.label(), &link)).await?;
+    Ok(())
+}
+
+pub async fn list_pending(tx: &mut TenantTx) -> Result<Vec<PendingInvitation>, AppError> {
+    tx.ctx().require(Action::InviteMembers)?;
+    let org = tx.ctx().org_id();
+    let rows: Vec<(InvitationId, String, Role, String, String)> = sqlx::query_as(
+        "SELECT i.id, i.email, i.role, u.display_name, \
+                to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+         FROM invitations i JOIN users u ON u.id = i.invited_by \
+         WHERE i.org_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() \
+         ORDER BY i.created_at DESC",
+    )
+    .bind(org)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email, role, invited_by, expires_at)| PendingInvitation { id, email, role, invited_by, expires_at })
+        .collect())
+}
+
+pub async fn revoke(tx: &mut TenantTx, id: InvitationId) -> Result<(), AppError> {
+    tx.ctx().require(Action::InviteMembers)?;
+    let org = tx.ctx().org_id();
+    let revoked = sqlx::query(
+        "UPDATE invitations SET revoked_at = now() \
+         WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(org)
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if revoked == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! The account flows that create sessions or tenant contexts. Each takes what it needs
+//! explicitly (state, session, caller's address) so it can be called from a server function or
+//! a test alike.
+
+pub mod invitation;
+pub mod platform;
+pub mod recovery;
+pub mod registration;
+pub mod signin;
+
+use crate::model::error::AppError;
+
+/// Names and organization names: trimmed, not empty, not absurdly long.
+pub(crate) fn clean_name(raw: &str, what: &str, max: usize) -> Result<String, AppError> {
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        Err(AppError::Invalid(format!("Enter {what}.")))
+    } else if name.chars().count() > max {
+        Err(AppError::Invalid(format!("Keep {what} under {max} characters.")))
+    } else {
+        Ok(name)
+    }
+}
+
+/// Single-use, expiring account tokens (email verification, password reset).
+pub(crate) mod user_tokens {
+    use sqlx::PgConnection;
+
+    use crate::model::ids::UserId;
+    use crate::server::auth::tokens;
+
+    pub async fn issue(
+        conn: &mut PgConnection,
+        user: UserId,
+        purpose: &str,
+        hours: i32,
+    ) -> Result<String, sqlx::Error> {
+        let new = tokens::generate();
+        sqlx::query(
+            "INSERT INTO user_tokens (token_hash, user_id, purpose, expires_at) \
+             VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
+        )
+        .bind(&new.hash)
+        .bind(user)
+        .bind(purpose)
+        .bind(hours)
+        .execute(conn)
+        .await?;
+        Ok(new.token)
+    }
+
+    /// Marks the token used and returns its user, or `None` if it is unknown, used or expired.
+    pub async fn consume(conn: &mut PgConnection, token: &str, purpose: &str) -> Result<Option<UserId>, sqlx::Error> {
+        sqlx::query_scalar(
+            "UPDATE user_tokens SET used_at = now() \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
+        )
+        .bind(tokens::hash(token))
+        .bind(purpose)
+        .fetch_optional(conn)
+        .await
+    }
+}

@@ -1,0 +1,44 @@
+//! The platform operators' console: every organization, its people and usage. Read-only.
+
+use crate::model::account::{Member, OrgOverview};
+use crate::model::error::AppError;
+use crate::model::ids::OrgId;
+use crate::server::auth::scope::PlatformTx;
+use crate::server::auth::user::User;
+use crate::server::state::AppState;
+
+/// Refuses anyone without the operator flag with "not found": the console does not exist for them.
+pub async fn overview(state: &AppState, user: &User) -> Result<Vec<OrgOverview>, AppError> {
+    if !user.is_platform_operator {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = PlatformTx::begin(&state.pool, user.id).await?;
+    let orgs: Vec<(OrgId, String, String, i64)> = sqlx::query_as(
+        "SELECT o.id, o.name, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                (SELECT count(*) FROM invitations i
+                 WHERE i.org_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now())
+         FROM organizations o ORDER BY o.created_at DESC",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let members: Vec<(OrgId, Member)> =
+        sqlx::query_as::<_, (OrgId, crate::model::ids::UserId, String, String, crate::model::role::Role)>(
+            "SELECT m.org_id, u.id, u.display_name, u.email, m.role
+         FROM memberships m JOIN users u ON u.id = m.user_id ORDER BY m.role, u.display_name",
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|(org, user_id, display_name, email, role)| (org, Member { user_id, display_name, email, role }))
+        .collect();
+    Ok(orgs
+        .into_iter()
+        .map(|(org_id, name, created_at, pending_invitations)| OrgOverview {
+            org_id,
+            name,
+            created_at,
+            members: members.iter().filter(|(o, _)| *o == org_id).map(|(_, m)| m.clone()).collect(),
+            pending_invitations,
+        })
+        .collect())
+}

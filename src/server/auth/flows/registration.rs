@@ -1,0 +1,119 @@
+//! Registration (a new organization and its owner) and email verification.
+
+use std::net::IpAddr;
+
+use super::{clean_name, user_tokens};
+use crate::model::email::Email;
+use crate::model::error::AppError;
+use crate::model::ids::{OrgId, UserId};
+use crate::server::auth::request::CURRENT_ORG_KEY;
+use crate::server::auth::throttle::{self, Kind};
+use crate::server::auth::{password, scope, user, AuthSession};
+use crate::server::mailer;
+use crate::server::state::AppState;
+
+pub struct Registration {
+    pub name: String,
+    pub email: String,
+    pub organization: String,
+    pub password: String,
+}
+
+const VERIFY_HOURS: i32 = 48;
+
+/// Creates the user, their organization and the owner membership in one transaction, records
+/// the verification email in it, and signs the new owner in.
+pub async fn register(
+    state: &AppState,
+    auth: &mut AuthSession,
+    ip: IpAddr,
+    form: Registration,
+) -> Result<(), AppError> {
+    throttle::check_requests(&state.pool, Kind::Register, ip).await?;
+    throttle::record(&state.pool, Kind::Register, None, ip, true).await?;
+
+    let name = clean_name(&form.name, "your name", 100)?;
+    let org_name = clean_name(&form.organization, "the organization's name", 120)?;
+    let email = Email::parse(&form.email).map_err(AppError::Invalid)?;
+    password::check_new(&form.password, &[email.as_str(), &name, &org_name]).map_err(AppError::Invalid)?;
+    let hash = password::hash(form.password).await?;
+
+    let (user_id, org_id) = (UserId::new(), OrgId::new());
+    let mut tx = scope::begin_new_org(&state.pool, org_id, user_id).await?;
+    let inserted = sqlx::query("INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)")
+        .bind(user_id)
+        .bind(email.as_str())
+        .bind(&name)
+        .bind(&hash)
+        .execute(tx.conn())
+        .await;
+    if let Err(sqlx::Error::Database(db)) = &inserted {
+        if db.constraint() == Some("users_email_key") {
+            return Err(AppError::Conflict(
+                "An account with this email already exists. Sign in, or reset your password.".into(),
+            ));
+        }
+    }
+    inserted?;
+    sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2)")
+        .bind(org_id)
+        .bind(&org_name)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')")
+        .bind(org_id)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    let token = user_tokens::issue(tx.conn(), user_id, "verify_email", VERIFY_HOURS).await?;
+    let link = mailer::link(&state.config.public_url, "/verify-email", &token);
+    mailer::send(tx.conn(), mailer::verification(email.as_str(), &name, &link)).await?;
+    tx.commit().await?;
+
+    let user = user::find_by_id(&state.pool, user_id).await?.ok_or(AppError::Internal)?;
+    sign_in(auth, &user, Some(org_id)).await
+}
+
+/// Confirms the address the token was sent to.
+pub async fn verify_email(state: &AppState, token: &str) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let Some(user_id) = user_tokens::consume(&mut tx, token, "verify_email").await? else {
+        return Err(AppError::Invalid(
+            "This confirmation link is invalid, expired or already used. Sign in and ask for a new one.".into(),
+        ));
+    };
+    sqlx::query("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends a fresh confirmation link to a signed-in user who has not confirmed yet.
+pub async fn resend_verification(state: &AppState, user: &user::User) -> Result<(), AppError> {
+    if user.email_verified {
+        return Err(AppError::Conflict("Your email address is already confirmed.".into()));
+    }
+    let mut tx = state.pool.begin().await?;
+    let token = user_tokens::issue(&mut tx, user.id, "verify_email", VERIFY_HOURS).await?;
+    let link = mailer::link(&state.config.public_url, "/verify-email", &token);
+    mailer::send(&mut tx, mailer::verification(&user.email, &user.display_name, &link)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Logs in (axum-login cycles the session id against fixation) and picks the organization.
+pub(crate) async fn sign_in(auth: &mut AuthSession, user: &user::User, org: Option<OrgId>) -> Result<(), AppError> {
+    auth.login(user).await.map_err(|err| {
+        tracing::error!(error = %err, "session login failed");
+        AppError::Internal
+    })?;
+    if let Some(org) = org {
+        auth.session.insert(CURRENT_ORG_KEY, org).await.map_err(|err| {
+            tracing::error!(error = %err, "session write failed");
+            AppError::Internal
+        })?;
+    }
+    Ok(())
+}

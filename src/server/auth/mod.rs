@@ -1,0 +1,16 @@
+//! Authentication and the tenant context: who is asking, and in which organization.
+//!
+//! axum-login keeps the signed-in user in a Postgres-backed session (tower-sessions); this module
+//! turns that into a [`scope::TenantCtx`] for server functions, and owns the flows that may
+//! create one (registration, accepting an invitation).
+
+pub mod flows;
+pub mod password;
+pub mod request;
+pub mod scope;
+pub mod throttle;
+pub mod tokens;
+pub mod user;
+
+pub use scope::{TenantCtx, TenantTx};
+pub use user::{AuthSession, Backend, User};

@@ -1,0 +1,91 @@
+//! What a server function knows about its caller: the one way to get the state, the session,
+//! the signed-in user and the tenant context (house style: one `tenant_ctx()` helper).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use leptos::prelude::*;
+
+use super::scope::{TenantCtx, UserTx};
+use super::user::{AuthSession, User};
+use crate::model::error::AppError;
+use crate::model::ids::OrgId;
+use crate::model::role::Role;
+use crate::server::http::client::ClientInfo;
+use crate::server::state::AppState;
+
+/// Session key holding the organization the user is working in.
+pub const CURRENT_ORG_KEY: &str = "current_org";
+
+pub fn state() -> AppState {
+    expect_context::<AppState>()
+}
+
+pub async fn auth_session() -> Result<AuthSession, AppError> {
+    leptos_axum::extract::<AuthSession>().await.map_err(|err| {
+        tracing::error!(error = %err, "auth session missing: is the auth layer installed?");
+        AppError::Internal
+    })
+}
+
+pub async fn current_user() -> Result<User, AppError> {
+    auth_session().await?.user.ok_or(AppError::Unauthenticated)
+}
+
+/// The caller's address as resolved by the client-info layer (proxy-aware).
+pub fn client_ip() -> IpAddr {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientInfo>().map(|c| c.ip))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// The tenant context of the signed-in user in their current organization, checked against the
+/// database on every call (a removed member loses access at their next request).
+pub async fn tenant_ctx() -> Result<TenantCtx, AppError> {
+    let auth = auth_session().await?;
+    let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
+    if !user.email_verified {
+        return Err(AppError::Forbidden(
+            "Confirm your email address first: open the link we sent you, or ask for a new one on your account page."
+                .into(),
+        ));
+    }
+    let wanted: Option<OrgId> = auth.session.get(CURRENT_ORG_KEY).await.ok().flatten();
+    let pool = &state().pool;
+    let mut tx = UserTx::begin(pool, user.id).await?;
+    let membership: Option<(OrgId, Role)> = sqlx::query_as(
+        "SELECT org_id, role FROM memberships WHERE user_id = $1 AND ($2::uuid IS NULL OR org_id = $2) \
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(user.id)
+    .bind(wanted)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    match membership {
+        Some((org_id, role)) => {
+            if wanted != Some(org_id) {
+                let _ = auth.session.insert(CURRENT_ORG_KEY, org_id).await;
+            }
+            Ok(TenantCtx::new(org_id, user.id, role))
+        }
+        // Removed from the organization the session was in: fall back to another one.
+        None if wanted.is_some() => {
+            let _ = auth.session.remove::<OrgId>(CURRENT_ORG_KEY).await;
+            Box::pin(tenant_ctx()).await
+        }
+        None => Err(AppError::Forbidden("You are not a member of any organization yet.".into())),
+    }
+}
+
+/// Sets the HTTP status matching the error, so monitors, tests and plain-form submissions see
+/// a 404 as a 404. Every server function passes its result through here.
+pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(
+                http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+    }
+    result
+}

@@ -1,0 +1,161 @@
+//! Database transactions that carry who is asking, for row-level security.
+//!
+//! Only this module (the authentication layer) can construct a [`TenantCtx`]: its fields are
+//! private and its constructor is visible inside `server::auth` alone. Every query on a
+//! tenant-owned table runs in a [`TenantTx`], which can only be opened from a `TenantCtx` and
+//! sets the per-transaction settings the policies read. Queries still filter by
+//! `tx.ctx().org_id()` themselves; row-level security is the second wall, for the day one forgets.
+//!
+//! The few legitimate ways to look beyond one tenant are separate types with their own names:
+//! [`UserTx`] (a person's own memberships, to switch organizations), [`InvitationTokenTx`]
+//! (the one invitation whose token the caller holds), [`PlatformTx`] (operators' console).
+
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::model::error::AppError;
+use crate::model::ids::{OrgId, UserId};
+use crate::model::role::{Action, Role};
+
+/// Who is acting, in which organization, with which role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantCtx {
+    org_id: OrgId,
+    user_id: UserId,
+    role: Role,
+}
+
+impl TenantCtx {
+    /// Built from a verified membership (or a registration / accepted invitation that creates one).
+    pub(super) fn new(org_id: OrgId, user_id: UserId, role: Role) -> TenantCtx {
+        TenantCtx { org_id, user_id, role }
+    }
+
+    pub fn org_id(&self) -> OrgId {
+        self.org_id
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Early exit for server functions: `ctx.require(Action::InviteMembers)?`.
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if self.role.can(action) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}
+
+/// A transaction inside one organization.
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    ctx: TenantCtx,
+}
+
+impl TenantTx {
+    pub async fn begin(pool: &PgPool, ctx: &TenantCtx) -> Result<TenantTx, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        set(&mut tx, "app.org_id", &ctx.org_id.to_string()).await?;
+        set(&mut tx, "app.user_id", &ctx.user_id.to_string()).await?;
+        Ok(TenantTx { tx, ctx: ctx.clone() })
+    }
+
+    pub fn ctx(&self) -> &TenantCtx {
+        &self.ctx
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+/// A transaction that sees one person's own memberships (and their organizations' names) across
+/// organizations, and nothing else that is tenant-owned.
+pub struct UserTx {
+    tx: Transaction<'static, Postgres>,
+    user_id: UserId,
+}
+
+impl UserTx {
+    pub async fn begin(pool: &PgPool, user_id: UserId) -> Result<UserTx, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        set(&mut tx, "app.user_id", &user_id.to_string()).await?;
+        Ok(UserTx { tx, user_id })
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+/// A transaction that sees the single invitation whose token hash it was opened with.
+pub struct InvitationTokenTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl InvitationTokenTx {
+    pub async fn begin(pool: &PgPool, token_hash: &[u8]) -> Result<InvitationTokenTx, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        set(&mut tx, "app.invitation_token_hash", &super::tokens::to_hex(token_hash)).await?;
+        Ok(InvitationTokenTx { tx })
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Continue in the invitation's organization as the person accepting it: the membership
+    /// being created is what entitles them to the context.
+    pub(super) async fn into_tenant(mut self, ctx: TenantCtx) -> Result<TenantTx, sqlx::Error> {
+        set(&mut self.tx, "app.org_id", &ctx.org_id.to_string()).await?;
+        set(&mut self.tx, "app.user_id", &ctx.user_id.to_string()).await?;
+        Ok(TenantTx { tx: self.tx, ctx })
+    }
+}
+
+/// A read-only transaction for platform operators. The policies check the operator flag of
+/// `user_id` in the database, so holding this type is not enough without the flag.
+pub struct PlatformTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl PlatformTx {
+    pub(super) async fn begin(pool: &PgPool, operator: UserId) -> Result<PlatformTx, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        set(&mut tx, "app.user_id", &operator.to_string()).await?;
+        Ok(PlatformTx { tx })
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// `true` = local to the transaction: a pooled connection never carries it into the next one.
+async fn set(conn: &mut PgConnection, name: &str, value: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT set_config($1, $2, true)").bind(name).bind(value).execute(conn).await.map(drop)
+}
+
+/// Registration: a brand-new organization whose first member is its owner.
+pub(super) async fn begin_new_org(pool: &PgPool, org_id: OrgId, owner: UserId) -> Result<TenantTx, sqlx::Error> {
+    TenantTx::begin(pool, &TenantCtx::new(org_id, owner, Role::Owner)).await
+}

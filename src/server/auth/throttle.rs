@@ -1,0 +1,114 @@
+//! Brute-force limits, counted in Postgres so they hold across every app instance.
+//!
+//! Sign-in: after 5 failures for one account since its last success (within 15 minutes) the
+//! account waits 1 minute, doubling with each further failure up to an hour; one address gets
+//! at most 50 failures per 15 minutes across all accounts. Registration and password reset:
+//! 10 per address per hour; reset emails: 3 per account per hour (beyond that the answer is the
+//! same, but nothing is sent).
+
+use std::net::IpAddr;
+
+use sqlx::PgPool;
+
+use crate::model::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Login,
+    Register,
+    Reset,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Login => "login",
+            Kind::Register => "register",
+            Kind::Reset => "reset",
+        }
+    }
+}
+
+const ACCOUNT_FREE_FAILURES: i64 = 5;
+const ACCOUNT_MAX_WAIT_MINUTES: i64 = 60;
+const IP_LOGIN_FAILURES_PER_15_MIN: i64 = 50;
+const IP_REQUESTS_PER_HOUR: i64 = 10;
+pub const RESET_EMAILS_PER_ACCOUNT_PER_HOUR: i64 = 3;
+
+pub async fn record(
+    pool: &PgPool,
+    kind: Kind,
+    email: Option<&str>,
+    ip: IpAddr,
+    succeeded: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO auth_attempts (kind, email, ip, succeeded) VALUES ($1, $2, $3, $4)")
+        .bind(kind.as_str())
+        .bind(email)
+        .bind(ip)
+        .bind(succeeded)
+        .execute(pool)
+        .await
+        .map(drop)
+}
+
+/// Refuses a sign-in attempt while the account or the address is locked out.
+pub async fn check_login(pool: &PgPool, email: &str, ip: IpAddr) -> Result<(), AppError> {
+    // Failures for this account since its last success, within the window, and how long ago
+    // the latest one was.
+    let (failures, seconds_since_last): (i64, Option<f64>) = sqlx::query_as(
+        "SELECT count(*), extract(epoch FROM now() - max(created_at))::float8
+         FROM auth_attempts
+         WHERE kind = 'login' AND email = $1 AND NOT succeeded
+           AND created_at > now() - interval '15 minutes'
+           AND created_at > coalesce((SELECT max(created_at) FROM auth_attempts
+                                      WHERE kind = 'login' AND email = $1 AND succeeded), '-infinity')",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await?;
+    if failures >= ACCOUNT_FREE_FAILURES {
+        let wait_minutes = 1i64 << (failures - ACCOUNT_FREE_FAILURES).min(6);
+        let wait_seconds = wait_minutes.min(ACCOUNT_MAX_WAIT_MINUTES) * 60;
+        let remaining = wait_seconds as f64 - seconds_since_last.unwrap_or(0.0);
+        if remaining > 0.0 {
+            let minutes = (remaining / 60.0).ceil() as i64;
+            return Err(AppError::RateLimited(format!(
+                "Too many failed sign-ins for this account. Try again in {minutes} minute{}, or reset your password.",
+                if minutes == 1 { "" } else { "s" }
+            )));
+        }
+    }
+    let from_ip =
+        count(pool, "kind = 'login' AND ip = $1 AND NOT succeeded AND created_at > now() - interval '15 minutes'", ip)
+            .await?;
+    if from_ip >= IP_LOGIN_FAILURES_PER_15_MIN {
+        return Err(AppError::RateLimited(
+            "Too many failed sign-ins from your network. Try again in 15 minutes.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses registration or reset requests from an address that has made too many.
+pub async fn check_requests(pool: &PgPool, kind: Kind, ip: IpAddr) -> Result<(), AppError> {
+    let sql = format!("kind = '{}' AND ip = $1 AND created_at > now() - interval '1 hour'", kind.as_str());
+    if count(pool, &sql, ip).await? >= IP_REQUESTS_PER_HOUR {
+        return Err(AppError::RateLimited("Too many requests from your network. Try again in an hour.".into()));
+    }
+    Ok(())
+}
+
+pub async fn reset_emails_last_hour(pool: &PgPool, email: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM auth_attempts WHERE kind = 'reset' AND email = $1 AND succeeded \
+         AND created_at > now() - interval '1 hour'",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+}
+
+async fn count(pool: &PgPool, condition: &str, ip: IpAddr) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM auth_attempts WHERE {condition}")).bind(ip).fetch_one(pool).await
+}
