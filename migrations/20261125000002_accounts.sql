@@ -119,6 +119,10 @@ CREATE POLICY organizations_tenant ON organizations
 CREATE POLICY organizations_member_reads ON organizations FOR SELECT
     USING (EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = organizations.id AND m.user_id = app.current_user_id()));
 CREATE POLICY organizations_platform_reads ON organizations FOR SELECT USING (app.is_platform_operator());
+-- Whoever holds an invitation's token sees the name of the organization inviting them.
+CREATE POLICY organizations_invitee_reads ON organizations FOR SELECT
+    USING (EXISTS (SELECT 1 FROM invitations i
+                   WHERE i.org_id = organizations.id AND i.token_hash = app.current_invitation_token_hash()));
 
 ALTER TABLE memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE memberships FORCE ROW LEVEL SECURITY;

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 use super::config::Config;
 use super::startup::Application;
-use super::{db, deploy_check, secret, telemetry};
+use super::{auth, db, deploy_check, secret, telemetry};
 
 #[derive(Parser)]
 #[command(name = "cleantrack", version, about = "Cleaning and disinfection compliance platform")]
@@ -28,6 +28,15 @@ enum Command {
     },
     /// Print a new random SECRET_KEY.
     GenerateSecret,
+    /// Make a platform operator (our staff): an existing account gains the flag, or a new
+    /// verified account is created. The password is read from CLEANTRACK_SUPERUSER_PASSWORD,
+    /// else from the first line of standard input.
+    CreateSuperuser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Platform operator")]
+        name: String,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -48,6 +57,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::Check { deploy } => return check(&config, deploy),
+        Command::CreateSuperuser { email, name } => create_superuser(config, &email, &name).await,
         Command::GenerateSecret => unreachable!("handled before reading the configuration"),
     };
     match result {
@@ -92,6 +102,24 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     let pool = db::pool(&config.database);
     db::migrate(&pool).await?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn create_superuser(config: Config, email: &str, name: &str) -> anyhow::Result<()> {
+    let password = match std::env::var("CLEANTRACK_SUPERUSER_PASSWORD") {
+        Ok(password) => Some(password),
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            Some(line.trim_end_matches(['\r', '\n']).to_owned()).filter(|p| !p.is_empty())
+        }
+    };
+    let pool = db::pool(&config.database);
+    match auth::flows::platform::create_operator(&pool, email, name, password).await {
+        Ok(true) => println!("Created platform operator {email}."),
+        Ok(false) => println!("{email} is now a platform operator."),
+        Err(err) => anyhow::bail!("{err}"),
+    }
     Ok(())
 }
 

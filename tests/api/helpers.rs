@@ -7,13 +7,43 @@ use std::path::PathBuf;
 
 use cleantrack::server::config::Config;
 use cleantrack::server::startup::Application;
+use reqwest::StatusCode;
 use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Plain client: no cookies, no Origin header, redirects not followed.
     pub client: reqwest::Client,
+    /// The application's own pool (the application role, bound by row-level security).
+    pub pool: PgPool,
     stop: Option<oneshot::Sender<()>>,
+}
+
+/// The answer of a server function called over HTTP.
+#[derive(Debug)]
+pub struct Call {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+impl Call {
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {} {}", self.status, self.body))
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert!(self.status.is_success(), "expected success, got {} {}", self.status, self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        self
+    }
 }
 
 impl TestApp {
@@ -23,6 +53,52 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request failed")
+    }
+
+    /// A browser-like client: its own cookie jar, and the Origin header our pages' requests carry.
+    pub fn browser(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("origin", self.url("").parse().unwrap());
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client builds")
+    }
+
+    /// Calls server function `endpoint` (`/api/<endpoint>`) the way the WASM client does.
+    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Call {
+        let response = client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request failed");
+        Call { status: response.status(), body: response.text().await.unwrap() }
+    }
+
+    /// The latest email recorded for `to`: its subject and the link in it.
+    pub async fn last_email(&self, to: &str) -> Option<(String, String)> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT subject, text_body FROM outbound_emails WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(to)
+        .fetch_optional(&self.pool)
+        .await
+        .unwrap();
+        row.map(|(subject, body)| {
+            let link = body.split_whitespace().find(|w| w.starts_with("http")).unwrap_or_default().to_owned();
+            (subject, link)
+        })
+    }
+
+    /// The `token` query parameter of the latest link emailed to `to`.
+    pub async fn last_token(&self, to: &str) -> String {
+        let (_, link) = self.last_email(to).await.unwrap_or_else(|| panic!("no email to {to}"));
+        let url = url::Url::parse(&link).unwrap();
+        url.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()).expect("token in link")
     }
 }
 
@@ -64,12 +140,13 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     cleantrack::server::install_crypto_provider();
     let app = Application::build(config).await.expect("application builds");
     let addr = app.local_addr();
+    let pool = app.state().pool.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client builds");
-    TestApp { addr, client, stop: Some(stop) }
+    TestApp { addr, client, pool, stop: Some(stop) }
 }
 
 /// A connection URL for the database `#[sqlx::test]` made: the harness's DATABASE_URL with the

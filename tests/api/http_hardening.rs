@@ -58,7 +58,8 @@ async fn an_unknown_page_is_a_404_with_the_security_headers(_: PgPoolOptions, db
 #[sqlx::test]
 async fn a_request_body_over_the_limit_gets_413(_: PgPoolOptions, db: PgConnectOptions) {
     let app = spawn_app_with(config_for(db, &[("MAX_REQUEST_BODY_BYTES", "1024")])).await;
-    let response = app.client.post(app.url("/")).body(vec![b'x'; 4096]).send().await.unwrap();
+    let response =
+        app.client.post(app.url("/")).header("origin", app.url("")).body(vec![b'x'; 4096]).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 

@@ -2,8 +2,13 @@
 //! (created by `#[sqlx::test]` as the application role, which row-level security binds).
 
 mod helpers;
+mod world;
 
+mod accounts;
 mod cli;
+mod cross_tenant;
 mod database;
 mod health;
 mod http_hardening;
+mod invitations;
+mod roles;

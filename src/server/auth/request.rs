@@ -5,11 +5,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use leptos::prelude::*;
 
-use super::scope::{TenantCtx, UserTx};
+use super::scope::TenantCtx;
 use super::user::{AuthSession, User};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
-use crate::model::role::Role;
 use crate::server::http::client::ClientInfo;
 use crate::server::state::AppState;
 
@@ -50,23 +49,12 @@ pub async fn tenant_ctx() -> Result<TenantCtx, AppError> {
         ));
     }
     let wanted: Option<OrgId> = auth.session.get(CURRENT_ORG_KEY).await.ok().flatten();
-    let pool = &state().pool;
-    let mut tx = UserTx::begin(pool, user.id).await?;
-    let membership: Option<(OrgId, Role)> = sqlx::query_as(
-        "SELECT org_id, role FROM memberships WHERE user_id = $1 AND ($2::uuid IS NULL OR org_id = $2) \
-         ORDER BY created_at LIMIT 1",
-    )
-    .bind(user.id)
-    .bind(wanted)
-    .fetch_optional(tx.conn())
-    .await?;
-    tx.commit().await?;
-    match membership {
-        Some((org_id, role)) => {
-            if wanted != Some(org_id) {
-                let _ = auth.session.insert(CURRENT_ORG_KEY, org_id).await;
+    match TenantCtx::for_member(&state().pool, wanted, user.id).await? {
+        Some(ctx) => {
+            if wanted != Some(ctx.org_id()) {
+                let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
             }
-            Ok(TenantCtx::new(org_id, user.id, role))
+            Ok(ctx)
         }
         // Removed from the organization the session was in: fall back to another one.
         None if wanted.is_some() => {

@@ -1,7 +1,8 @@
 //! Database transactions that carry who is asking, for row-level security.
 //!
-//! Only this module (the authentication layer) can construct a [`TenantCtx`]: its fields are
-//! private and its constructor is visible inside `server::auth` alone. Every query on a
+//! Only the authentication layer can construct a [`TenantCtx`]: its fields are private, its
+//! plain constructor is visible inside `server::auth` alone (for the flows that create a
+//! membership), and the public [`TenantCtx::for_member`] reads an existing membership row. Every query on a
 //! tenant-owned table runs in a [`TenantTx`], which can only be opened from a `TenantCtx` and
 //! sets the per-transaction settings the policies read. Queries still filter by
 //! `tx.ctx().org_id()` themselves; row-level security is the second wall, for the day one forgets.
@@ -25,9 +26,26 @@ pub struct TenantCtx {
 }
 
 impl TenantCtx {
-    /// Built from a verified membership (or a registration / accepted invitation that creates one).
+    /// For flows that are creating the membership itself (registration, accepted invitation).
     pub(super) fn new(org_id: OrgId, user_id: UserId, role: Role) -> TenantCtx {
         TenantCtx { org_id, user_id, role }
+    }
+
+    /// The context of `user` in organization `org` (or in their oldest membership when `org` is
+    /// `None`), read from the membership row: there is no context without a real membership.
+    /// The session layer calls this for every request; tests call it to act as a member.
+    pub async fn for_member(pool: &PgPool, org: Option<OrgId>, user: UserId) -> Result<Option<TenantCtx>, sqlx::Error> {
+        let mut tx = UserTx::begin(pool, user).await?;
+        let membership: Option<(OrgId, Role)> = sqlx::query_as(
+            "SELECT org_id, role FROM memberships WHERE user_id = $1 AND ($2::uuid IS NULL OR org_id = $2) \
+             ORDER BY created_at LIMIT 1",
+        )
+        .bind(user)
+        .bind(org)
+        .fetch_optional(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(membership.map(|(org_id, role)| TenantCtx::new(org_id, user, role)))
     }
 
     pub fn org_id(&self) -> OrgId {

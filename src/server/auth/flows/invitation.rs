@@ -27,16 +27,16 @@ struct Invitation {
 
 const INVALID: &str = "This invitation link is not valid. Ask the person who invited you for a new one.";
 
-async fn load(conn: &mut PgConnection, lock: bool) -> Result<Invitation, AppError> {
-    let sql = format!(
+async fn load(conn: &mut PgConnection) -> Result<Invitation, AppError> {
+    let found: Option<Invitation> = sqlx::query_as(
         "SELECT i.id, i.org_id, o.name AS org_name, i.email, i.role,
                 (i.expires_at > now() AND i.accepted_at IS NULL AND i.revoked_at IS NULL) AS usable,
                 i.accepted_at IS NOT NULL AS accepted, i.revoked_at IS NOT NULL AS revoked
-         FROM invitations i JOIN LATERAL (SELECT name FROM organizations WHERE id = i.org_id) o ON true
-         WHERE i.token_hash = app.current_invitation_token_hash() {}",
-        if lock { "FOR UPDATE OF i" } else { "" }
-    );
-    let found: Option<Invitation> = sqlx::query_as(&sql).fetch_optional(conn).await?;
+         FROM invitations i JOIN organizations o ON o.id = i.org_id
+         WHERE i.token_hash = app.current_invitation_token_hash()",
+    )
+    .fetch_optional(conn)
+    .await?;
     let invitation = found.ok_or_else(|| AppError::Invalid(INVALID.into()))?;
     if !invitation.usable {
         return Err(AppError::Invalid(
@@ -55,7 +55,7 @@ async fn load(conn: &mut PgConnection, lock: bool) -> Result<Invitation, AppErro
 
 pub async fn preview(state: &AppState, token: &str) -> Result<InvitationPreview, AppError> {
     let mut tx = InvitationTokenTx::begin(&state.pool, &tokens::hash(token)).await?;
-    let invitation = load(tx.conn(), false).await?;
+    let invitation = load(tx.conn()).await?;
     let account_exists = user::find_by_email(&mut *tx.conn(), &invitation.email).await?.is_some();
     Ok(InvitationPreview {
         org_name: invitation.org_name,
@@ -78,7 +78,7 @@ pub async fn accept(
     new_account: Option<NewAccount>,
 ) -> Result<OrgId, AppError> {
     let mut tx = InvitationTokenTx::begin(&state.pool, &tokens::hash(token)).await?;
-    let invitation = load(tx.conn(), true).await?;
+    let invitation = load(tx.conn()).await?;
 
     let user_id = match &auth.user {
         Some(signed_in) if signed_in.email == invitation.email => signed_in.id,
@@ -113,7 +113,20 @@ pub async fn accept(
         }
     };
 
+    // Inside the organization, lock the invitation and check it again: of two acceptances
+    // racing, the second waits here and then finds it used.
     let mut tx = tx.into_tenant(TenantCtx::new(invitation.org_id, user_id, invitation.role)).await?;
+    let still_usable: bool = sqlx::query_scalar(
+        "SELECT accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() FROM invitations \
+         WHERE org_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(invitation.org_id)
+    .bind(invitation.id)
+    .fetch_one(tx.conn())
+    .await?;
+    if !still_usable {
+        return Err(AppError::Invalid("This invitation has just been used or withdrawn.".into()));
+    }
     let joined = sqlx::query(
         "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO NOTHING",
     )

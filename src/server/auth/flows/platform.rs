@@ -42,3 +42,43 @@ pub async fn overview(state: &AppState, user: &User) -> Result<Vec<OrgOverview>,
         })
         .collect())
 }
+
+/// `cleantrack create-superuser`: makes a platform operator. An existing account keeps its
+/// password and gains the flag; otherwise a verified account is created with `password`.
+/// Returns whether an account was created.
+pub async fn create_operator(
+    pool: &sqlx::PgPool,
+    email: &str,
+    name: &str,
+    password: Option<String>,
+) -> Result<bool, AppError> {
+    use crate::model::email::Email;
+    use crate::model::ids::UserId;
+    use crate::server::auth::password as pw;
+
+    let email = Email::parse(email).map_err(AppError::Invalid)?;
+    let promoted = sqlx::query("UPDATE users SET is_platform_operator = true WHERE email = $1")
+        .bind(email.as_str())
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if promoted > 0 {
+        return Ok(false);
+    }
+    let name = super::clean_name(name, "a name", 100)?;
+    let password = password
+        .ok_or_else(|| AppError::Invalid("No account has this email; give a password to create one.".into()))?;
+    pw::check_new(&password, &[email.as_str(), &name]).map_err(AppError::Invalid)?;
+    let hash = pw::hash(password).await?;
+    sqlx::query(
+        "INSERT INTO users (id, email, display_name, password_hash, email_verified_at, is_platform_operator) \
+         VALUES ($1, $2, $3, $4, now(), true)",
+    )
+    .bind(UserId::new())
+    .bind(email.as_str())
+    .bind(&name)
+    .bind(&hash)
+    .execute(pool)
+    .await?;
+    Ok(true)
+}

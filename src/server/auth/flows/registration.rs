@@ -103,10 +103,15 @@ pub async fn resend_verification(state: &AppState, user: &user::User) -> Result<
     Ok(())
 }
 
-/// Logs in (axum-login cycles the session id against fixation) and picks the organization.
+/// Logs in and picks the organization. The session id is always replaced (axum-login does so
+/// only for a session that was not signed in yet), so no id known before this moment stays valid.
 pub(crate) async fn sign_in(auth: &mut AuthSession, user: &user::User, org: Option<OrgId>) -> Result<(), AppError> {
     auth.login(user).await.map_err(|err| {
         tracing::error!(error = %err, "session login failed");
+        AppError::Internal
+    })?;
+    auth.session.cycle_id().await.map_err(|err| {
+        tracing::error!(error = %err, "session id cycling failed");
         AppError::Internal
     })?;
     if let Some(org) = org {

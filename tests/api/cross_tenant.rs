@@ -1,0 +1,269 @@
+//! Tenant isolation, proved twice: through every server function (a member of organization B
+//! gets "not found" for A's ids and changes nothing of A's), and in the database itself (a query
+//! that forgets its organization filter still sees only its own tenant).
+//!
+//! `every_server_function_has_a_cross_tenant_case` fails when a server function is added without
+//! a case here, so a new one cannot slip through.
+
+use std::collections::BTreeSet;
+
+use cleantrack::model::account::{Member, OrgOverview, PendingInvitation, SessionInfo};
+use cleantrack::model::role::Role;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::world::{World, PASSWORD};
+
+/// Every server function, with the test below that covers it across tenants.
+const COVERED: &[(&str, &str)] = &[
+    ("register", "account_level_functions_never_reach_into_another_organization"),
+    ("login", "account_level_functions_never_reach_into_another_organization"),
+    ("logout", "account_level_functions_never_reach_into_another_organization"),
+    ("session", "account_level_functions_never_reach_into_another_organization"),
+    ("verify_email", "tokens_of_one_account_do_nothing_for_another"),
+    ("resend_verification", "account_level_functions_never_reach_into_another_organization"),
+    ("request_password_reset", "tokens_of_one_account_do_nothing_for_another"),
+    ("reset_password", "tokens_of_one_account_do_nothing_for_another"),
+    ("change_password", "account_level_functions_never_reach_into_another_organization"),
+    ("rename", "account_level_functions_never_reach_into_another_organization"),
+    ("switch_org", "ids_of_organization_a_are_not_found_for_members_of_b"),
+    ("list_members", "lists_of_b_show_nothing_of_a"),
+    ("change_role", "ids_of_organization_a_are_not_found_for_members_of_b"),
+    ("remove_member", "ids_of_organization_a_are_not_found_for_members_of_b"),
+    ("invite_member", "lists_of_b_show_nothing_of_a"),
+    ("list_invitations", "lists_of_b_show_nothing_of_a"),
+    ("revoke_invitation", "ids_of_organization_a_are_not_found_for_members_of_b"),
+    ("preview_invitation", "an_invitation_of_a_cannot_be_taken_by_a_member_of_b"),
+    ("accept_invitation", "an_invitation_of_a_cannot_be_taken_by_a_member_of_b"),
+    ("platform_overview", "the_platform_console_is_not_found_for_tenant_members"),
+];
+
+#[test]
+fn every_server_function_has_a_cross_tenant_case() {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .collect();
+    let covered: BTreeSet<String> = COVERED.iter().map(|(name, _)| name.to_string()).collect();
+    assert!(registered.len() >= 20, "server functions not registered in the test binary? {registered:?}");
+    let missing: Vec<_> = registered.difference(&covered).collect();
+    let stale: Vec<_> = covered.difference(&registered).collect();
+    assert!(missing.is_empty(), "server functions without a cross-tenant case: {missing:?}");
+    assert!(stale.is_empty(), "cases for server functions that no longer exist: {stale:?}");
+}
+
+/// Org A's membership table, read as A: what must not change when B acts.
+async fn a_members(app: &TestApp, world: &World) -> Vec<(String, Role)> {
+    let members: Vec<Member> =
+        app.call(&world.a.member(Role::Owner).client, "list_members", &[]).await.assert_ok().json();
+    members.into_iter().map(|m| (m.email, m.role)).collect()
+}
+
+#[sqlx::test]
+async fn ids_of_organization_a_are_not_found_for_members_of_b(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    app.call(&world.a.member(Role::Admin).client, "invite_member", &[("email", "x@mail.example"), ("role", "staff")])
+        .await
+        .assert_ok();
+    let invitations_of_a: Vec<PendingInvitation> =
+        app.call(&world.a.member(Role::Admin).client, "list_invitations", &[]).await.json();
+    let invitation_of_a = invitations_of_a[0].id.to_string();
+    let before = a_members(&app, &world).await;
+
+    for role in Role::ALL {
+        let client = &world.b.member(role).client;
+        for target in world.a.members.values() {
+            let id = target.id.to_string();
+            for call in [
+                app.call(client, "change_role", &[("user_id", &id), ("role", "auditor")]).await,
+                app.call(client, "remove_member", &[("user_id", &id)]).await,
+            ] {
+                // Roles that may manage members learn nothing; the others are refused before looking.
+                let expected = if role.can(cleantrack::model::role::Action::ManageMembers) { 404 } else { 403 };
+                call.assert_status(expected);
+            }
+        }
+        let revoke = app.call(client, "revoke_invitation", &[("invitation_id", &invitation_of_a)]).await;
+        revoke.assert_status(if role.can(cleantrack::model::role::Action::InviteMembers) { 404 } else { 403 });
+        app.call(client, "switch_org", &[("org_id", &world.a.id.to_string())]).await.assert_status(404);
+    }
+
+    assert_eq!(a_members(&app, &world).await, before, "nothing of A changed");
+    let still: Vec<PendingInvitation> =
+        app.call(&world.a.member(Role::Admin).client, "list_invitations", &[]).await.json();
+    assert_eq!(still.len(), 1, "A's invitation still stands");
+    let session: SessionInfo = app.call(&world.b.member(Role::Owner).client, "session", &[]).await.json();
+    assert_eq!(session.current.unwrap().org_id, world.b.id, "B's session stayed in B");
+}
+
+#[sqlx::test]
+async fn lists_of_b_show_nothing_of_a(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    app.call(
+        &world.a.member(Role::Owner).client,
+        "invite_member",
+        &[("email", "only-a@mail.example"), ("role", "staff")],
+    )
+    .await
+    .assert_ok();
+    // B invites the very address A invited: B's invitation is B's alone.
+    app.call(
+        &world.b.member(Role::Owner).client,
+        "invite_member",
+        &[("email", "only-a@mail.example"), ("role", "auditor")],
+    )
+    .await
+    .assert_ok();
+    for role in [Role::Owner, Role::Admin, Role::Supervisor, Role::Auditor] {
+        let members: Vec<Member> = app.call(&world.b.member(role).client, "list_members", &[]).await.assert_ok().json();
+        assert_eq!(members.len(), 5);
+        assert!(members.iter().all(|m| m.email.ends_with("@b.example")), "{members:?}");
+    }
+    let b_invites: Vec<PendingInvitation> =
+        app.call(&world.b.member(Role::Owner).client, "list_invitations", &[]).await.json();
+    assert_eq!(b_invites.iter().map(|i| i.role).collect::<Vec<_>>(), [Role::Auditor]);
+    let a_invites: Vec<PendingInvitation> =
+        app.call(&world.a.member(Role::Owner).client, "list_invitations", &[]).await.json();
+    assert_eq!(
+        a_invites.iter().map(|i| i.role).collect::<Vec<_>>(),
+        [Role::Staff],
+        "B's invitation did not revoke A's"
+    );
+}
+
+#[sqlx::test]
+async fn an_invitation_of_a_cannot_be_taken_by_a_member_of_b(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    app.call(
+        &world.a.member(Role::Owner).client,
+        "invite_member",
+        &[("email", "invitee@mail.example"), ("role", "admin")],
+    )
+    .await
+    .assert_ok();
+    let token = app.last_token("invitee@mail.example").await;
+    for person in world.b.members.values() {
+        app.call(&person.client, "accept_invitation", &[("token", &token)]).await.assert_status(403);
+    }
+    // A made-up token, or a token of B's shape, finds nothing.
+    app.call(&world.b.member(Role::Owner).client, "preview_invitation", &[("token", "forged-token")])
+        .await
+        .assert_status(422);
+    assert_eq!(a_members(&app, &world).await.len(), 5, "nobody joined A");
+}
+
+#[sqlx::test]
+async fn tokens_of_one_account_do_nothing_for_another(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let victim = world.a.member(Role::Owner);
+    app.call(
+        &world.b.member(Role::Owner).client,
+        "request_password_reset",
+        &[("email", &world.b.member(Role::Owner).email)],
+    )
+    .await
+    .assert_ok();
+    let b_token = app.last_token(&world.b.member(Role::Owner).email).await;
+    // A reset token resets only the account it was mailed to, whoever submits it.
+    app.call(&victim.client, "reset_password", &[("token", &b_token), ("password", "amber lantern orchard piano")])
+        .await
+        .assert_ok();
+    app.call(&app.browser(), "login", &[("email", &victim.email), ("password", PASSWORD)]).await.assert_ok();
+    // A verification token is not a reset token and vice versa.
+    app.call(&app.browser(), "verify_email", &[("token", &b_token)]).await.assert_status(422);
+}
+
+#[sqlx::test]
+async fn account_level_functions_never_reach_into_another_organization(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let b_owner = world.b.member(Role::Owner);
+    let before = a_members(&app, &world).await;
+
+    let session: SessionInfo = app.call(&b_owner.client, "session", &[]).await.json();
+    assert_eq!(session.memberships.iter().map(|m| m.org_id).collect::<Vec<_>>(), [world.b.id]);
+    app.call(&b_owner.client, "rename", &[("name", "Renamed in B")]).await.assert_ok();
+    app.call(&b_owner.client, "resend_verification", &[]).await.assert_status(409);
+    app.call(&b_owner.client, "change_password", &[("current", PASSWORD), ("password", "amber lantern orchard piano")])
+        .await
+        .assert_ok();
+    // Signing in as B, logging out, registering anew: none of it touches A.
+    app.call(&app.browser(), "login", &[("email", &b_owner.email), ("password", "amber lantern orchard piano")])
+        .await
+        .assert_ok();
+    app.call(&b_owner.client, "logout", &[]).await.assert_ok();
+    let newcomer = app.browser();
+    app.call(
+        &newcomer,
+        "register",
+        &[("name", "N"), ("email", "n@new.example"), ("organization", "Org A"), ("password", PASSWORD)],
+    )
+    .await
+    .assert_ok();
+    let session: SessionInfo = app.call(&newcomer, "session", &[]).await.json();
+    assert_ne!(session.current.unwrap().org_id, world.a.id, "a same-named organization is a new tenant");
+
+    assert_eq!(a_members(&app, &world).await, before);
+}
+
+#[sqlx::test]
+async fn the_platform_console_is_not_found_for_tenant_members(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    for person in world.a.members.values() {
+        app.call(&person.client, "platform_overview", &[]).await.assert_status(404);
+    }
+    // An operator (flag set the way `create-superuser` sets it) sees both organizations.
+    let operator = world.b.member(Role::Staff);
+    sqlx::query("UPDATE users SET is_platform_operator = true WHERE id = $1")
+        .bind(operator.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let orgs: Vec<OrgOverview> = app.call(&operator.client, "platform_overview", &[]).await.assert_ok().json();
+    let names: BTreeSet<_> = orgs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["Org A", "Org B"]));
+    assert!(orgs.iter().all(|o| o.members.len() == 5));
+}
+
+/// The second wall: inside one tenant's transaction, queries with no organization filter at all
+/// return only that tenant's rows; with no context they return nothing.
+#[sqlx::test]
+async fn row_level_security_hides_other_tenants_from_a_query_without_a_filter(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    app.call(&world.a.member(Role::Owner).client, "invite_member", &[("email", "i@mail.example"), ("role", "staff")])
+        .await
+        .assert_ok();
+
+    let ctx_b = tenant_ctx_of(&app, world.b.member(Role::Staff).id).await;
+    let mut tx = cleantrack::server::auth::TenantTx::begin(&app.pool, &ctx_b).await.unwrap();
+    let orgs: Vec<String> = sqlx::query_scalar("SELECT name FROM organizations").fetch_all(tx.conn()).await.unwrap();
+    assert_eq!(orgs, ["Org B"]);
+    let members: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT org_id FROM memberships").fetch_all(tx.conn()).await.unwrap();
+    assert!(!members.is_empty() && members.iter().all(|org| *org == world.b.id.0));
+    let invitations: i64 = sqlx::query_scalar("SELECT count(*) FROM invitations").fetch_one(tx.conn()).await.unwrap();
+    assert_eq!(invitations, 0, "A's invitation is invisible to B");
+    // Writing into A from B's context is refused by the policy's WITH CHECK.
+    let write = sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')")
+        .bind(world.a.id)
+        .bind(world.b.member(Role::Staff).id)
+        .execute(tx.conn())
+        .await;
+    assert!(write.is_err(), "inserting into another tenant must fail");
+    drop(tx);
+
+    for table in ["organizations", "memberships", "invitations"] {
+        let visible: i64 =
+            sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&app.pool).await.unwrap();
+        assert_eq!(visible, 0, "{table} without any tenant context");
+    }
+}
+
+async fn tenant_ctx_of(app: &TestApp, user: cleantrack::model::ids::UserId) -> cleantrack::server::auth::TenantCtx {
+    cleantrack::server::auth::TenantCtx::for_member(&app.pool, None, user).await.unwrap().expect("a member")
+}

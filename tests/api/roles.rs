@@ -1,0 +1,104 @@
+//! The permission matrix, enforced: every role gets what the matrix allows and a clear refusal
+//! otherwise. Also checks that README's table says what the code does.
+
+use cleantrack::model::role::{Action, Role};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::helpers::spawn_app;
+use crate::world::World;
+
+#[sqlx::test]
+async fn each_role_can_do_what_the_matrix_allows_and_nothing_more(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let staff = world.a.member(Role::Staff).id.to_string();
+    for role in Role::ALL {
+        let client = &world.a.member(role).client;
+        let attempts = [
+            (Action::ViewTeam, app.call(client, "list_members", &[]).await),
+            (Action::InviteMembers, app.call(client, "list_invitations", &[]).await),
+            (
+                Action::InviteMembers,
+                app.call(
+                    client,
+                    "invite_member",
+                    &[("email", &format!("by-{}@x.example", role.as_str())), ("role", "staff")],
+                )
+                .await,
+            ),
+            // Setting staff to staff changes nothing but still needs the permission.
+            (Action::ManageMembers, app.call(client, "change_role", &[("user_id", &staff), ("role", "staff")]).await),
+            (
+                Action::ManageOwners,
+                app.call(client, "invite_member", &[("email", "owner2@x.example"), ("role", "owner")]).await,
+            ),
+        ];
+        for (action, call) in attempts {
+            if role.can(action) {
+                call.assert_ok();
+            } else {
+                call.assert_status(403);
+                assert!(call.body.contains("Your role does not allow this."), "{role:?} {action:?}: {}", call.body);
+            }
+        }
+    }
+}
+
+#[sqlx::test]
+async fn admins_cannot_touch_owners_and_the_last_owner_stays(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let owner = world.a.member(Role::Owner);
+    let admin = &world.a.member(Role::Admin).client;
+    let owner_id = owner.id.to_string();
+
+    app.call(admin, "remove_member", &[("user_id", &owner_id)]).await.assert_status(403);
+    app.call(admin, "change_role", &[("user_id", &owner_id), ("role", "staff")]).await.assert_status(403);
+    let last = app.call(&owner.client, "change_role", &[("user_id", &owner_id), ("role", "admin")]).await;
+    last.assert_status(409);
+    assert!(last.body.contains("always keeps an owner"), "{}", last.body);
+    app.call(&owner.client, "remove_member", &[("user_id", &owner_id)]).await.assert_status(409);
+
+    // With a second owner, the first may step down.
+    let admin_id = world.a.member(Role::Admin).id.to_string();
+    app.call(&owner.client, "change_role", &[("user_id", &admin_id), ("role", "owner")]).await.assert_ok();
+    app.call(&owner.client, "change_role", &[("user_id", &owner_id), ("role", "admin")]).await.assert_ok();
+}
+
+#[sqlx::test]
+async fn a_removed_member_loses_access_at_the_next_request(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let supervisor = world.a.member(Role::Supervisor);
+    app.call(&supervisor.client, "list_members", &[]).await.assert_ok();
+    app.call(&world.a.member(Role::Admin).client, "remove_member", &[("user_id", &supervisor.id.to_string())])
+        .await
+        .assert_ok();
+    app.call(&supervisor.client, "list_members", &[]).await.assert_status(403);
+}
+
+#[test]
+fn the_readme_permission_table_matches_the_code() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| l.trim_start_matches('#').trim() != "Permissions")
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter(|l| !l.starts_with("| action") && !l.starts_with("|-"))
+        .collect();
+    let actions = [
+        ("see the team", Action::ViewTeam),
+        ("invite people, see and withdraw invitations", Action::InviteMembers),
+        ("change roles, remove members", Action::ManageMembers),
+        ("grant or remove the owner role", Action::ManageOwners),
+    ];
+    assert_eq!(table.len(), actions.len(), "README rows: {table:?}");
+    for (row, (name, action)) in table.iter().zip(actions) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+        assert_eq!(cells[0], name);
+        for (role, cell) in Role::ALL.iter().zip(&cells[1..]) {
+            assert_eq!(*cell == "yes", role.can(action), "README says {cell} for {role:?} / {name}");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Two organizations with a signed-in member of every role in each: the cast of the
+//! cross-tenant and role tests.
+
+use std::collections::BTreeMap;
+
+use cleantrack::model::ids::{OrgId, UserId};
+use cleantrack::model::role::Role;
+use tokio::sync::OnceCell;
+
+use crate::helpers::TestApp;
+
+pub const PASSWORD: &str = "violet kettle harbour drum";
+
+pub struct Person {
+    pub id: UserId,
+    pub email: String,
+    pub client: reqwest::Client,
+}
+
+pub struct Org {
+    pub id: OrgId,
+
+    pub members: BTreeMap<Role, Person>,
+}
+
+impl Org {
+    pub fn member(&self, role: Role) -> &Person {
+        &self.members[&role]
+    }
+}
+
+pub struct World {
+    pub a: Org,
+    pub b: Org,
+}
+
+/// One argon2 hash of [`PASSWORD`] for every fixture user: hashing is the slow part.
+async fn password_hash() -> &'static str {
+    static HASH: OnceCell<String> = OnceCell::const_new();
+    HASH.get_or_init(|| async { cleantrack::server::auth::password::hash(PASSWORD.into()).await.unwrap() }).await
+}
+
+impl World {
+    pub async fn build(app: &TestApp) -> World {
+        World { a: org(app, "a").await, b: org(app, "b").await }
+    }
+}
+
+/// Creates organization `tag` and its members directly in the database (a fixture, so it sets
+/// the tenant context itself), then signs every member in through the real login endpoint.
+async fn org(app: &TestApp, tag: &str) -> Org {
+    let id = OrgId::new();
+    let name = format!("Org {}", tag.to_uppercase());
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.org_id', $1, true)").bind(id.to_string()).execute(&mut *tx).await.unwrap();
+    sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2)")
+        .bind(id)
+        .bind(&name)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let mut people = Vec::new();
+    for role in Role::ALL {
+        let user = UserId::new();
+        let email = format!("{}@{tag}.example", role.as_str());
+        sqlx::query(
+            "INSERT INTO users (id, email, display_name, password_hash, email_verified_at) VALUES ($1, $2, $3, $4, now())",
+        )
+        .bind(user)
+        .bind(&email)
+        .bind(format!("{} of {name}", role.label()))
+        .bind(password_hash().await)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(user)
+            .bind(role)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        people.push((role, user, email));
+    }
+    tx.commit().await.unwrap();
+    let mut members = BTreeMap::new();
+    for (role, id, email) in people {
+        let client = app.browser();
+        app.call(&client, "login", &[("email", &email), ("password", PASSWORD)]).await.assert_ok();
+        members.insert(role, Person { id, email, client });
+    }
+    Org { id, members }
+}
