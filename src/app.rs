@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::components::site_footer::SiteFooter;
 use crate::components::site_header::SiteHeader;
@@ -63,6 +63,9 @@ pub fn use_session() -> SessionResource {
     expect_context::<SessionResource>()
 }
 
+/// Every route renders with `SsrMode::Async`: the server waits for the page's data and sends
+/// complete HTML, so pages read (and forms post) before the WASM arrives or with JavaScript off,
+/// and a status set while loading data (a 404, say) reaches the response.
 #[component]
 fn Frame() -> impl IntoView {
     let location = use_location();
@@ -72,17 +75,17 @@ fn Frame() -> impl IntoView {
         <SiteHeader/>
         <main id="main" class="page">
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=Landing/>
-                <Route path=path!("/register") view=RegisterPage/>
-                <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/verify-email") view=VerifyEmailPage/>
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
-                <Route path=path!("/reset-password") view=ResetPasswordPage/>
-                <Route path=path!("/invitations/accept") view=AcceptInvitationPage/>
-                <Route path=path!("/app") view=HomePage/>
-                <Route path=path!("/team") view=TeamPage/>
-                <Route path=path!("/account") view=AccountPage/>
-                <Route path=path!("/platform") view=PlatformPage/>
+                <Route path=path!("/") view=Landing ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/accept") view=AcceptInvitationPage ssr=SsrMode::Async/>
+                <Route path=path!("/app") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>
         </main>
         <SiteFooter/>

@@ -1,0 +1,127 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+
+// One account journey per test; addresses are unique so tests never collide.
+const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+const PASSWORD = "violet kettle harbour drum";
+
+/** Opens the newest link emailed to `to`, as recorded on the development mail page. */
+async function followEmailLink(page: Page, to: string, subject: string) {
+  await page.goto(`/dev/mail?to=${encodeURIComponent(to)}`);
+  const email = page.locator("article.email").filter({ hasText: subject }).first();
+  await expect(email).toBeVisible();
+  const href = await email.locator("a").first().getAttribute("href");
+  expect(href).toBeTruthy();
+  await page.goto(new URL(href!).pathname + new URL(href!).search);
+}
+
+async function waitForHydration(page: Page) {
+  await expect(page.locator(".site-header.interactive")).toHaveCount(1);
+}
+
+async function register(page: Page, name: string, email: string, org: string) {
+  await page.goto("/register");
+  await waitForHydration(page);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Organization").fill(org);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, ${name}`);
+}
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+}
+
+async function freshPage(browser: Browser) {
+  const context = await browser.newContext();
+  return context.newPage();
+}
+
+test("register, confirm the email from the recorded message, sign out and back in", async ({ page }) => {
+  const email = `owner-${unique()}@clinic.example`;
+  await register(page, "Ana Silva", email, "St Mary Clinic");
+  await expect(page.getByText("Confirm your email address")).toBeVisible();
+  await expect(page.getByText("You work in St Mary Clinic as Owner.")).toBeVisible();
+
+  await followEmailLink(page, email, "Confirm your email address");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Confirm my email" }).click();
+  await expect(page.getByRole("status")).toHaveText("Thank you: your email address is confirmed.");
+
+  await page.goto("/app");
+  await expect(page.getByText("Confirm your email address")).toHaveCount(0);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await waitForHydration(page);
+  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+
+  // A wrong password is refused without saying which part was wrong.
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("not the password at all");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("That email and password do not match an account.");
+
+  await signIn(page, email, PASSWORD);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome, Ana Silva");
+});
+
+test("an owner invites a teammate who accepts and sees the organization", async ({ page, browser }) => {
+  const owner = `owner-${unique()}@lab.example`;
+  const teammate = `tech-${unique()}@lab.example`;
+  await register(page, "Olu Owner", owner, "North Lab");
+  await followEmailLink(page, owner, "Confirm your email address");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Confirm my email" }).click();
+  await expect(page.getByRole("status")).toBeVisible();
+
+  await page.goto("/team");
+  await waitForHydration(page);
+  await expect(page.locator(`[data-member="${owner}"]`)).toBeVisible();
+  await page.getByLabel("Email").fill(teammate);
+  await page.getByLabel("Role", { exact: true }).last().selectOption("staff");
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByText("Invitation sent.")).toBeVisible();
+  await expect(page.getByText(teammate)).toBeVisible();
+
+  const invitee = await freshPage(browser);
+  await followEmailLink(invitee, teammate, "Join North Lab on CleanTrack");
+  await waitForHydration(invitee);
+  await expect(invitee.getByText("You are invited to join North Lab as Staff")).toBeVisible();
+  await invitee.getByLabel("Your name").fill("Tess Tech");
+  await invitee.getByLabel("Choose a password").fill(PASSWORD);
+  await invitee.getByRole("button", { name: "Accept and join" }).click();
+  await expect(invitee).toHaveURL(/\/app$/);
+  await expect(invitee.getByText("You work in North Lab as Staff.")).toBeVisible();
+
+  await page.reload();
+  await expect(page.locator(`[data-member="${teammate}"]`)).toBeVisible();
+});
+
+test("a forgotten password is reset through the emailed link", async ({ page, browser }) => {
+  const email = `reset-${unique()}@plant.example`;
+  await register(page, "Rui Reset", email, "Harbour Foods");
+
+  const visitor = await freshPage(browser);
+  await visitor.goto("/forgot-password");
+  await waitForHydration(visitor);
+  await visitor.getByLabel("Email").fill(email);
+  await visitor.getByRole("button", { name: "Send reset link" }).click();
+  await expect(visitor.getByRole("status")).toContainText("If an account uses this address");
+
+  await followEmailLink(visitor, email, "Reset your password");
+  await waitForHydration(visitor);
+  const newPassword = "amber lantern orchard piano";
+  await visitor.getByLabel("New password").fill(newPassword);
+  await visitor.getByRole("button", { name: "Save password" }).click();
+  await expect(visitor.getByRole("status")).toHaveText("Your password is changed. Sign in with it now.");
+
+  await signIn(visitor, email, newPassword);
+  await expect(visitor.getByRole("heading", { level: 1 })).toHaveText("Welcome, Rui Reset");
+});
