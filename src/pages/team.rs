@@ -13,96 +13,45 @@ use crate::model::role::{Action, Role};
 /// Members of the current organization.
 #[server(endpoint = "list_members")]
 pub async fn list_members() -> Result<Vec<Member>, AppError> {
-    use crate::server::accounts::team;
-    use crate::server::auth::request::{reply, state, tenant_ctx};
-    use crate::server::auth::TenantTx;
-    reply(
-        async {
-            let mut tx = TenantTx::begin(&state().pool, &tenant_ctx().await?).await?;
-            team::list(&mut tx).await
-        }
-        .await,
-    )
+    use crate::server::{accounts::team, auth::request::in_tenant};
+    in_tenant(async |tx| team::list(tx).await).await
 }
 
 /// Gives a member another role. Only owners grant or take the owner role; the last owner stays.
 #[server(endpoint = "change_role")]
 pub async fn change_role(user_id: UserId, role: Role) -> Result<(), AppError> {
-    use crate::server::accounts::team;
-    use crate::server::auth::request::{reply, state, tenant_ctx};
-    use crate::server::auth::TenantTx;
-    reply(
-        async {
-            let mut tx = TenantTx::begin(&state().pool, &tenant_ctx().await?).await?;
-            team::change_role(&mut tx, user_id, role).await?;
-            Ok(tx.commit().await?)
-        }
-        .await,
-    )
+    use crate::server::{accounts::team, auth::request::in_tenant};
+    in_tenant(async |tx| team::change_role(tx, user_id, role).await).await
 }
 
 /// Removes a member from the organization (their account stays).
 #[server(endpoint = "remove_member")]
 pub async fn remove_member(user_id: UserId) -> Result<(), AppError> {
-    use crate::server::accounts::team;
-    use crate::server::auth::request::{reply, state, tenant_ctx};
-    use crate::server::auth::TenantTx;
-    reply(
-        async {
-            let mut tx = TenantTx::begin(&state().pool, &tenant_ctx().await?).await?;
-            team::remove(&mut tx, user_id).await?;
-            Ok(tx.commit().await?)
-        }
-        .await,
-    )
+    use crate::server::{accounts::team, auth::request::in_tenant};
+    in_tenant(async |tx| team::remove(tx, user_id).await).await
 }
 
 /// Invites someone by email with a role; the link is valid for 7 days.
 #[server(endpoint = "invite_member")]
 pub async fn invite_member(email: String, role: Role) -> Result<(), AppError> {
     use crate::server::accounts::invitations;
-    use crate::server::auth::request::{reply, state, tenant_ctx};
-    use crate::server::auth::TenantTx;
-    reply(
-        async {
-            let state = state();
-            let mut tx = TenantTx::begin(&state.pool, &tenant_ctx().await?).await?;
-            invitations::create(&mut tx, &state.config.public_url, &email, role).await?;
-            Ok(tx.commit().await?)
-        }
-        .await,
-    )
+    use crate::server::auth::request::{in_tenant, state};
+    let public_url = state().config.public_url.clone();
+    in_tenant(async |tx| invitations::create(tx, &public_url, &email, role).await).await
 }
 
 /// Invitations not yet accepted, withdrawn or expired.
 #[server(endpoint = "list_invitations")]
 pub async fn list_invitations() -> Result<Vec<PendingInvitation>, AppError> {
-    use crate::server::accounts::invitations;
-    use crate::server::auth::request::{reply, state, tenant_ctx};
-    use crate::server::auth::TenantTx;
-    reply(
-        async {
-            let mut tx = TenantTx::begin(&state().pool, &tenant_ctx().await?).await?;
-            invitations::list_pending(&mut tx).await
-        }
-        .await,
-    )
+    use crate::server::{accounts::invitations, auth::request::in_tenant};
+    in_tenant(async |tx| invitations::list_pending(tx).await).await
 }
 
 /// Withdraws a pending invitation: its link stops working.
 #[server(endpoint = "revoke_invitation")]
 pub async fn revoke_invitation(invitation_id: InvitationId) -> Result<(), AppError> {
-    use crate::server::accounts::invitations;
-    use crate::server::auth::request::{reply, state, tenant_ctx};
-    use crate::server::auth::TenantTx;
-    reply(
-        async {
-            let mut tx = TenantTx::begin(&state().pool, &tenant_ctx().await?).await?;
-            invitations::revoke(&mut tx, invitation_id).await?;
-            Ok(tx.commit().await?)
-        }
-        .await,
-    )
+    use crate::server::{accounts::invitations, auth::request::in_tenant};
+    in_tenant(async |tx| invitations::revoke(tx, invitation_id).await).await
 }
 
 #[component]

@@ -149,6 +149,10 @@ async fn a_cross_origin_post_is_refused_before_it_does_anything(_: PgPoolOptions
     }
     let no_origin = app.client.post(app.url("/api/register")).form(&form).send().await.unwrap();
     assert_eq!(no_origin.status(), 403, "a POST that says nothing about where it comes from");
+    // Server functions answer POST only, so a link or an image tag cannot trigger one.
+    let query = "name=M&email=m%40evil.example&organization=E&password=violet+kettle+harbour+drum";
+    let get = app.client.get(app.url(&format!("/api/register?{query}"))).send().await.unwrap();
+    assert_eq!(get.status(), 405);
     assert_eq!(count(&app, "users").await, 0);
 }
 
@@ -254,4 +258,50 @@ async fn login_cycles_the_session_id_and_logout_ends_the_session(_: PgPoolOption
     app.call(&client, "login", &[("email", EMAIL), ("password", PASSWORD)]).await.assert_ok();
     app.call(&client, "logout", &[]).await.assert_ok();
     assert!(session(&app, &client).await.is_none());
+}
+
+#[sqlx::test]
+async fn registration_and_reset_requests_are_limited_per_address(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    for i in 0..10 {
+        let email = format!("user{i}@clinic.example");
+        register(&app, &app.browser(), &email, PASSWORD).await.assert_ok();
+    }
+    let eleventh = register(&app, &app.browser(), "user10@clinic.example", PASSWORD).await;
+    eleventh.assert_status(429);
+    assert_eq!(count(&app, "users").await, 10, "the refused registration wrote nothing");
+
+    for _ in 0..10 {
+        app.call(&app.browser(), "request_password_reset", &[("email", "user0@clinic.example")]).await.assert_ok();
+    }
+    app.call(&app.browser(), "request_password_reset", &[("email", "user0@clinic.example")]).await.assert_status(429);
+    let resets: i64 = sqlx::query_scalar("SELECT count(*) FROM outbound_emails WHERE subject = 'Reset your password'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(resets, 3, "at most 3 reset emails per account per hour, whatever the number of requests");
+}
+
+#[sqlx::test]
+async fn the_development_mail_page_exists_only_in_development(_: PgPoolOptions, db: PgConnectOptions) {
+    let dev = spawn_app(db.clone()).await;
+    register(&dev, &dev.browser(), EMAIL, PASSWORD).await.assert_ok();
+    let page = dev.get("/dev/mail").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Confirm your email address"));
+
+    let production = crate::helpers::spawn_app_with(crate::helpers::config_for(
+        db,
+        &[
+            ("APP_ENV", "production"),
+            ("SECRET_KEY", "q3V9xK2mP8rT5wZ1nB7cF4hJ6dL0sG3aY8eU2iO5pR9tW1zX"),
+            ("ALLOWED_HOSTS", "127.0.0.1"),
+            ("PUBLIC_URL", "https://cleantrack.example"),
+            ("SECURE_SSL_REDIRECT", "false"),
+        ],
+    ))
+    .await;
+    let page = production.get("/dev/mail").await;
+    assert_eq!(page.status(), 404);
+    assert!(!page.text().await.unwrap().contains("Confirm your email address"));
 }

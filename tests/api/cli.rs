@@ -144,3 +144,31 @@ async fn serve_stops_gracefully_on_sigterm(_: PgPoolOptions, db: PgConnectOption
     };
     assert!(status.success(), "a graceful stop exits 0, got {status}");
 }
+
+#[sqlx::test]
+async fn create_superuser_makes_a_verified_platform_operator_or_promotes_an_account(
+    _: PgPoolOptions,
+    db: PgConnectOptions,
+) {
+    let url = database_url(&db);
+    let base = [("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "k")];
+    let mut with_password = base.to_vec();
+    with_password.push(("CLEANTRACK_SUPERUSER_PASSWORD", "violet kettle harbour drum"));
+    let (ok, output) = run(&["migrate"], &base);
+    assert!(ok, "{output}");
+    let (ok, output) = run(&["create-superuser", "--email", "Ops@CleanTrack.example", "--name", "Ops"], &with_password);
+    assert!(ok && output.contains("Created platform operator"), "{output}");
+
+    let mut weak = base.to_vec();
+    weak.push(("CLEANTRACK_SUPERUSER_PASSWORD", "short"));
+    let (ok, output) = run(&["create-superuser", "--email", "other@cleantrack.example"], &weak);
+    assert!(!ok && output.contains("at least 12 characters"), "{output}");
+
+    let mut conn = sqlx::PgConnection::connect_with(&db).await.unwrap();
+    let rows: Vec<(String, bool, bool)> =
+        sqlx::query_as("SELECT email, is_platform_operator, email_verified_at IS NOT NULL FROM users ORDER BY email")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(rows, [("ops@cleantrack.example".to_owned(), true, true)]);
+}

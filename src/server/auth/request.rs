@@ -77,3 +77,17 @@ pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     result
 }
+
+/// The body of a tenant server function: opens a transaction in the caller's organization,
+/// runs `work`, commits if it succeeded, and sets the error's HTTP status if not.
+pub async fn in_tenant<T>(work: impl AsyncFnOnce(&mut super::TenantTx) -> Result<T, AppError>) -> Result<T, AppError> {
+    reply(
+        async {
+            let mut tx = super::TenantTx::begin(&state().pool, &tenant_ctx().await?).await?;
+            let output = work(&mut tx).await?;
+            tx.commit().await?;
+            Ok(output)
+        }
+        .await,
+    )
+}
