@@ -20,4 +20,6 @@ ENV
 fi
 
 step "building and serving on http://127.0.0.1:3000 (first build takes several minutes)"
+echo "Create an organization at http://127.0.0.1:3000/register; the emails it sends (confirmation,"
+echo "invitations, password resets) are shown at http://127.0.0.1:3000/dev/mail."
 exec cargo leptos serve
