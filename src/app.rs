@@ -11,6 +11,7 @@ use crate::components::site_header::SiteHeader;
 use crate::model::account::SessionInfo;
 use crate::model::error::AppError;
 use crate::pages::account::{get_session, AccountPage};
+use crate::pages::audit::AuditPageView;
 use crate::pages::auth::invitation::AcceptInvitationPage;
 use crate::pages::auth::login::LoginPage;
 use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
@@ -84,6 +85,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/invitations/accept") view=AcceptInvitationPage ssr=SsrMode::Async/>
                 <Route path=path!("/app") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>

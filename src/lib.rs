@@ -1,6 +1,8 @@
 //! CleanTrack: one crate, compiled twice. With `ssr` it is the server (Axum, Postgres); with
 //! `hydrate` it is the WASM that makes the server-rendered pages interactive.
 
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod components;
 pub mod model;

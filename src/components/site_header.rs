@@ -9,7 +9,7 @@ use crate::pages::account::SwitchOrg;
 use crate::pages::auth::login::Logout;
 
 /// Areas of DESIGN.md not built yet, in the order people use them.
-const COMING: &[&str] = &["Dashboard", "Equipment", "Cleaning logs", "Audit trail", "Billing"];
+const COMING: &[&str] = &["Dashboard", "Equipment", "Cleaning logs", "Billing"];
 
 /// On a phone the navigation folds behind a menu button. Without JavaScript (slow network, WASM
 /// still loading) the button is hidden and the navigation simply shows, so nothing is out of reach.
@@ -74,6 +74,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
         .into_any(),
         Some(info) => {
             let can_view_team = info.current.as_ref().is_some_and(|c| c.role.can(Action::ViewTeam));
+            let can_view_audit = info.current.as_ref().is_some_and(|c| c.role.can(Action::ViewAudit));
             let logout = ServerAction::<Logout>::new();
             let switcher = (info.memberships.len() > 1).then(|| org_switcher(&info));
             let (operator, name) = (info.platform_operator, info.display_name.clone());
@@ -81,6 +82,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 <li><A href="/app">"Overview"</A></li>
                 {coming}
                 {can_view_team.then(|| view! { <li><A href="/team">"Team"</A></li> })}
+                {can_view_audit.then(|| view! { <li><A href="/audit">"Audit trail"</A></li> })}
                 {operator.then(|| view! { <li><A href="/platform">"Platform"</A></li> })}
                 <li><A href="/account">{name}</A></li>
                 {switcher}

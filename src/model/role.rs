@@ -27,6 +27,8 @@ pub enum Action {
     ManageMembers,
     /// Grant or take the owner role, or remove an owner.
     ManageOwners,
+    /// Read and export the audit trail, and verify its chain.
+    ViewAudit,
 }
 
 impl Role {
@@ -40,6 +42,7 @@ impl Role {
             ViewTeam => matches!(self, Owner | Admin | Supervisor | Auditor),
             InviteMembers | ManageMembers => matches!(self, Owner | Admin),
             ManageOwners => self == Owner,
+            ViewAudit => matches!(self, Owner | Admin | Auditor),
         }
     }
 

@@ -1,6 +1,7 @@
 //! One module per screen, with the server functions it calls.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod home;
 pub mod landing;

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 use super::config::Config;
 use super::startup::Application;
-use super::{auth, db, deploy_check, secret, telemetry};
+use super::{audit, auth, db, deploy_check, secret, telemetry};
 
 #[derive(Parser)]
 #[command(name = "cleantrack", version, about = "Cleaning and disinfection compliance platform")]
@@ -37,6 +37,21 @@ enum Command {
         #[arg(long, default_value = "Platform operator")]
         name: String,
     },
+    /// Work with the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every hash chain (or one organization's) and report the first broken event;
+    /// exits 1 if any chain is broken.
+    Verify {
+        #[arg(long)]
+        org: Option<uuid::Uuid>,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -58,6 +73,7 @@ pub async fn run() -> ExitCode {
         Command::Migrate => migrate(config).await,
         Command::Check { deploy } => return check(&config, deploy),
         Command::CreateSuperuser { email, name } => create_superuser(config, &email, &name).await,
+        Command::Audit { command: AuditCommand::Verify { org } } => return audit_verify(config, org).await,
         Command::GenerateSecret => unreachable!("handled before reading the configuration"),
     };
     match result {
@@ -121,6 +137,40 @@ async fn create_superuser(config: Config, email: &str, name: &str) -> anyhow::Re
         Err(err) => anyhow::bail!("{err}"),
     }
     Ok(())
+}
+
+async fn audit_verify(config: Config, org: Option<uuid::Uuid>) -> ExitCode {
+    use crate::model::audit::ChainCheck;
+    let pool = db::pool(&config.database);
+    let only = org.map(crate::model::ids::OrgId);
+    let results = match audit::chain::verify_all_chains_unscoped(&pool, only).await {
+        Ok(results) => results,
+        Err(err) => {
+            eprintln!("error: could not read the audit trail: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut broken = false;
+    for (chain, check) in &results {
+        let name = chain.map_or_else(|| "platform".to_owned(), |o| format!("organization {o}"));
+        match check {
+            ChainCheck::Verified { events, last_hash } => {
+                println!("{name}: all {events} events verify (last hash {})", last_hash.as_deref().unwrap_or("-"))
+            }
+            ChainCheck::Broken { seq, reason } => {
+                broken = true;
+                println!("{name}: BROKEN at event {seq}: {reason}");
+            }
+        }
+    }
+    if results.is_empty() {
+        println!("no audit events yet");
+    }
+    if broken {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn check(config: &Config, deploy: bool) -> ExitCode {

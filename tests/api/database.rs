@@ -31,9 +31,7 @@ async fn tests_and_the_app_run_as_a_role_bound_by_row_level_security(pool: PgPoo
 
 #[sqlx::test]
 async fn a_superuser_connection_is_refused(_: PgPoolOptions, db: PgConnectOptions) {
-    let url = std::env::var("TEST_SUPERUSER_DATABASE_URL").expect("scripts/test.sh sets TEST_SUPERUSER_DATABASE_URL");
-    let options: PgConnectOptions = url.parse().unwrap();
-    let superuser = PgPoolOptions::new().connect_with(options.database(db.get_database().unwrap())).await.unwrap();
+    let superuser = crate::helpers::superuser_pool(&db).await;
     let err = cleantrack::server::db::ensure_role_is_bound_by_rls(&superuser).await.unwrap_err();
     assert!(err.to_string().contains("BYPASSRLS"), "{err}");
 }

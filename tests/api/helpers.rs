@@ -171,3 +171,14 @@ fn empty_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// A superuser connection to the test's database: for tests that play an inspector or an
+/// attacker with direct database access. Superusers bypass row-level security and can disable
+/// triggers; the application never connects like this.
+pub async fn superuser_pool(db: &PgConnectOptions) -> PgPool {
+    let url = std::env::var("TEST_SUPERUSER_DATABASE_URL").expect("scripts/test.sh sets TEST_SUPERUSER_DATABASE_URL");
+    let options: PgConnectOptions = url.parse().expect("a Postgres URL");
+    PgPool::connect_with(options.database(db.get_database().expect("sqlx::test names its database")))
+        .await
+        .expect("superuser connects")
+}

@@ -5,6 +5,7 @@ mod helpers;
 mod world;
 
 mod accounts;
+mod audit;
 mod cli;
 mod cross_tenant;
 mod database;

@@ -92,6 +92,7 @@ fn the_readme_permission_table_matches_the_code() {
         ("invite people, see and withdraw invitations", Action::InviteMembers),
         ("change roles, remove members", Action::ManageMembers),
         ("grant or remove the owner role", Action::ManageOwners),
+        ("read, verify and export the audit trail", Action::ViewAudit),
     ];
     assert_eq!(table.len(), actions.len(), "README rows: {table:?}");
     for (row, (name, action)) in table.iter().zip(actions) {

@@ -27,11 +27,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::auth::flows::signin;
-    use crate::server::auth::request::{auth_session, reply};
+    use crate::server::auth::request::{auth_session, reply, state};
     reply(
         async {
             let mut auth = auth_session().await?;
-            signin::logout(&mut auth).await?;
+            signin::logout(&state(), &mut auth).await?;
             leptos_axum::redirect("/login");
             Ok(())
         }

@@ -30,6 +30,28 @@ pub async fn current_user() -> Result<User, AppError> {
     auth_session().await?.user.ok_or(AppError::Unauthenticated)
 }
 
+/// Where a request came from, for the audit trail.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub ip: IpAddr,
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn from_parts(parts: &http::request::Parts) -> RequestMeta {
+        RequestMeta {
+            ip: parts.extensions.get::<ClientInfo>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip),
+            user_agent: parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        }
+    }
+}
+
+/// The current request's origin, inside a server function or page render; `None` elsewhere
+/// (command line, background work).
+pub fn request_meta() -> Option<RequestMeta> {
+    use_context::<http::request::Parts>().map(|parts| RequestMeta::from_parts(&parts))
+}
+
 /// The caller's address as resolved by the client-info layer (proxy-aware).
 pub fn client_ip() -> IpAddr {
     use_context::<http::request::Parts>()
@@ -40,7 +62,11 @@ pub fn client_ip() -> IpAddr {
 /// The tenant context of the signed-in user in their current organization, checked against the
 /// database on every call (a removed member loses access at their next request).
 pub async fn tenant_ctx() -> Result<TenantCtx, AppError> {
-    let auth = auth_session().await?;
+    tenant_ctx_of(&auth_session().await?, &state().pool).await
+}
+
+/// [`tenant_ctx`] for plain axum handlers, which hold the session themselves.
+pub async fn tenant_ctx_of(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantCtx, AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     if !user.email_verified {
         return Err(AppError::Forbidden(
@@ -49,20 +75,21 @@ pub async fn tenant_ctx() -> Result<TenantCtx, AppError> {
         ));
     }
     let wanted: Option<OrgId> = auth.session.get(CURRENT_ORG_KEY).await.ok().flatten();
-    match TenantCtx::for_member(&state().pool, wanted, user.id).await? {
-        Some(ctx) => {
-            if wanted != Some(ctx.org_id()) {
-                let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
-            }
-            Ok(ctx)
+    if let Some(ctx) = TenantCtx::for_member(pool, wanted, user.id).await? {
+        if wanted != Some(ctx.org_id()) {
+            let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
         }
-        // Removed from the organization the session was in: fall back to another one.
-        None if wanted.is_some() => {
-            let _ = auth.session.remove::<OrgId>(CURRENT_ORG_KEY).await;
-            Box::pin(tenant_ctx()).await
-        }
-        None => Err(AppError::Forbidden("You are not a member of any organization yet.".into())),
+        return Ok(ctx);
     }
+    // Removed from the organization the session was in: fall back to another one.
+    if wanted.is_some() {
+        let _ = auth.session.remove::<OrgId>(CURRENT_ORG_KEY).await;
+        if let Some(ctx) = TenantCtx::for_member(pool, None, user.id).await? {
+            let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
+            return Ok(ctx);
+        }
+    }
+    Err(AppError::Forbidden("You are not a member of any organization yet.".into()))
 }
 
 /// Sets the HTTP status matching the error, so monitors, tests and plain-form submissions see

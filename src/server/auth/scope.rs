@@ -13,6 +13,7 @@
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
+use super::request::{request_meta, RequestMeta};
 use crate::model::error::AppError;
 use crate::model::ids::{OrgId, UserId};
 use crate::model::role::{Action, Role};
@@ -81,6 +82,7 @@ impl TenantTx {
         let mut tx = pool.begin().await?;
         set(&mut tx, "app.org_id", &ctx.org_id.to_string()).await?;
         set(&mut tx, "app.user_id", &ctx.user_id.to_string()).await?;
+        apply_request_meta(&mut tx).await?;
         Ok(TenantTx { tx, ctx: ctx.clone() })
     }
 
@@ -108,6 +110,7 @@ impl UserTx {
     pub async fn begin(pool: &PgPool, user_id: UserId) -> Result<UserTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
         set(&mut tx, "app.user_id", &user_id.to_string()).await?;
+        apply_request_meta(&mut tx).await?;
         Ok(UserTx { tx, user_id })
     }
 
@@ -133,6 +136,7 @@ impl InvitationTokenTx {
     pub async fn begin(pool: &PgPool, token_hash: &[u8]) -> Result<InvitationTokenTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
         set(&mut tx, "app.invitation_token_hash", &super::tokens::to_hex(token_hash)).await?;
+        apply_request_meta(&mut tx).await?;
         Ok(InvitationTokenTx { tx })
     }
 
@@ -165,6 +169,30 @@ impl PlatformTx {
 
     pub fn conn(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+}
+
+/// Records where the request came from in the transaction, for the audit trail's triggers.
+pub async fn apply_meta(conn: &mut PgConnection, meta: &RequestMeta) -> Result<(), sqlx::Error> {
+    set(conn, "app.ip", &meta.ip.to_string()).await?;
+    if let Some(agent) = &meta.user_agent {
+        set(conn, "app.user_agent", agent).await?;
+    }
+    Ok(())
+}
+
+/// A transaction in no tenant, for account-level changes made without a signed-in user (a
+/// token link, a failed sign-in); carries the request's origin for the audit trail.
+pub async fn begin_anonymous(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    apply_request_meta(&mut tx).await?;
+    Ok(tx)
+}
+
+async fn apply_request_meta(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    match request_meta() {
+        Some(meta) => apply_meta(conn, &meta).await,
+        None => Ok(()),
     }
 }
 

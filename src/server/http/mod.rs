@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/audit/export.jsonl", get(crate::server::audit::export::download))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell));
     if !config.env.is_production() {

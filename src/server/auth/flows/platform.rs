@@ -3,6 +3,7 @@
 use crate::model::account::{Member, OrgOverview};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
+use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::scope::PlatformTx;
 use crate::server::auth::user::User;
 use crate::server::state::AppState;
@@ -12,6 +13,15 @@ pub async fn overview(state: &AppState, user: &User) -> Result<Vec<OrgOverview>,
     if !user.is_platform_operator {
         return Err(AppError::NotFound);
     }
+    let viewed = SecurityEvent {
+        org: None,
+        actor: Some(user.id),
+        action: "platform.console_viewed",
+        entity_type: "organizations",
+        entity_id: None,
+        details: serde_json::json!({}),
+    };
+    crate::server::audit::record::record_platform(&state.pool, viewed).await?;
     let mut tx = PlatformTx::begin(&state.pool, user.id).await?;
     let orgs: Vec<(OrgId, String, String, i64)> = sqlx::query_as(
         "SELECT o.id, o.name, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),

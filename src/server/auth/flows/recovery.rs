@@ -5,8 +5,9 @@ use std::net::IpAddr;
 use super::user_tokens;
 use crate::model::email::Email;
 use crate::model::error::AppError;
+use crate::server::audit::record::{self as audit, SecurityEvent};
 use crate::server::auth::throttle::{self, Kind};
-use crate::server::auth::{password, user};
+use crate::server::auth::{password, scope, user};
 use crate::server::mailer;
 use crate::server::state::AppState;
 
@@ -21,8 +22,20 @@ pub async fn request_reset(state: &AppState, ip: IpAddr, email: &str) -> Result<
     let under_limit = throttle::reset_emails_last_hour(&state.pool, email.as_str()).await?
         < throttle::RESET_EMAILS_PER_ACCOUNT_PER_HOUR;
     throttle::record(&state.pool, Kind::Reset, Some(email.as_str()), ip, user.is_some() && under_limit).await?;
+    audit::record_platform(
+        &state.pool,
+        SecurityEvent {
+            org: None,
+            actor: None,
+            action: "auth.password_reset_requested",
+            entity_type: "users",
+            entity_id: user.as_ref().map(|u| u.id.to_string()),
+            details: serde_json::json!({ "email": email.as_str(), "email_sent": user.is_some() && under_limit }),
+        },
+    )
+    .await?;
     if let (Some(user), true) = (user, under_limit) {
-        let mut tx = state.pool.begin().await?;
+        let mut tx = scope::begin_anonymous(&state.pool).await?;
         let token = user_tokens::issue(&mut tx, user.id, "reset_password", RESET_HOURS).await?;
         let link = mailer::link(&state.config.public_url, "/reset-password", &token);
         mailer::send(&mut tx, mailer::password_reset(&user.email, &link)).await?;
@@ -34,7 +47,7 @@ pub async fn request_reset(state: &AppState, ip: IpAddr, email: &str) -> Result<
 /// Sets the new password; every session of the account ends (the auth hash changes) and every
 /// other outstanding reset link dies. Opening the emailed link also proves the address.
 pub async fn reset_password(state: &AppState, token: &str, new_password: String) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = scope::begin_anonymous(&state.pool).await?;
     let Some(user_id) = user_tokens::consume(&mut tx, token, "reset_password").await? else {
         return Err(AppError::Invalid(
             "This reset link is invalid, expired or already used. Ask for a new one.".into(),

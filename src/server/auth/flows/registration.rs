@@ -76,7 +76,7 @@ pub async fn register(
 
 /// Confirms the address the token was sent to.
 pub async fn verify_email(state: &AppState, token: &str) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = scope::begin_anonymous(&state.pool).await?;
     let Some(user_id) = user_tokens::consume(&mut tx, token, "verify_email").await? else {
         return Err(AppError::Invalid(
             "This confirmation link is invalid, expired or already used. Sign in and ask for a new one.".into(),
@@ -95,10 +95,10 @@ pub async fn resend_verification(state: &AppState, user: &user::User) -> Result<
     if user.email_verified {
         return Err(AppError::Conflict("Your email address is already confirmed.".into()));
     }
-    let mut tx = state.pool.begin().await?;
-    let token = user_tokens::issue(&mut tx, user.id, "verify_email", VERIFY_HOURS).await?;
+    let mut tx = scope::UserTx::begin(&state.pool, user.id).await?;
+    let token = user_tokens::issue(tx.conn(), user.id, "verify_email", VERIFY_HOURS).await?;
     let link = mailer::link(&state.config.public_url, "/verify-email", &token);
-    mailer::send(&mut tx, mailer::verification(&user.email, &user.display_name, &link)).await?;
+    mailer::send(tx.conn(), mailer::verification(&user.email, &user.display_name, &link)).await?;
     tx.commit().await?;
     Ok(())
 }

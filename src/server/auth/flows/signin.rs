@@ -9,6 +9,7 @@ use crate::model::email::Email;
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
 use crate::model::role::Role;
+use crate::server::audit::record::{self as audit, SecurityEvent};
 use crate::server::auth::scope::UserTx;
 use crate::server::auth::throttle::{self, Kind};
 use crate::server::auth::user::{self, Credentials};
@@ -28,7 +29,10 @@ pub async fn login(
     let Ok(email) = Email::parse(email) else {
         return Err(AppError::Invalid(BAD_CREDENTIALS.into()));
     };
-    throttle::check_login(&state.pool, email.as_str(), ip).await?;
+    if let Err(locked) = throttle::check_login(&state.pool, email.as_str(), ip).await {
+        security_event(state, None, "auth.login_locked_out", &email).await?;
+        return Err(locked);
+    }
     let creds = Credentials { email: email.as_str().to_owned(), password };
     let user = auth.authenticate(creds).await.map_err(|err| {
         tracing::error!(error = %err, "authentication backend failed");
@@ -36,13 +40,37 @@ pub async fn login(
     })?;
     throttle::record(&state.pool, Kind::Login, Some(email.as_str()), ip, user.is_some()).await?;
     let Some(user) = user else {
+        security_event(state, None, "auth.login_failed", &email).await?;
         return Err(AppError::Invalid(BAD_CREDENTIALS.into()));
     };
+    security_event(state, Some(&user), "auth.login_succeeded", &email).await?;
     let first_org = first_membership(state, &user).await?;
     sign_in(auth, &user, first_org).await
 }
 
-pub async fn logout(auth: &mut AuthSession) -> Result<(), AppError> {
+/// Sign-in events belong to the account, not to an organization: the platform chain.
+async fn security_event(
+    state: &AppState,
+    user: Option<&user::User>,
+    action: &str,
+    email: &Email,
+) -> Result<(), AppError> {
+    let event = SecurityEvent {
+        org: None,
+        actor: user.map(|u| u.id),
+        action,
+        entity_type: "users",
+        entity_id: user.map(|u| u.id.to_string()),
+        details: serde_json::json!({ "email": email.as_str() }),
+    };
+    Ok(audit::record_platform(&state.pool, event).await?)
+}
+
+pub async fn logout(state: &AppState, auth: &mut AuthSession) -> Result<(), AppError> {
+    if let Some(user) = &auth.user {
+        let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
+        security_event(state, Some(user), "auth.logout", &email).await?;
+    }
     auth.logout().await.map(drop).map_err(|err| {
         tracing::error!(error = %err, "logout failed");
         AppError::Internal

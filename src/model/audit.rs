@@ -1,0 +1,42 @@
+//! The audit trail as the audit page shows it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    /// UTC, RFC 3339 with microseconds.
+    pub occurred_at: String,
+    /// Who: a member's name and email, or "system", "anonymous", …
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub ip: Option<String>,
+    pub changes: Vec<FieldChange>,
+    pub hash: String,
+}
+
+/// One field of a record before and after the change (`None`: absent on that side).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass back as `before_seq` for the next (older) page; `None` at the beginning of the trail.
+    pub next_before_seq: Option<i64>,
+}
+
+/// The result of recomputing a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChainCheck {
+    /// Every event links to the one before and hashes to its recorded hash.
+    Verified { events: i64, last_hash: Option<String> },
+    /// The first event that does not, and why.
+    Broken { seq: i64, reason: String },
+}
