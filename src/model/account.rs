@@ -63,3 +63,20 @@ pub struct OrgOverview {
     pub members: Vec<Member>,
     pub pending_invitations: i64,
 }
+
+/// Platform console: everything at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformConsole {
+    pub organizations: Vec<OrgOverview>,
+    /// Background jobs that gave up, newest first: each needs a person to look at it.
+    pub dead_jobs: Vec<DeadJob>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadJob {
+    pub kind: String,
+    pub attempts: i32,
+    pub last_error: String,
+    /// RFC 3339.
+    pub failed_at: String,
+}

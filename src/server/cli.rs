@@ -37,6 +37,8 @@ enum Command {
         #[arg(long, default_value = "Platform operator")]
         name: String,
     },
+    /// Run background jobs (email delivery, the daily digest) without serving HTTP.
+    Worker,
     /// Work with the audit trail.
     Audit {
         #[command(subcommand)]
@@ -71,6 +73,7 @@ pub async fn run() -> ExitCode {
     let result = match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
+        Command::Worker => worker(config).await,
         Command::Check { deploy } => return check(&config, deploy),
         Command::CreateSuperuser { email, name } => create_superuser(config, &email, &name).await,
         Command::Audit { command: AuditCommand::Verify { org } } => return audit_verify(config, org).await,
@@ -110,6 +113,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!("listening on http://{}", app.local_addr());
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn worker(config: Config) -> anyhow::Result<()> {
+    telemetry::init(config.log_format);
+    let count = config.jobs.workers.max(1);
+    let app = Application::build(Config { listen_addr: "127.0.0.1:0".parse()?, ..config }).await?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let handles = super::jobs::worker::spawn(app.state(), count, &stop);
+    tracing::info!(workers = count, "running background jobs until SIGTERM or Ctrl-C");
+    super::startup::shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    for handle in handles {
+        let _ = handle.await;
+    }
     Ok(())
 }
 

@@ -51,6 +51,37 @@ pub struct Config {
     pub max_request_body_bytes: usize,
     pub request_timeout: Duration,
     pub log_format: LogFormat,
+    pub email: EmailConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Clone)]
+pub struct EmailConfig {
+    /// Resend, when RESEND_API_KEY is set; otherwise emails are only recorded (and shown at
+    /// `/dev/mail` in development).
+    pub resend: Option<ResendConfig>,
+    /// The sender, e.g. `CleanTrack <no-reply@cleantrack.example>`.
+    pub from: String,
+    /// How long one delivery attempt may take before it counts as failed (and is retried).
+    pub timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct ResendConfig {
+    pub api_key: Secret,
+    /// Resend's API by default; tests point it at a local stand-in.
+    pub base_url: Option<Url>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// Jobs one instance runs at once; 0 runs none (a separate `cleantrack worker` does).
+    pub workers: usize,
+    pub poll_interval: Duration,
+    /// Delay before the first retry; doubles with each further attempt, up to an hour.
+    pub retry_base: Duration,
+    /// A job running longer than this is presumed abandoned by a dead worker and runs again.
+    pub lease: Duration,
 }
 
 #[derive(Clone)]
@@ -194,6 +225,16 @@ impl Config {
             None => Some(if prod { LogFormat::Json } else { LogFormat::Pretty }),
         };
 
+        let email = p.email(prod);
+        let jobs = JobsConfig {
+            workers: p.parsed("JOB_WORKERS", "a number", Some("2")).unwrap_or(2),
+            poll_interval: Duration::from_millis(p.parsed("JOB_POLL_MS", "milliseconds", Some("1000")).unwrap_or(1000)),
+            retry_base: Duration::from_millis(
+                p.parsed("JOB_RETRY_BASE_MS", "milliseconds", Some("10000")).unwrap_or(10_000),
+            ),
+            lease: Duration::from_secs(p.parsed("JOB_LEASE_SECS", "seconds", Some("300")).unwrap_or(300)),
+        };
+
         if !p.problems.is_empty() {
             return Err(ConfigError { problems: p.problems });
         }
@@ -211,6 +252,8 @@ impl Config {
             max_request_body_bytes: max_request_body_bytes.unwrap(),
             request_timeout: Duration::from_secs(request_timeout_secs.unwrap()),
             log_format: log_format.unwrap(),
+            email: email.unwrap(),
+            jobs,
         })
     }
 
@@ -274,6 +317,29 @@ impl<'a> Parser<'a> {
         Some(DatabaseConfig { url: Secret::new(url), connect_options, max_connections: max_connections? })
     }
 
+    fn email(&mut self, prod: bool) -> Option<EmailConfig> {
+        let timeout = Duration::from_secs(self.parsed("EMAIL_TIMEOUT_SECS", "seconds", Some("20"))?);
+        let base_url = match self.get("RESEND_BASE_URL") {
+            Some(raw) => Some(
+                Url::parse(raw).ok().or_else(|| self.problem(format!("RESEND_BASE_URL must be a URL, not `{raw}`")))?,
+            ),
+            None => None,
+        };
+        let resend =
+            self.get("RESEND_API_KEY").map(|key| ResendConfig { api_key: Secret::new(key.to_owned()), base_url });
+        let from = match self.get("EMAIL_FROM") {
+            Some(from) if from.contains('@') => from.to_owned(),
+            Some(other) => return self.problem(format!("EMAIL_FROM must contain an address, not `{other}`")),
+            None if resend.is_some() || prod => {
+                return self.problem(
+                    "EMAIL_FROM is required to send email (e.g. CleanTrack <no-reply@cleantrack.example>)".into(),
+                )
+            }
+            None => "CleanTrack <no-reply@cleantrack.localhost>".to_owned(),
+        };
+        Some(EmailConfig { resend, from, timeout })
+    }
+
     fn secret_key(&mut self, prod: bool) -> Option<Secret> {
         let Some(key) = self.get("SECRET_KEY").map(str::to_owned) else {
             return self.problem("SECRET_KEY is required; create one with `cleantrack generate-secret`".into());
@@ -319,6 +385,7 @@ mod tests {
             ("SECRET_KEY", STRONG),
             ("ALLOWED_HOSTS", "cleantrack.example.com"),
             ("PUBLIC_URL", "https://cleantrack.example.com"),
+            ("EMAIL_FROM", "CleanTrack <no-reply@cleantrack.example.com>"),
         ]))
         .unwrap();
         assert!(config.https.ssl_redirect && config.https.secure_cookies && config.https.hsts_include_subdomains);
@@ -351,6 +418,7 @@ mod tests {
             ("SECRET_KEY", "changeme"),
             ("ALLOWED_HOSTS", "a.example"),
             ("PUBLIC_URL", "https://a.example"),
+            ("EMAIL_FROM", "no-reply@a.example"),
         ]);
         let err = Config::from_vars(&v).unwrap_err();
         assert!(err.problems[0].starts_with("SECRET_KEY is too weak"), "{err}");

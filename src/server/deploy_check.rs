@@ -64,6 +64,9 @@ pub fn findings(config: &Config, cwd: &Path) -> Vec<Finding> {
             format!("PUBLIC_URL is {}: links in emails and redirects would use plain HTTP", config.public_url),
         );
     }
+    if config.email.resend.is_none() {
+        flag("ct.W010", "RESEND_API_KEY is not set: emails (verification, password reset, invitations) are recorded but never delivered".into());
+    }
     if config.env == AppEnv::Production && cwd.join(".env").exists() {
         flag("ct.W009", "a .env file exists in the working directory; production ignores it, and secrets belong in the platform's settings, never in a file".into());
     }
@@ -110,6 +113,8 @@ mod tests {
             ("SECRET_KEY", &secret::generate()),
             ("ALLOWED_HOSTS", "cleantrack.example.com"),
             ("PUBLIC_URL", "https://cleantrack.example.com"),
+            ("EMAIL_FROM", "CleanTrack <no-reply@cleantrack.example.com>"),
+            ("RESEND_API_KEY", "re_live_key"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

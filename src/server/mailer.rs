@@ -1,7 +1,8 @@
 //! Outgoing email. Every message goes through [`send`], which records it in `outbound_emails`
-//! inside the caller's transaction (so an email exists exactly when the change that caused it
-//! commits) and logs it. Delivery through Resend is added by the email issue; until then the
-//! recorded message is what development and the tests read (see `/dev/mail`).
+//! and enqueues its delivery job inside the caller's transaction: an email exists, and is
+//! delivered, exactly when the change that caused it commits. Workers deliver it through Resend
+//! (`server::jobs::email`); without Resend the recorded message is the delivery, shown at
+//! `/dev/mail` in development.
 
 use sqlx::PgConnection;
 use url::Url;
@@ -14,16 +15,19 @@ pub struct Email {
 }
 
 pub async fn send(conn: &mut PgConnection, email: Email) -> Result<(), sqlx::Error> {
+    let id = uuid::Uuid::new_v4();
     sqlx::query(
         "INSERT INTO outbound_emails (id, recipient, subject, text_body, html_body) VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(uuid::Uuid::new_v4())
+    .bind(id)
     .bind(&email.to)
     .bind(&email.subject)
     .bind(&email.text)
     .bind(&email.html)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    crate::server::jobs::enqueue(conn, crate::server::jobs::email::KIND, crate::server::jobs::email::payload(id))
+        .await?;
     tracing::info!(to = %email.to, subject = %email.subject, "email recorded");
     Ok(())
 }

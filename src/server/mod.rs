@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod deploy_check;
 pub mod http;
+pub mod jobs;
 pub mod mailer;
 pub mod secret;
 pub mod startup;

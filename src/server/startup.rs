@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use super::config::Config;
 use super::state::AppState;
-use super::{db, http};
+use super::{db, http, jobs};
 
 pub struct Application {
     listener: TcpListener,
@@ -55,15 +55,22 @@ impl Application {
             http::session_store(&self.state),
             tokio::time::Duration::from_secs(3600),
         ));
+        // Background workers stop with the server: they finish their current job first.
+        let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+        let workers = jobs::worker::spawn(&self.state, self.state.config.jobs.workers, &workers_stopped);
         let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, app).with_graceful_shutdown(stop).await?;
         cleanup.abort();
+        let _ = stop_workers.send(true);
+        for worker in workers {
+            let _ = worker.await;
+        }
         pool.close().await;
         Ok(())
     }
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -24,6 +24,8 @@ fn safe_production() -> Vec<(&'static str, &'static str)> {
         ("SECRET_KEY", STRONG_KEY),
         ("ALLOWED_HOSTS", "cleantrack.example.com"),
         ("PUBLIC_URL", "https://cleantrack.example.com"),
+        ("EMAIL_FROM", "CleanTrack <no-reply@cleantrack.example.com>"),
+        ("RESEND_API_KEY", "re_test_key"),
     ]
 }
 

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use cleantrack::model::account::{Member, OrgOverview, PendingInvitation, SessionInfo};
+use cleantrack::model::account::{Member, PendingInvitation, PlatformConsole, SessionInfo};
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -225,7 +225,8 @@ async fn the_platform_console_is_not_found_for_tenant_members(_: PgPoolOptions, 
         .execute(&app.pool)
         .await
         .unwrap();
-    let orgs: Vec<OrgOverview> = app.call(&operator.client, "platform_overview", &[]).await.assert_ok().json();
+    let overview: PlatformConsole = app.call(&operator.client, "platform_overview", &[]).await.assert_ok().json();
+    let orgs = overview.organizations;
     let names: BTreeSet<_> = orgs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, BTreeSet::from(["Org A", "Org B"]));
     assert!(orgs.iter().all(|o| o.members.len() == 5));

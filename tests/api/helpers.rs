@@ -18,6 +18,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The application's own pool (the application role, bound by row-level security).
     pub pool: PgPool,
+    pub state: cleantrack::server::state::AppState,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -118,6 +119,8 @@ pub fn dev_vars() -> HashMap<String, String> {
         ("DATABASE_URL", "postgres://unused@127.0.0.1/unused"),
         ("SECRET_KEY", "test-secret-key"),
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        // Tests run jobs themselves (worker::run_once), so nothing happens behind their back.
+        ("JOB_WORKERS", "0"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -141,12 +144,13 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let app = Application::build(config).await.expect("application builds");
     let addr = app.local_addr();
     let pool = app.state().pool.clone();
+    let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client builds");
-    TestApp { addr, client, pool, stop: Some(stop) }
+    TestApp { addr, client, pool, state, stop: Some(stop) }
 }
 
 /// A connection URL for the database `#[sqlx::test]` made: the harness's DATABASE_URL with the

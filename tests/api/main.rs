@@ -2,6 +2,7 @@
 //! (created by `#[sqlx::test]` as the application role, which row-level security binds).
 
 mod helpers;
+mod resend_stub;
 mod world;
 
 mod accounts;
@@ -9,6 +10,7 @@ mod audit;
 mod cli;
 mod cross_tenant;
 mod database;
+mod email_jobs;
 mod health;
 mod http_hardening;
 mod invitations;

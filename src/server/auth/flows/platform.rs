@@ -1,6 +1,6 @@
 //! The platform operators' console: every organization, its people and usage. Read-only.
 
-use crate::model::account::{Member, OrgOverview};
+use crate::model::account::{DeadJob, Member, OrgOverview, PlatformConsole};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
 use crate::server::audit::record::SecurityEvent;
@@ -9,7 +9,7 @@ use crate::server::auth::user::User;
 use crate::server::state::AppState;
 
 /// Refuses anyone without the operator flag with "not found": the console does not exist for them.
-pub async fn overview(state: &AppState, user: &User) -> Result<Vec<OrgOverview>, AppError> {
+pub async fn overview(state: &AppState, user: &User) -> Result<PlatformConsole, AppError> {
     if !user.is_platform_operator {
         return Err(AppError::NotFound);
     }
@@ -41,7 +41,7 @@ pub async fn overview(state: &AppState, user: &User) -> Result<Vec<OrgOverview>,
         .into_iter()
         .map(|(org, user_id, display_name, email, role)| (org, Member { user_id, display_name, email, role }))
         .collect();
-    Ok(orgs
+    let organizations = orgs
         .into_iter()
         .map(|(org_id, name, created_at, pending_invitations)| OrgOverview {
             org_id,
@@ -50,7 +50,22 @@ pub async fn overview(state: &AppState, user: &User) -> Result<Vec<OrgOverview>,
             members: members.iter().filter(|(o, _)| *o == org_id).map(|(_, m)| m.clone()).collect(),
             pending_invitations,
         })
-        .collect())
+        .collect();
+    let dead_jobs = sqlx::query_as::<_, (String, i32, Option<String>, String)>(
+        "SELECT kind, attempts, last_error, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+         FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC LIMIT 100",
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .into_iter()
+    .map(|(kind, attempts, last_error, failed_at)| DeadJob {
+        kind,
+        attempts,
+        last_error: last_error.unwrap_or_default(),
+        failed_at,
+    })
+    .collect();
+    Ok(PlatformConsole { organizations, dead_jobs })
 }
 
 /// `cleantrack create-superuser`: makes a platform operator. An existing account keeps its

@@ -1,0 +1,92 @@
+//! Delivering a recorded email through Resend. The outbox row's id is the idempotency key, so
+//! a job that runs twice (a worker died after sending, before recording it) cannot send twice:
+//! Resend answers the repeated request with the first result.
+
+use resend_rs::types::CreateEmailBaseOptions;
+use resend_rs::{Config as ResendClientConfig, Resend};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::JobError;
+use crate::server::config::ResendConfig;
+use crate::server::state::AppState;
+
+pub const KIND: &str = "send_email";
+
+pub fn payload(email_id: Uuid) -> Value {
+    json!({ "email_id": email_id })
+}
+
+pub async fn deliver(state: &AppState, payload: &Value) -> Result<(), JobError> {
+    let id: Uuid = payload
+        .get("email_id")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| JobError::Fatal(format!("bad payload {payload}")))?;
+    let row: Option<(String, String, String, String, bool)> = sqlx::query_as(
+        "SELECT recipient, subject, text_body, html_body, delivered_at IS NOT NULL FROM outbound_emails WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(|e| JobError::Retry(e.to_string()))?;
+    let Some((to, subject, text, html, delivered)) = row else {
+        return Err(JobError::Fatal(format!("email {id} does not exist")));
+    };
+    if delivered {
+        return Ok(());
+    }
+    let provider_id = match &state.config.email.resend {
+        Some(resend) => {
+            send(resend, &state.config.email.from, state.config.email.timeout, id, &to, &subject, &text, &html).await?
+        }
+        // No provider configured: the recorded message is the delivery (development, tests).
+        None => "recorded-only".to_owned(),
+    };
+    sqlx::query("UPDATE outbound_emails SET delivered_at = now(), provider_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(&provider_id)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| JobError::Retry(e.to_string()))?;
+    tracing::info!(email = %id, provider_id, "email delivered");
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    resend: &ResendConfig,
+    from: &str,
+    timeout: std::time::Duration,
+    id: Uuid,
+    to: &str,
+    subject: &str,
+    text: &str,
+    html: &str,
+) -> Result<String, JobError> {
+    let mut config = ResendClientConfig::builder(resend.api_key.expose());
+    if let Some(url) = &resend.base_url {
+        config = config.base_url(url.clone());
+    }
+    let client = Resend::with_config(config.build());
+    let email = CreateEmailBaseOptions::new(from, [to], subject).with_text(text).with_html(html);
+    let request = client.emails.send(email.with_idempotency_key(&format!("cleantrack-email-{id}")));
+    match tokio::time::timeout(timeout, request).await {
+        Err(_) => Err(JobError::Retry(format!("Resend did not answer within {} s", timeout.as_secs()))),
+        Ok(Ok(response)) => Ok(response.id.to_string()),
+        Ok(Err(err)) => Err(classify(err)),
+    }
+}
+
+/// 4xx means the request itself is wrong (bad address, unverified domain, bad key): retrying
+/// cannot help. Rate limits, 5xx, network and unreadable answers are worth another attempt.
+fn classify(err: resend_rs::Error) -> JobError {
+    match &err {
+        resend_rs::Error::Resend(response)
+            if (400..500).contains(&response.status_code) && response.status_code != 409 =>
+        {
+            JobError::Fatal(format!("Resend refused the email: {err}"))
+        }
+        _ => JobError::Retry(format!("Resend: {err}")),
+    }
+}

@@ -1,0 +1,125 @@
+//! The job queue (table `jobs`, see its migration): enqueue inside the caller's transaction,
+//! claim with SKIP LOCKED and a lease, finish, retry with back-off, or give up as `dead`.
+
+pub mod digest;
+pub mod email;
+pub mod worker;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What a handler reports when a job did not succeed.
+#[derive(Debug)]
+pub enum JobError {
+    /// Worth trying again later (network, timeouts, the provider's 5xx).
+    Retry(String),
+    /// Will never succeed (the provider refused the request as invalid): no more attempts.
+    Fatal(String),
+}
+
+/// A claimed job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: Value,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// Adds a job that runs once the caller's transaction commits (and never if it rolls back).
+pub async fn enqueue(conn: &mut PgConnection, kind: &str, payload: Value) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO jobs (id, kind, payload) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(kind)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Adds a job unless one with `dedup_key` exists already; returns whether it was added.
+pub async fn enqueue_once(
+    conn: &mut PgConnection,
+    kind: &str,
+    payload: Value,
+    dedup_key: &str,
+) -> Result<bool, sqlx::Error> {
+    let added = sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, dedup_key) VALUES ($1, $2, $3, $4) ON CONFLICT (dedup_key) DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(kind)
+    .bind(payload)
+    .bind(dedup_key)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(added == 1)
+}
+
+/// Takes the oldest due job: pending and due, or running with an expired lease (its worker
+/// died). SKIP LOCKED lets many workers claim in parallel without ever taking the same job.
+pub async fn claim(conn: &mut PgConnection, lease: Duration) -> Result<Option<Job>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
+                leased_until = now() + make_interval(secs => $1) \
+         WHERE id = (SELECT id FROM jobs \
+                     WHERE (state = 'pending' AND run_at <= now()) OR (state = 'running' AND leased_until < now()) \
+                     ORDER BY run_at FOR UPDATE SKIP LOCKED LIMIT 1) \
+         RETURNING id, kind, payload, attempts, max_attempts",
+    )
+    .bind(lease.as_secs_f64())
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn succeed(conn: &mut PgConnection, job: &Job) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE jobs SET state = 'succeeded', finished_at = now(), leased_until = NULL, last_error = NULL WHERE id = $1")
+        .bind(job.id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Schedules the next attempt after `retry_base · 2^(attempts-1)` (at most an hour), or marks
+/// the job dead when the error is fatal or the attempts are used up.
+pub async fn fail(
+    conn: &mut PgConnection,
+    job: &Job,
+    error: &JobError,
+    retry_base: Duration,
+) -> Result<(), sqlx::Error> {
+    let (message, fatal) = match error {
+        JobError::Retry(m) => (m, false),
+        JobError::Fatal(m) => (m, true),
+    };
+    if fatal || job.attempts >= job.max_attempts {
+        tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempts, "job dead: {message}");
+        sqlx::query(
+            "UPDATE jobs SET state = 'dead', finished_at = now(), leased_until = NULL, last_error = $2 WHERE id = $1",
+        )
+        .bind(job.id)
+        .bind(message)
+        .execute(conn)
+        .await
+        .map(drop)
+    } else {
+        let delay = retry_base.saturating_mul(1 << (job.attempts - 1).clamp(0, 16)).min(Duration::from_secs(3600));
+        tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, retry_in_ms = delay.as_millis() as u64, "job failed: {message}");
+        sqlx::query(
+            "UPDATE jobs SET state = 'pending', leased_until = NULL, last_error = $2, \
+                    run_at = now() + make_interval(secs => $3) WHERE id = $1",
+        )
+        .bind(job.id)
+        .bind(message)
+        .bind(delay.as_secs_f64())
+        .execute(conn)
+        .await
+        .map(drop)
+    }
+}
