@@ -119,11 +119,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn worker(config: Config) -> anyhow::Result<()> {
     telemetry::init(config.log_format);
     let count = config.jobs.workers.max(1);
-    let app = Application::build(Config { listen_addr: "127.0.0.1:0".parse()?, ..config }).await?;
+    let addr = config.listen_addr;
+    let state = super::startup::state(config, addr);
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let handles = super::jobs::worker::spawn(app.state(), count, &stop);
+    let handles = super::jobs::worker::spawn(&state, count, &stop);
     tracing::info!(workers = count, "running background jobs until SIGTERM or Ctrl-C");
     super::startup::shutdown_signal().await;
+    tracing::info!("stopping: letting running jobs finish");
     let _ = stop_tx.send(true);
     for handle in handles {
         let _ = handle.await;

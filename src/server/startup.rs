@@ -21,16 +21,7 @@ impl Application {
     /// waits for the database: readiness is `/readyz`'s business.
     pub async fn build(config: Config) -> std::io::Result<Application> {
         let listener = TcpListener::bind(config.listen_addr).await?;
-        let addr = listener.local_addr()?;
-        let pool = db::pool(&config.database);
-        let leptos_options = LeptosOptions::builder()
-            .output_name("cleantrack")
-            .site_root(config.site_root.as_str())
-            .site_pkg_dir("pkg")
-            .site_addr(addr)
-            .env(if config.env.is_production() { Env::PROD } else { Env::DEV })
-            .build();
-        let state = AppState { config: Arc::new(config), pool, leptos_options };
+        let state = state(config, listener.local_addr()?);
         Ok(Application { listener, state })
     }
 
@@ -70,6 +61,19 @@ impl Application {
     }
 }
 
+/// Everything handlers and jobs need; `addr` is where the site is served.
+pub fn state(config: Config, addr: SocketAddr) -> AppState {
+    let pool = db::pool(&config.database);
+    let leptos_options = LeptosOptions::builder()
+        .output_name("cleantrack")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(if config.env.is_production() { Env::PROD } else { Env::DEV })
+        .build();
+    AppState { config: Arc::new(config), pool, leptos_options }
+}
+
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -86,5 +90,5 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutdown requested: finishing in-flight requests");
+    tracing::info!("shutdown requested");
 }

@@ -240,3 +240,49 @@ async fn the_daily_digest_is_enqueued_once_per_day_and_sends_nothing_while_nothi
     assert_eq!(run_once(&app.state).await.unwrap(), Outcome::Succeeded { kind: "overdue_digest".into() });
     assert_eq!(stub.requests(), 0, "no equipment, nothing overdue, no digest emails");
 }
+
+#[sqlx::test]
+async fn the_worker_command_delivers_queued_email_and_stops_on_sigterm(_: PgPoolOptions, db: PgConnectOptions) {
+    let stub = ResendStub::start(vec![]).await;
+    let app = app_with_resend(db.clone(), &stub).await;
+    let mut tx = app.pool.begin().await.unwrap();
+    let email = mailer::Email {
+        to: "w@mail.example".into(),
+        subject: "From the worker".into(),
+        text: "-".into(),
+        html: "-".into(),
+    };
+    mailer::send(&mut tx, email).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let url = crate::helpers::database_url(&db);
+    let resend_url = stub.url();
+    let vars = [
+        ("APP_ENV", "development"),
+        ("DATABASE_URL", url.as_str()),
+        ("SECRET_KEY", "k"),
+        ("RESEND_API_KEY", API_KEY),
+        ("RESEND_BASE_URL", resend_url.as_str()),
+        ("EMAIL_FROM", "no-reply@cleantrack.test"),
+        ("JOB_POLL_MS", "100"),
+        ("RUST_LOG", "warn"),
+    ];
+    let mut child = crate::helpers::cleantrack_command(&vars).arg("worker").spawn().unwrap();
+    let start = Instant::now();
+    while stub.delivered().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the worker delivered nothing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stub.delivered()[0]["subject"], "From the worker");
+
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "worker still running 10 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+}
