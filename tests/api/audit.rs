@@ -56,7 +56,9 @@ async fn every_mutating_server_function_leaves_its_events_with_before_and_after(
     assert_eq!(user_insert["email"], email);
     assert_eq!(user_insert["password_hash"], "[redacted]", "secrets never enter the trail");
 
-    let cases: Vec<(&str, Vec<(&str, String)>, Vec<&str>)> = vec![
+    // (server function, its form, the audit actions it must leave)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         ("verify_email", vec![("token", app.last_token(email).await)], vec!["users.update"]),
         ("rename", vec![("name", "Ana Silva".into())], vec!["users.update"]),
         (

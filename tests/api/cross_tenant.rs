@@ -220,11 +220,7 @@ async fn the_platform_console_is_not_found_for_tenant_members(_: PgPoolOptions, 
     }
     // An operator (flag set the way `create-superuser` sets it) sees both organizations.
     let operator = world.b.member(Role::Staff);
-    sqlx::query("UPDATE users SET is_platform_operator = true WHERE id = $1")
-        .bind(operator.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    operator.make_operator(&app).await;
     let overview: PlatformConsole = app.call(&operator.client, "platform_overview", &[]).await.assert_ok().json();
     let orgs = overview.organizations;
     let names: BTreeSet<_> = orgs.iter().map(|o| o.name.as_str()).collect();

@@ -135,11 +135,7 @@ async fn a_request_the_provider_refuses_goes_dead_without_retrying_and_operators
     assert_eq!(refusing.requests(), 1);
 
     let operator = world.b.member(Role::Staff);
-    sqlx::query("UPDATE users SET is_platform_operator = true WHERE id = $1")
-        .bind(operator.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    operator.make_operator(&app).await;
     let overview: PlatformConsole = app.call(&operator.client, "platform_overview", &[]).await.assert_ok().json();
     assert_eq!(overview.dead_jobs.len(), 1);
     assert!(overview.dead_jobs[0].last_error.contains("refused"));

@@ -46,6 +46,17 @@ impl World {
     }
 }
 
+impl Person {
+    /// Gives this person the platform-operator flag, as `cleantrack create-superuser` does.
+    pub async fn make_operator(&self, app: &TestApp) {
+        sqlx::query("UPDATE users SET is_platform_operator = true WHERE id = $1")
+            .bind(self.id)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+}
+
 /// Creates organization `tag` and its members directly in the database (a fixture, so it sets
 /// the tenant context itself), then signs every member in through the real login endpoint.
 async fn org(app: &TestApp, tag: &str) -> Org {
