@@ -17,6 +17,8 @@ use crate::pages::auth::login::LoginPage;
 use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::auth::register::RegisterPage;
 use crate::pages::auth::verify_email::VerifyEmailPage;
+use crate::pages::equipment::EquipmentListPage;
+use crate::pages::facilities::FacilitiesPage;
 use crate::pages::home::HomePage;
 use crate::pages::landing::Landing;
 use crate::pages::not_found::NotFound;
@@ -86,6 +88,8 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/app") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
+                <Route path=path!("/facilities") view=FacilitiesPage ssr=SsrMode::Async/>
+                <Route path=path!("/equipment") view=EquipmentListPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>

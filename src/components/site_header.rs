@@ -9,7 +9,7 @@ use crate::pages::account::SwitchOrg;
 use crate::pages::auth::login::Logout;
 
 /// Areas of DESIGN.md not built yet, in the order people use them.
-const COMING: &[&str] = &["Dashboard", "Equipment", "Cleaning logs", "Billing"];
+const COMING: &[&str] = &["Dashboard", "Cleaning logs", "Billing"];
 
 /// On a phone the navigation folds behind a menu button. Without JavaScript (slow network, WASM
 /// still loading) the button is hidden and the navigation simply shows, so nothing is out of reach.
@@ -80,6 +80,8 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
             let (operator, name) = (info.platform_operator, info.display_name.clone());
             view! {
                 <li><A href="/app">"Overview"</A></li>
+                <li><A href="/facilities">"Facilities"</A></li>
+                <li><A href="/equipment">"Equipment"</A></li>
                 {coming}
                 {can_view_team.then(|| view! { <li><A href="/team">"Team"</A></li> })}
                 {can_view_audit.then(|| view! { <li><A href="/audit">"Audit trail"</A></li> })}

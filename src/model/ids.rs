@@ -49,4 +49,8 @@ id_type!(
     /// A person with an account; may belong to several organizations.
     UserId,
     InvitationId,
+    /// A site: a clinic, a lab, a plant.
+    FacilityId,
+    /// One piece of equipment, the thing a QR sticker is on.
+    EquipmentId,
 );

@@ -2,6 +2,7 @@
 //! the error type server functions return, and the data they exchange.
 
 pub mod account;
+pub mod assets;
 pub mod audit;
 pub mod email;
 pub mod error;

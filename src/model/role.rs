@@ -29,6 +29,10 @@ pub enum Action {
     ManageOwners,
     /// Read and export the audit trail, and verify its chain.
     ViewAudit,
+    /// See facilities and equipment.
+    ViewAssets,
+    /// Create, change and retire facilities and equipment.
+    ManageAssets,
 }
 
 impl Role {
@@ -43,6 +47,8 @@ impl Role {
             InviteMembers | ManageMembers => matches!(self, Owner | Admin),
             ManageOwners => self == Owner,
             ViewAudit => matches!(self, Owner | Admin | Auditor),
+            ViewAssets => true,
+            ManageAssets => matches!(self, Owner | Admin),
         }
     }
 

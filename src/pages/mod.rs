@@ -3,6 +3,8 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod equipment;
+pub mod facilities;
 pub mod home;
 pub mod landing;
 pub mod not_found;

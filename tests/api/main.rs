@@ -6,6 +6,7 @@ mod resend_stub;
 mod world;
 
 mod accounts;
+mod assets;
 mod audit;
 mod cli;
 mod cross_tenant;

@@ -93,6 +93,8 @@ fn the_readme_permission_table_matches_the_code() {
         ("change roles, remove members", Action::ManageMembers),
         ("grant or remove the owner role", Action::ManageOwners),
         ("read, verify and export the audit trail", Action::ViewAudit),
+        ("see facilities and equipment", Action::ViewAssets),
+        ("create, change and retire facilities and equipment", Action::ManageAssets),
     ];
     assert_eq!(table.len(), actions.len(), "README rows: {table:?}");
     for (row, (name, action)) in table.iter().zip(actions) {

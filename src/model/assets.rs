@@ -1,0 +1,65 @@
+//! Facilities and equipment as the screens show them, and the validated choices they carry.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{EquipmentId, FacilityId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl RiskLevel {
+    pub const ALL: [RiskLevel; 4] = [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High, RiskLevel::Critical];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+            RiskLevel::Critical => "critical",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<RiskLevel> {
+        RiskLevel::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facility {
+    pub id: FacilityId,
+    pub name: String,
+    pub address: String,
+    /// IANA name, e.g. Europe/Lisbon: schedules are evaluated in it.
+    pub time_zone: String,
+    pub retired: bool,
+    pub active_equipment: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Equipment {
+    pub id: EquipmentId,
+    pub facility_id: FacilityId,
+    pub facility_name: String,
+    pub name: String,
+    pub kind: String,
+    pub serial: String,
+    pub location: String,
+    pub risk_level: RiskLevel,
+    pub retired: bool,
+    pub short_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EquipmentPage {
+    pub items: Vec<Equipment>,
+    pub total: i64,
+    /// 1-based.
+    pub page: i64,
+    pub pages: i64,
+}

@@ -1,0 +1,170 @@
+//! Equipment: search, filter by facility, page through, add, change, retire.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::form::{ActionDone, ActionError, Field};
+use crate::model::assets::{Equipment, EquipmentPage, Facility, RiskLevel};
+use crate::model::error::AppError;
+use crate::model::ids::{EquipmentId, FacilityId};
+use crate::model::role::Action;
+use crate::pages::facilities::list_facilities;
+
+/// A page of equipment, optionally of one facility and matching `search`.
+#[server(endpoint = "list_equipment")]
+pub async fn list_equipment(
+    facility_id: Option<FacilityId>,
+    search: Option<String>,
+    include_retired: Option<bool>,
+    page: Option<i64>,
+) -> Result<EquipmentPage, AppError> {
+    use crate::server::assets::equipment::{self, Filter};
+    use crate::server::auth::request::in_tenant;
+    let filter = Filter {
+        facility: facility_id,
+        search,
+        include_retired: include_retired.unwrap_or(false),
+        page: page.unwrap_or(1),
+    };
+    in_tenant(async |tx| equipment::list(tx, &filter).await).await
+}
+
+/// Adds equipment to an active facility of the organization; it gets its QR token and short code.
+#[server(endpoint = "create_equipment")]
+pub async fn create_equipment(
+    facility_id: FacilityId,
+    name: String,
+    kind: String,
+    serial: String,
+    location: String,
+    risk_level: String,
+) -> Result<EquipmentId, AppError> {
+    use crate::server::assets::equipment::{self, EquipmentForm};
+    use crate::server::auth::request::in_tenant;
+    let form = EquipmentForm { facility_id, name, kind, serial, location, risk_level };
+    in_tenant(async |tx| equipment::create(tx, &form).await).await
+}
+
+#[server(endpoint = "update_equipment")]
+pub async fn update_equipment(
+    id: EquipmentId,
+    facility_id: FacilityId,
+    name: String,
+    kind: String,
+    serial: String,
+    location: String,
+    risk_level: String,
+) -> Result<(), AppError> {
+    use crate::server::assets::equipment::{self, EquipmentForm};
+    use crate::server::auth::request::in_tenant;
+    let form = EquipmentForm { facility_id, name, kind, serial, location, risk_level };
+    in_tenant(async |tx| equipment::update(tx, id, &form).await).await
+}
+
+/// Retires equipment: it leaves the lists and schedules but stays in the records.
+#[server(endpoint = "retire_equipment")]
+pub async fn retire_equipment(id: EquipmentId) -> Result<(), AppError> {
+    use crate::server::{assets::equipment, auth::request::in_tenant};
+    in_tenant(async |tx| equipment::retire(tx, id).await).await
+}
+
+#[component]
+pub fn EquipmentListPage() -> impl IntoView {
+    let session = crate::app::use_session();
+    let create = ServerAction::<CreateEquipment>::new();
+    let retire = ServerAction::<RetireEquipment>::new();
+    let facility = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let page = RwSignal::new(1i64);
+    let facilities = Resource::new(|| (), |_| list_facilities());
+    let equipment = Resource::new(
+        move || (facility.get(), search.get(), page.get(), create.version().get(), retire.version().get()),
+        |(facility, search, page, _, _)| {
+            list_equipment(facility.parse().ok(), Some(search).filter(|s| !s.is_empty()), None, Some(page))
+        },
+    );
+    view! {
+        <Title text="Equipment"/>
+        <h1>"Equipment"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let manage = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::ManageAssets));
+                let sites: Vec<Facility> = facilities.await.unwrap_or_default().into_iter().filter(|f| !f.retired).collect();
+                let options = sites.iter().map(|f| view! { <option value=f.id.to_string()>{f.name.clone()}</option> }).collect_view();
+                let filter_options = sites.iter().map(|f| view! { <option value=f.id.to_string()>{f.name.clone()}</option> }).collect_view();
+                view! {
+                    <div class="filters">
+                        <label>"Facility"
+                            <select on:change=move |ev| { facility.set(event_target_value(&ev)); page.set(1); } prop:value=facility>
+                                <option value="">"All"</option>
+                                {filter_options}
+                            </select>
+                        </label>
+                        <label>"Search"
+                            <input type="search" placeholder="Name, kind, serial, code" prop:value=search
+                                on:change=move |ev| { search.set(event_target_value(&ev)); page.set(1); }/>
+                        </label>
+                    </div>
+                    <ActionError value=retire.value()/>
+                    {match equipment.await {
+                        Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Ok(result) => view! {
+                            <p class="muted">{format!("{} pieces of equipment", result.total)}</p>
+                            <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, retire)).collect_view()}</ul>
+                            <nav class="pager" aria-label="Pages">
+                                <button type="button" class="button button--small" disabled=result.page <= 1 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
+                                <span>{format!("Page {} of {}", result.page, result.pages)}</span>
+                                <button type="button" class="button button--small" disabled=result.page >= result.pages on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                            </nav>
+                        }.into_any(),
+                    }}
+                    {(manage && !sites.is_empty()).then(|| view! {
+                        <h2>"Add equipment"</h2>
+                        <ActionForm action=create attr:class="form narrow">
+                            <div class="field">
+                                <label for="equipment-facility">"Facility"</label>
+                                <select id="equipment-facility" name="facility_id">{options}</select>
+                            </div>
+                            <Field label="Name" name="name" autocomplete="off"/>
+                            <Field label="Kind" name="kind" autocomplete="off" hint="e.g. Autoclave, Infusion pump, Mixer"/>
+                            <Field label="Serial number" name="serial" autocomplete="off" required=false/>
+                            <Field label="Location" name="location" autocomplete="off" required=false hint="Room, bay or line"/>
+                            <div class="field">
+                                <label for="equipment-risk">"Risk level"</label>
+                                <select id="equipment-risk" name="risk_level">
+                                    {RiskLevel::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == RiskLevel::Medium>{r.as_str()}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <ActionError value=create.value()/>
+                            <ActionDone value=create.value() message="Equipment added."/>
+                            <button type="submit" class="button">"Add equipment"</button>
+                        </ActionForm>
+                    })}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn equipment_row(e: Equipment, manage: bool, retire: ServerAction<RetireEquipment>) -> impl IntoView {
+    let details = [e.kind.as_str(), e.facility_name.as_str(), e.location.as_str(), e.serial.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let id = e.id.to_string();
+    view! {
+        <li class="list__item" data-equipment=e.name.clone()>
+            <div>
+                <strong>{e.name.clone()}</strong> " " <span class="badge">{e.short_code.clone()}</span>
+                <div class="muted">{format!("{details} · risk {}", e.risk_level.as_str())}</div>
+            </div>
+            {(manage && !e.retired).then(|| view! {
+                <ActionForm action=retire attr:class="inline-form">
+                    <input type="hidden" name="id" value=id/>
+                    <button type="submit" class="button button--small button--danger">"Retire"</button>
+                </ActionForm>
+            })}
+        </li>
+    }
+}

@@ -1,0 +1,130 @@
+//! Facilities: list, add, change, retire. Everyone reads; owners and admins manage.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::form::{ActionDone, ActionError, Field};
+use crate::model::assets::Facility;
+use crate::model::error::AppError;
+use crate::model::ids::FacilityId;
+use crate::model::role::Action;
+
+#[server(endpoint = "list_facilities")]
+pub async fn list_facilities() -> Result<Vec<Facility>, AppError> {
+    use crate::server::{assets::facilities, auth::request::in_tenant};
+    in_tenant(async |tx| facilities::list(tx).await).await
+}
+
+/// Adds a facility; its time zone (IANA name) governs when its equipment is due.
+#[server(endpoint = "create_facility")]
+pub async fn create_facility(name: String, address: String, time_zone: String) -> Result<FacilityId, AppError> {
+    use crate::server::assets::facilities::{self, FacilityForm};
+    use crate::server::auth::request::in_tenant;
+    let form = FacilityForm { name, address, time_zone };
+    in_tenant(async |tx| facilities::create(tx, &form).await).await
+}
+
+#[server(endpoint = "update_facility")]
+pub async fn update_facility(id: FacilityId, name: String, address: String, time_zone: String) -> Result<(), AppError> {
+    use crate::server::assets::facilities::{self, FacilityForm};
+    use crate::server::auth::request::in_tenant;
+    let form = FacilityForm { name, address, time_zone };
+    in_tenant(async |tx| facilities::update(tx, id, &form).await).await
+}
+
+/// Retires a facility with no active equipment; it stays in the records.
+#[server(endpoint = "retire_facility")]
+pub async fn retire_facility(id: FacilityId) -> Result<(), AppError> {
+    use crate::server::{assets::facilities, auth::request::in_tenant};
+    in_tenant(async |tx| facilities::retire(tx, id).await).await
+}
+
+#[component]
+pub fn FacilitiesPage() -> impl IntoView {
+    let session = crate::app::use_session();
+    let create = ServerAction::<CreateFacility>::new();
+    let update = ServerAction::<UpdateFacility>::new();
+    let retire = ServerAction::<RetireFacility>::new();
+    let facilities = Resource::new(
+        move || (create.version().get(), update.version().get(), retire.version().get()),
+        |_| list_facilities(),
+    );
+    view! {
+        <Title text="Facilities"/>
+        <h1>"Facilities"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let manage = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::ManageAssets));
+                let list = match facilities.await {
+                    Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No facilities yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="list">{list.into_iter().map(|f| facility_row(f, manage, update, retire)).collect_view()}</ul>
+                    }.into_any(),
+                };
+                view! {
+                    <ActionError value=update.value()/>
+                    <ActionError value=retire.value()/>
+                    {list}
+                    {manage.then(|| view! {
+                        <h2>"Add a facility"</h2>
+                        <ActionForm action=create attr:class="form narrow">
+                            <Field label="Name" name="name" autocomplete="off"/>
+                            <Field label="Address" name="address" autocomplete="street-address" required=false/>
+                            <Field label="Time zone" name="time_zone" value="Europe/London" hint="An IANA name such as Europe/Lisbon or America/Chicago: schedules follow it."/>
+                            <ActionError value=create.value()/>
+                            <ActionDone value=create.value() message="Facility added."/>
+                            <button type="submit" class="button">"Add facility"</button>
+                        </ActionForm>
+                    })}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn facility_row(
+    f: Facility,
+    manage: bool,
+    update: ServerAction<UpdateFacility>,
+    retire: ServerAction<RetireFacility>,
+) -> impl IntoView {
+    let id = f.id.to_string();
+    let summary = format!(
+        "{} · {} · {} active equipment{}",
+        if f.address.is_empty() { "no address" } else { &f.address },
+        f.time_zone,
+        f.active_equipment,
+        if f.retired { " · retired" } else { "" }
+    );
+    let editable = manage && !f.retired;
+    let (edit_id, retire_id) = (id.clone(), id);
+    let (name, label) = (f.name.clone(), f.name.clone());
+    let edit = editable.then(move || {
+        view! {
+            <details class="edit">
+                <summary>"Edit"</summary>
+                <ActionForm action=update attr:class="form">
+                    <input type="hidden" name="id" value=edit_id/>
+                    <Field label="Name" name="name" value=f.name.clone()/>
+                    <Field label="Address" name="address" value=f.address.clone() required=false/>
+                    <Field label="Time zone" name="time_zone" value=f.time_zone.clone()/>
+                    <button type="submit" class="button button--small">"Save"</button>
+                </ActionForm>
+                <ActionForm action=retire attr:class="inline-form">
+                    <input type="hidden" name="id" value=retire_id/>
+                    <button type="submit" class="button button--small button--danger">"Retire"</button>
+                </ActionForm>
+            </details>
+        }
+    });
+    view! {
+        <li class="list__item" data-facility=name>
+            <div>
+                <strong>{label}</strong>
+                <div class="muted">{summary}</div>
+            </div>
+            {edit}
+        </li>
+    }
+}

@@ -1,0 +1,195 @@
+//! Equipment: what gets cleaned. Each piece has an unguessable QR token and a short code for
+//! people; it is retired, never deleted.
+
+use rand::Rng as _;
+
+use super::text;
+use crate::model::assets::{Equipment, EquipmentPage, RiskLevel};
+use crate::model::error::AppError;
+use crate::model::ids::{EquipmentId, FacilityId};
+use crate::model::role::Action;
+use crate::server::auth::{tokens, TenantTx};
+
+pub const PER_PAGE: i64 = 25;
+
+pub struct EquipmentForm {
+    pub facility_id: FacilityId,
+    pub name: String,
+    pub kind: String,
+    pub serial: String,
+    pub location: String,
+    pub risk_level: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub facility: Option<FacilityId>,
+    /// Matches the name, kind, serial, location or short code, case-insensitively.
+    pub search: Option<String>,
+    pub include_retired: bool,
+    /// 1-based.
+    pub page: i64,
+}
+
+type Row = (EquipmentId, FacilityId, String, String, String, String, String, String, bool, String);
+
+pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, AppError> {
+    tx.ctx().require(Action::ViewAssets)?;
+    let org = tx.ctx().org_id();
+    let search = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let page = filter.page.max(1);
+    const WHERE: &str = "e.org_id = $1 AND ($2::uuid IS NULL OR e.facility_id = $2) AND ($3 OR e.status = 'active') \
+         AND ($4::text IS NULL OR lower(e.name || ' ' || e.kind || ' ' || e.serial || ' ' || e.location || ' ' || e.short_code) LIKE $4)";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM equipment e WHERE {WHERE}"))
+        .bind(org)
+        .bind(filter.facility)
+        .bind(filter.include_retired)
+        .bind(&search)
+        .fetch_one(tx.conn())
+        .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT e.id, e.facility_id, f.name, e.name, e.kind, e.serial, e.location, e.risk_level, e.status = 'retired', e.short_code \
+         FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
+         WHERE {WHERE} ORDER BY e.status, lower(e.name), e.id LIMIT $5 OFFSET $6"
+    ))
+    .bind(org)
+    .bind(filter.facility)
+    .bind(filter.include_retired)
+    .bind(&search)
+    .bind(PER_PAGE)
+    .bind((page - 1) * PER_PAGE)
+    .fetch_all(tx.conn())
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|(id, facility_id, facility_name, name, kind, serial, location, risk, retired, short_code)| Equipment {
+            id,
+            facility_id,
+            facility_name,
+            name,
+            kind,
+            serial,
+            location,
+            risk_level: RiskLevel::parse(&risk).unwrap_or(RiskLevel::Medium),
+            retired,
+            short_code,
+        })
+        .collect();
+    Ok(EquipmentPage { items, total, page, pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1) })
+}
+
+struct Valid {
+    name: String,
+    kind: String,
+    serial: String,
+    location: String,
+    risk: RiskLevel,
+}
+
+/// Checks the fields, and that the facility is this organization's and active (another
+/// organization's facility is "not found").
+async fn validate(tx: &mut TenantTx, form: &EquipmentForm) -> Result<Valid, AppError> {
+    let valid = Valid {
+        name: text(&form.name, "the equipment's name", 120, true)?,
+        kind: text(&form.kind, "the kind of equipment", 80, true)?,
+        serial: text(&form.serial, "the serial number", 80, false)?,
+        location: text(&form.location, "the location", 120, false)?,
+        risk: RiskLevel::parse(form.risk_level.trim())
+            .ok_or_else(|| AppError::Invalid("Choose a risk level: low, medium, high or critical.".into()))?,
+    };
+    let org = tx.ctx().org_id();
+    let facility: Option<bool> =
+        sqlx::query_scalar("SELECT status = 'retired' FROM facilities WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(form.facility_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    match facility {
+        None => Err(AppError::NotFound),
+        Some(true) => Err(AppError::Invalid("That facility is retired; choose an active one.".into())),
+        Some(false) => Ok(valid),
+    }
+}
+
+/// Letters and digits people do not confuse (no 0/O, 1/I/L).
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+fn short_code() -> String {
+    let mut rng = rand::rng();
+    (0..6).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char).collect()
+}
+
+pub async fn create(tx: &mut TenantTx, form: &EquipmentForm) -> Result<EquipmentId, AppError> {
+    tx.ctx().require(Action::ManageAssets)?;
+    let valid = validate(tx, form).await?;
+    let (id, org) = (EquipmentId::new(), tx.ctx().org_id());
+    // A short code collision (1 in 887 million per pair) is retried with a fresh code.
+    for _ in 0..5 {
+        let inserted = sqlx::query(
+            "INSERT INTO equipment (id, org_id, facility_id, name, kind, serial, location, risk_level, qr_token, short_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (org_id, short_code) DO NOTHING",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(form.facility_id)
+        .bind(&valid.name)
+        .bind(&valid.kind)
+        .bind(&valid.serial)
+        .bind(&valid.location)
+        .bind(valid.risk.as_str())
+        .bind(tokens::generate().token)
+        .bind(short_code())
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(id);
+        }
+    }
+    Err(AppError::Internal)
+}
+
+pub async fn update(tx: &mut TenantTx, id: EquipmentId, form: &EquipmentForm) -> Result<(), AppError> {
+    tx.ctx().require(Action::ManageAssets)?;
+    let valid = validate(tx, form).await?;
+    let org = tx.ctx().org_id();
+    let updated = sqlx::query(
+        "UPDATE equipment SET facility_id = $3, name = $4, kind = $5, serial = $6, location = $7, risk_level = $8 \
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(form.facility_id)
+    .bind(&valid.name)
+    .bind(&valid.kind)
+    .bind(&valid.serial)
+    .bind(&valid.location)
+    .bind(valid.risk.as_str())
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn retire(tx: &mut TenantTx, id: EquipmentId) -> Result<(), AppError> {
+    tx.ctx().require(Action::ManageAssets)?;
+    let org = tx.ctx().org_id();
+    let retired = sqlx::query("UPDATE equipment SET status = 'retired' WHERE org_id = $1 AND id = $2")
+        .bind(org)
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if retired == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
