@@ -31,7 +31,7 @@ test("the page hydrates and the phone menu opens and closes", async ({ page }) =
   await toggle.click();
   await expect(nav).toBeVisible();
   await expect(page.getByRole("button", { name: "Close" })).toHaveAttribute("aria-expanded", "true");
-  await expect(nav.getByText("Equipment")).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Sign in" })).toBeVisible();
   await page.getByRole("button", { name: "Close" }).click();
   await expect(nav).toBeHidden();
 });
