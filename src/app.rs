@@ -20,9 +20,11 @@ use crate::pages::auth::verify_email::VerifyEmailPage;
 use crate::pages::equipment::EquipmentListPage;
 use crate::pages::facilities::FacilitiesPage;
 use crate::pages::home::HomePage;
+use crate::pages::labels::LabelsPage;
 use crate::pages::landing::Landing;
 use crate::pages::not_found::NotFound;
 use crate::pages::platform::PlatformPage;
+use crate::pages::scan::ScanPage;
 use crate::pages::team::TeamPage;
 
 /// The document around the app, rendered only on the server.
@@ -90,6 +92,8 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
                 <Route path=path!("/facilities") view=FacilitiesPage ssr=SsrMode::Async/>
                 <Route path=path!("/equipment") view=EquipmentListPage ssr=SsrMode::Async/>
+                <Route path=path!("/facilities/:id/labels") view=LabelsPage ssr=SsrMode::Async/>
+                <Route path=path!("/q/:token") view=ScanPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>

@@ -63,3 +63,31 @@ pub struct EquipmentPage {
     pub page: i64,
     pub pages: i64,
 }
+
+/// The QR landing: what a scan shows about the equipment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScannedEquipment {
+    pub id: EquipmentId,
+    pub name: String,
+    pub kind: String,
+    pub location: String,
+    pub serial: String,
+    pub risk_level: String,
+    pub short_code: String,
+    pub facility_name: String,
+}
+
+/// One sticker on a label sheet; the QR image is at `/equipment/{id}/qr.svg`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub id: EquipmentId,
+    pub name: String,
+    pub location: String,
+    pub short_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelSheet {
+    pub facility_name: String,
+    pub labels: Vec<Label>,
+}

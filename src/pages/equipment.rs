@@ -68,6 +68,13 @@ pub async fn retire_equipment(id: EquipmentId) -> Result<(), AppError> {
     in_tenant(async |tx| equipment::retire(tx, id).await).await
 }
 
+/// Gives the equipment a new QR token: the printed sticker stops working, print a new label.
+#[server(endpoint = "regenerate_qr")]
+pub async fn regenerate_qr(id: EquipmentId) -> Result<(), AppError> {
+    use crate::server::{assets::stickers, auth::request::in_tenant};
+    in_tenant(async |tx| stickers::regenerate(tx, id).await).await
+}
+
 #[component]
 pub fn EquipmentListPage() -> impl IntoView {
     let session = crate::app::use_session();

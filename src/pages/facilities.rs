@@ -98,7 +98,7 @@ fn facility_row(
         if f.retired { " · retired" } else { "" }
     );
     let editable = manage && !f.retired;
-    let (edit_id, retire_id) = (id.clone(), id);
+    let (edit_id, retire_id, labels_id) = (id.clone(), id.clone(), id);
     let (name, label) = (f.name.clone(), f.name.clone());
     let edit = editable.then(move || {
         view! {
@@ -123,6 +123,7 @@ fn facility_row(
             <div>
                 <strong>{label}</strong>
                 <div class="muted">{summary}</div>
+                <a href=format!("/facilities/{}/labels", labels_id)>"Print QR labels"</a>
             </div>
             {edit}
         </li>

@@ -16,3 +16,4 @@ mod health;
 mod http_hardening;
 mod invitations;
 mod roles;
+mod stickers;

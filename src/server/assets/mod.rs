@@ -3,6 +3,7 @@
 
 pub mod equipment;
 pub mod facilities;
+pub mod stickers;
 
 use crate::model::error::AppError;
 

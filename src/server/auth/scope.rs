@@ -153,6 +153,24 @@ impl InvitationTokenTx {
     }
 }
 
+/// A read-only transaction that sees the single piece of equipment whose sticker token it holds.
+pub struct StickerTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl StickerTx {
+    pub async fn begin(pool: &PgPool, token: &str) -> Result<StickerTx, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        set(&mut tx, "app.qr_token", token).await?;
+        Ok(StickerTx { tx })
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
 /// A read-only transaction for platform operators. The policies check the operator flag of
 /// `user_id` in the database, so holding this type is not enough without the flag.
 pub struct PlatformTx {

@@ -7,6 +7,7 @@ pub mod dev_mail;
 pub mod health;
 pub mod hosts;
 pub mod https;
+pub mod qr;
 pub mod security_headers;
 
 use axum::extract::DefaultBodyLimit;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/audit/export.jsonl", get(crate::server::audit::export::download))
+        .route("/equipment/{id}/qr.svg", get(qr::qr_svg))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell));
     if !config.env.is_production() {

@@ -1,0 +1,30 @@
+//! `GET /equipment/{id}/qr.svg`: the sticker's QR code, for members of the equipment's
+//! organization (404 for anyone else, as for every other id).
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::model::error::AppError;
+use crate::model::ids::EquipmentId;
+use crate::server::assets::stickers;
+use crate::server::auth::request::tenant_ctx_of;
+use crate::server::auth::{AuthSession, TenantTx};
+use crate::server::state::AppState;
+
+pub async fn qr_svg(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>) -> Response {
+    match render(&state, &auth, &id).await {
+        Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=300")], svg)
+            .into_response(),
+        Err(err) => (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), err.to_string())
+            .into_response(),
+    }
+}
+
+async fn render(state: &AppState, auth: &AuthSession, id: &str) -> Result<String, AppError> {
+    let id: EquipmentId = id.parse().map_err(|_| AppError::NotFound)?;
+    let ctx = tenant_ctx_of(auth, &state.pool).await?;
+    let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
+    let url = stickers::sticker_url(&mut tx, &state.config.public_url, id).await?;
+    stickers::svg(&url)
+}
