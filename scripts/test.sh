@@ -39,6 +39,15 @@ else
   : "${E2E_DATABASE_URL:?set E2E_DATABASE_URL (an empty database for the browser tests) when providing DATABASE_URL}"
 fi
 
+if [ "${CI:-}" = "true" ]; then
+  # CI builds every fresh clone at a new path, so this crate's own artifacts (not its
+  # dependencies') would pile up in the shared target directory, gigabytes per run. Drop them
+  # first, and skip incremental state that a throwaway clone never reuses.
+  export CARGO_INCREMENTAL=0
+  cargo clean --quiet -p cleantrack
+  cargo clean --quiet -p cleantrack --target wasm32-unknown-unknown --target-dir "$CARGO_TARGET_DIR/front"
+fi
+
 step "Rust unit and integration tests"
 cargo test --features ssr --no-fail-fast
 
