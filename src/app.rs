@@ -24,6 +24,7 @@ use crate::pages::labels::LabelsPage;
 use crate::pages::landing::Landing;
 use crate::pages::not_found::NotFound;
 use crate::pages::platform::PlatformPage;
+use crate::pages::protocols::ProtocolsPage;
 use crate::pages::scan::ScanPage;
 use crate::pages::team::TeamPage;
 
@@ -92,6 +93,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
                 <Route path=path!("/facilities") view=FacilitiesPage ssr=SsrMode::Async/>
                 <Route path=path!("/equipment") view=EquipmentListPage ssr=SsrMode::Async/>
+                <Route path=path!("/protocols") view=ProtocolsPage ssr=SsrMode::Async/>
                 <Route path=path!("/facilities/:id/labels") view=LabelsPage ssr=SsrMode::Async/>
                 <Route path=path!("/q/:token") view=ScanPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>

@@ -82,6 +82,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 <li><A href="/app">"Overview"</A></li>
                 <li><A href="/facilities">"Facilities"</A></li>
                 <li><A href="/equipment">"Equipment"</A></li>
+                <li><A href="/protocols">"Protocols"</A></li>
                 {coming}
                 {can_view_team.then(|| view! { <li><A href="/team">"Team"</A></li> })}
                 {can_view_audit.then(|| view! { <li><A href="/audit">"Audit trail"</A></li> })}

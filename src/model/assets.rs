@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{EquipmentId, FacilityId};
+use super::ids::{EquipmentId, FacilityId, ProtocolId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -90,4 +90,19 @@ pub struct Label {
 pub struct LabelSheet {
     pub facility_name: String,
     pub labels: Vec<Label>,
+}
+
+/// A protocol with its current version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Protocol {
+    pub id: ProtocolId,
+    pub name: String,
+    pub version: i32,
+    pub steps: Vec<String>,
+    pub disinfectant: String,
+    pub contact_time_minutes: i32,
+    pub photo_required: bool,
+    pub verification_required: bool,
+    /// Active equipment cleaned by this protocol.
+    pub equipment_count: i64,
 }

@@ -53,4 +53,6 @@ id_type!(
     FacilityId,
     /// One piece of equipment, the thing a QR sticker is on.
     EquipmentId,
+    /// A cleaning protocol (all its versions).
+    ProtocolId,
 );

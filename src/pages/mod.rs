@@ -10,5 +10,6 @@ pub mod labels;
 pub mod landing;
 pub mod not_found;
 pub mod platform;
+pub mod protocols;
 pub mod scan;
 pub mod team;

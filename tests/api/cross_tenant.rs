@@ -49,6 +49,10 @@ const COVERED: &[(&str, &str)] = &[
     ("scan_equipment", "stickers::a_sticker_of_a_is_not_found_for_b_and_a_replaced_sticker_stops_working"),
     ("regenerate_qr", "stickers::a_sticker_of_a_is_not_found_for_b_and_a_replaced_sticker_stops_working"),
     ("list_labels", "stickers::a_sticker_of_a_is_not_found_for_b_and_a_replaced_sticker_stops_working"),
+    ("list_protocols", "protocols::protocols_of_a_are_not_found_for_b_and_cannot_be_assigned_across"),
+    ("create_protocol", "protocols::protocols_of_a_are_not_found_for_b_and_cannot_be_assigned_across"),
+    ("revise_protocol", "protocols::protocols_of_a_are_not_found_for_b_and_cannot_be_assigned_across"),
+    ("assign_protocol", "protocols::protocols_of_a_are_not_found_for_b_and_cannot_be_assigned_across"),
 ];
 
 #[test]

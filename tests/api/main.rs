@@ -15,5 +15,6 @@ mod email_jobs;
 mod health;
 mod http_hardening;
 mod invitations;
+mod protocols;
 mod roles;
 mod stickers;

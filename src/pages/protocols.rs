@@ -1,0 +1,158 @@
+//! Protocols: the checklists staff follow. Revising adds a version; logs keep the one they used.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::form::{ActionDone, ActionError, Field};
+use crate::model::assets::Protocol;
+use crate::model::error::AppError;
+use crate::model::ids::{EquipmentId, ProtocolId};
+use crate::model::role::Action;
+
+#[server(endpoint = "list_protocols")]
+pub async fn list_protocols() -> Result<Vec<Protocol>, AppError> {
+    use crate::server::{assets::protocols, auth::request::in_tenant};
+    in_tenant(async |tx| protocols::list(tx).await).await
+}
+
+/// Creates a protocol at version 1. Checkboxes arrive as "on" when ticked, absent otherwise.
+#[server(endpoint = "create_protocol")]
+pub async fn create_protocol(
+    name: String,
+    steps: String,
+    disinfectant: String,
+    contact_time_minutes: i32,
+    photo_required: Option<String>,
+    verification_required: Option<String>,
+) -> Result<ProtocolId, AppError> {
+    use crate::server::assets::protocols::{self, ProtocolForm};
+    use crate::server::auth::request::in_tenant;
+    let form = ProtocolForm {
+        name,
+        steps,
+        disinfectant,
+        contact_time_minutes,
+        photo_required: photo_required.is_some(),
+        verification_required: verification_required.is_some(),
+    };
+    in_tenant(async |tx| protocols::create(tx, &form).await).await
+}
+
+/// Adds a new version of a protocol and makes it current; returns its number.
+#[server(endpoint = "revise_protocol")]
+pub async fn revise_protocol(
+    id: ProtocolId,
+    name: String,
+    steps: String,
+    disinfectant: String,
+    contact_time_minutes: i32,
+    photo_required: Option<String>,
+    verification_required: Option<String>,
+) -> Result<i32, AppError> {
+    use crate::server::assets::protocols::{self, ProtocolForm};
+    use crate::server::auth::request::in_tenant;
+    let form = ProtocolForm {
+        name,
+        steps,
+        disinfectant,
+        contact_time_minutes,
+        photo_required: photo_required.is_some(),
+        verification_required: verification_required.is_some(),
+    };
+    in_tenant(async |tx| protocols::revise(tx, id, &form).await).await
+}
+
+/// Sets the protocol a piece of equipment is cleaned by (none when `protocol_id` is absent).
+#[server(endpoint = "assign_protocol")]
+pub async fn assign_protocol(equipment_id: EquipmentId, protocol_id: Option<ProtocolId>) -> Result<(), AppError> {
+    use crate::server::{assets::protocols, auth::request::in_tenant};
+    in_tenant(async |tx| protocols::assign(tx, equipment_id, protocol_id).await).await
+}
+
+#[component]
+pub fn ProtocolsPage() -> impl IntoView {
+    let session = crate::app::use_session();
+    let create = ServerAction::<CreateProtocol>::new();
+    let revise = ServerAction::<ReviseProtocol>::new();
+    let protocols = Resource::new(move || (create.version().get(), revise.version().get()), |_| list_protocols());
+    view! {
+        <Title text="Protocols"/>
+        <h1>"Protocols"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let manage = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::ManageAssets));
+                let list = match protocols.await {
+                    Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No protocols yet."</p> }.into_any(),
+                    Ok(list) => view! { <ul class="list">{list.into_iter().map(|p| protocol_row(p, manage, revise)).collect_view()}</ul> }.into_any(),
+                };
+                view! {
+                    <ActionError value=revise.value()/>
+                    {list}
+                    {manage.then(|| view! {
+                        <h2>"New protocol"</h2>
+                        <ActionForm action=create attr:class="form narrow">
+                            {protocol_fields(None)}
+                            <ActionError value=create.value()/>
+                            <ActionDone value=create.value() message="Protocol created."/>
+                            <button type="submit" class="button">"Create protocol"</button>
+                        </ActionForm>
+                    })}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn protocol_fields(current: Option<&Protocol>) -> impl IntoView {
+    let steps = current.map(|p| p.steps.join("\n")).unwrap_or_default();
+    let photo = current.is_some_and(|p| p.photo_required);
+    let verify = current.is_some_and(|p| p.verification_required);
+    view! {
+        <Field label="Name" name="name" value=current.map(|p| p.name.clone()).unwrap_or_default()/>
+        <div class="field">
+            <label for="protocol-steps">"Steps, one per line"</label>
+            <textarea id="protocol-steps" name="steps" rows="5" required>{steps}</textarea>
+        </div>
+        <Field label="Disinfectant" name="disinfectant" required=false value=current.map(|p| p.disinfectant.clone()).unwrap_or_default()/>
+        <Field label="Contact time (minutes)" name="contact_time_minutes" kind="number" value=current.map_or("5".to_owned(), |p| p.contact_time_minutes.to_string())/>
+        <label class="check"><input type="checkbox" name="photo_required" checked=photo/>" Photo required"</label>
+        <label class="check"><input type="checkbox" name="verification_required" checked=verify/>" Supervisor verification required"</label>
+    }
+}
+
+fn protocol_row(p: Protocol, manage: bool, revise: ServerAction<ReviseProtocol>) -> impl IntoView {
+    let id = p.id.to_string();
+    let summary = format!(
+        "version {} · {} step(s) · {}{} min contact · {}{}",
+        p.version,
+        p.steps.len(),
+        if p.disinfectant.is_empty() { String::new() } else { format!("{} · ", p.disinfectant) },
+        p.contact_time_minutes,
+        if p.photo_required { "photo · " } else { "" },
+        format!("{} equipment", p.equipment_count)
+    );
+    let edit = manage.then(|| {
+        let fields = protocol_fields(Some(&p));
+        view! {
+            <details class="edit">
+                <summary>"Revise"</summary>
+                <ActionForm action=revise attr:class="form">
+                    <input type="hidden" name="id" value=id/>
+                    {fields}
+                    <button type="submit" class="button button--small">"Save as new version"</button>
+                </ActionForm>
+            </details>
+        }
+    });
+    view! {
+        <li class="list__item" data-protocol=p.name.clone()>
+            <div>
+                <strong>{p.name.clone()}</strong>
+                <div class="muted">{summary}</div>
+                <ol class="steps">{p.steps.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ol>
+            </div>
+            {edit}
+        </li>
+    }
+}
