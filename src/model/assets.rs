@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{EquipmentId, FacilityId, ProtocolId};
+use super::ids::{EquipmentId, FacilityId, LogId, ProtocolId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,6 +53,7 @@ pub struct Equipment {
     pub risk_level: RiskLevel,
     pub retired: bool,
     pub short_code: String,
+    pub protocol_id: Option<ProtocolId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +76,9 @@ pub struct ScannedEquipment {
     pub risk_level: String,
     pub short_code: String,
     pub facility_name: String,
+    /// The current protocol ("Hood wipe v2") and its steps, if one is assigned.
+    pub protocol: Option<String>,
+    pub steps: Vec<String>,
 }
 
 /// One sticker on a label sheet; the QR image is at `/equipment/{id}/qr.svg`.
@@ -84,6 +88,8 @@ pub struct Label {
     pub name: String,
     pub location: String,
     pub short_code: String,
+    /// Where the sticker leads, so it can be opened without a camera.
+    pub sticker_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,4 +111,32 @@ pub struct Protocol {
     pub verification_required: bool,
     /// Active equipment cleaned by this protocol.
     pub equipment_count: i64,
+}
+
+/// A signed cleaning record as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleaningLog {
+    pub id: LogId,
+    pub outcome: String,
+    pub notes: String,
+    /// The steps of the protocol version followed, and whether each was done.
+    pub checklist: Vec<(String, bool)>,
+    pub protocol: Option<String>,
+    /// "performed" signature: printed name, meaning, time (RFC 3339, as the device said).
+    pub performed_by: String,
+    pub performed_at: String,
+    pub received_at: String,
+    pub verified: Option<Signature>,
+    pub amends: Option<LogId>,
+    pub amendment_reason: Option<String>,
+    /// Later logs that amend this one.
+    pub amended_by: Vec<LogId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub name: String,
+    pub meaning: String,
+    /// RFC 3339.
+    pub at: String,
 }

@@ -55,4 +55,6 @@ id_type!(
     EquipmentId,
     /// A cleaning protocol (all its versions).
     ProtocolId,
+    /// One signed cleaning record.
+    LogId,
 );

@@ -33,6 +33,10 @@ pub enum Action {
     ViewAssets,
     /// Create, change and retire facilities and equipment.
     ManageAssets,
+    /// Record (sign) a cleaning, and amend one's records.
+    LogCleaning,
+    /// Add the second signature to someone else's cleaning log.
+    VerifyLogs,
 }
 
 impl Role {
@@ -49,6 +53,8 @@ impl Role {
             ViewAudit => matches!(self, Owner | Admin | Auditor),
             ViewAssets => true,
             ManageAssets => matches!(self, Owner | Admin),
+            LogCleaning => matches!(self, Owner | Admin | Supervisor | Staff),
+            VerifyLogs => matches!(self, Owner | Admin | Supervisor),
         }
     }
 

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use crate::components::form::{ActionDone, ActionError, Field};
 use crate::model::assets::{Equipment, EquipmentPage, Facility, RiskLevel};
 use crate::model::error::AppError;
-use crate::model::ids::{EquipmentId, FacilityId};
+use crate::model::ids::{EquipmentId, FacilityId, ProtocolId};
 use crate::model::role::Action;
 use crate::pages::facilities::list_facilities;
 
@@ -84,9 +84,20 @@ pub fn EquipmentListPage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let page = RwSignal::new(1i64);
     let facilities = Resource::new(|| (), |_| list_facilities());
+    let assign = ServerAction::<crate::pages::protocols::AssignProtocol>::new();
+    let protocols = Resource::new(|| (), |_| crate::pages::protocols::list_protocols());
     let equipment = Resource::new(
-        move || (facility.get(), search.get(), page.get(), create.version().get(), retire.version().get()),
-        |(facility, search, page, _, _)| {
+        move || {
+            (
+                facility.get(),
+                search.get(),
+                page.get(),
+                create.version().get(),
+                retire.version().get(),
+                assign.version().get(),
+            )
+        },
+        |(facility, search, page, _, _, _)| {
             list_equipment(facility.parse().ok(), Some(search).filter(|s| !s.is_empty()), None, Some(page))
         },
     );
@@ -97,6 +108,7 @@ pub fn EquipmentListPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let manage = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::ManageAssets));
                 let sites: Vec<Facility> = facilities.await.unwrap_or_default().into_iter().filter(|f| !f.retired).collect();
+                let choices: Vec<(ProtocolId, String)> = protocols.await.unwrap_or_default().into_iter().map(|p| (p.id, p.name)).collect();
                 let options = sites.iter().map(|f| view! { <option value=f.id.to_string()>{f.name.clone()}</option> }).collect_view();
                 let filter_options = sites.iter().map(|f| view! { <option value=f.id.to_string()>{f.name.clone()}</option> }).collect_view();
                 view! {
@@ -117,7 +129,8 @@ pub fn EquipmentListPage() -> impl IntoView {
                         Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                         Ok(result) => view! {
                             <p class="muted">{format!("{} pieces of equipment", result.total)}</p>
-                            <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, retire)).collect_view()}</ul>
+                            <ActionError value=assign.value()/>
+                            <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, &choices, retire, assign)).collect_view()}</ul>
                             <nav class="pager" aria-label="Pages">
                                 <button type="button" class="button button--small" disabled=result.page <= 1 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
                                 <span>{format!("Page {} of {}", result.page, result.pages)}</span>
@@ -153,7 +166,21 @@ pub fn EquipmentListPage() -> impl IntoView {
     }
 }
 
-fn equipment_row(e: Equipment, manage: bool, retire: ServerAction<RetireEquipment>) -> impl IntoView {
+fn equipment_row(
+    e: Equipment,
+    manage: bool,
+    protocols: &[(ProtocolId, String)],
+    retire: ServerAction<RetireEquipment>,
+    assign: ServerAction<crate::pages::protocols::AssignProtocol>,
+) -> impl IntoView {
+    let current = e.protocol_id;
+    let protocol_name = protocols.iter().find(|(id, _)| Some(*id) == current).map(|(_, n)| n.clone());
+    let options = protocols
+        .iter()
+        .map(|(id, name)| view! { <option value=id.to_string() selected=Some(*id) == current>{name.clone()}</option> })
+        .collect_view();
+    let assign_id = e.id.to_string();
+    let select_id = format!("protocol-{}", e.id);
     let details = [e.kind.as_str(), e.facility_name.as_str(), e.location.as_str(), e.serial.as_str()]
         .into_iter()
         .filter(|s| !s.is_empty())
@@ -165,12 +192,21 @@ fn equipment_row(e: Equipment, manage: bool, retire: ServerAction<RetireEquipmen
             <div>
                 <strong>{e.name.clone()}</strong> " " <span class="badge">{e.short_code.clone()}</span>
                 <div class="muted">{format!("{details} · risk {}", e.risk_level.as_str())}</div>
+                <div class="muted">{format!("Protocol: {}", protocol_name.unwrap_or_else(|| "none".into()))}</div>
             </div>
             {(manage && !e.retired).then(|| view! {
-                <ActionForm action=retire attr:class="inline-form">
-                    <input type="hidden" name="id" value=id/>
-                    <button type="submit" class="button button--small button--danger">"Retire"</button>
-                </ActionForm>
+                <div class="list__actions">
+                    <ActionForm action=assign attr:class="inline-form">
+                        <input type="hidden" name="equipment_id" value=assign_id/>
+                        <label class="visually-hidden" for=select_id.clone()>"Protocol"</label>
+                        <select id=select_id name="protocol_id">{options}</select>
+                        <button type="submit" class="button button--small">"Set protocol"</button>
+                    </ActionForm>
+                    <ActionForm action=retire attr:class="inline-form">
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" class="button button--small button--danger">"Retire"</button>
+                    </ActionForm>
+                </div>
             })}
         </li>
     }

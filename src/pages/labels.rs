@@ -10,9 +10,11 @@ use crate::model::ids::FacilityId;
 
 #[server(endpoint = "list_labels")]
 pub async fn list_labels(facility_id: FacilityId) -> Result<LabelSheet, AppError> {
-    use crate::server::{assets::stickers, auth::request::in_tenant};
+    use crate::server::assets::stickers;
+    use crate::server::auth::request::{in_tenant, state};
+    let public_url = state().config.public_url.clone();
     in_tenant(async |tx| {
-        let (facility_name, labels) = stickers::labels(tx, facility_id).await?;
+        let (facility_name, labels) = stickers::labels(tx, &public_url, facility_id).await?;
         Ok(LabelSheet { facility_name, labels })
     })
     .await
@@ -49,6 +51,7 @@ pub fn LabelsPage() -> impl IntoView {
                                         <strong>{l.name.clone()}</strong>
                                         <span>{l.location.clone()}</span>
                                         <span class="label__code">{l.short_code.clone()}</span>
+                                        <a class="no-print" href=l.sticker_url.clone()>"Open"</a>
                                     </figcaption>
                                 </figure>
                             }).collect_view()}

@@ -8,6 +8,7 @@ pub mod facilities;
 pub mod home;
 pub mod labels;
 pub mod landing;
+pub mod logs;
 pub mod not_found;
 pub mod platform;
 pub mod protocols;

@@ -6,8 +6,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::model::assets::ScannedEquipment;
+use crate::components::form::{ActionDone, ActionError};
+use crate::model::assets::{CleaningLog, ScannedEquipment};
 use crate::model::error::AppError;
+use crate::pages::logs::{list_logs, LogCleaning, VerifyLog};
 
 #[server(endpoint = "scan_equipment")]
 pub async fn scan_equipment(token: String) -> Result<ScannedEquipment, AppError> {
@@ -46,15 +48,7 @@ pub fn ScanPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match scanned.await {
-                    Ok(e) => view! {
-                        <section class="scan">
-                            <p class="muted">{format!("{} · {}", e.facility_name, e.location)}</p>
-                            <h1>{e.name.clone()}</h1>
-                            <p><span class="badge">{e.short_code.clone()}</span> " " {format!("{} · risk {}", e.kind, e.risk_level)}</p>
-                            {(!e.serial.is_empty()).then(|| view! { <p class="muted">{format!("Serial {}", e.serial)}</p> })}
-                            <p class="alert alert--warn">"Cleaning logs from this page arrive with the next release."</p>
-                        </section>
-                    }.into_any(),
+                    Ok(e) => view! { <Scanned equipment=e/> }.into_any(),
                     Err(AppError::Unauthenticated) => view! {
                         <h1>"Please sign in"</h1>
                         <p><a href=format!("/login?next=/q/{}", token())>"Sign in to see this equipment"</a></p>
@@ -66,5 +60,101 @@ pub fn ScanPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The equipment, the log form first (it works before the WASM arrives: a plain form post), then
+/// the history with its signatures.
+#[component]
+fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
+    let log = ServerAction::<LogCleaning>::new();
+    let verify = ServerAction::<VerifyLog>::new();
+    let id = equipment.id;
+    let history = Resource::new(move || (log.version().get(), verify.version().get()), move |_| list_logs(id));
+    // The device's clock, filled in once the page is interactive; without it the server's is used.
+    let device_time = RwSignal::new(String::new());
+    Effect::new(move |_| device_time.set(js_now()));
+    let e = equipment;
+    view! {
+        <section class="scan">
+            <p class="muted">{format!("{} · {}", e.facility_name, e.location)}</p>
+            <h1>{e.name.clone()}</h1>
+            <p><span class="badge">{e.short_code.clone()}</span> " " {format!("{} · risk {}", e.kind, e.risk_level)}</p>
+            <h2>"Record a cleaning"</h2>
+            <ActionForm action=log attr:class="form">
+                <input type="hidden" name="equipment_id" value=e.id.to_string()/>
+                <input type="hidden" name="performed_at" prop:value=device_time/>
+                {match e.protocol.clone() {
+                    Some(protocol) => view! {
+                        <fieldset class="checklist">
+                            <legend>{protocol}</legend>
+                            {e.steps.iter().enumerate().map(|(i, step)| view! {
+                                <label class="check"><input type="checkbox" name=format!("done[{i}]")/>{format!(" {step}")}</label>
+                            }).collect_view()}
+                        </fieldset>
+                    }.into_any(),
+                    None => view! { <p class="muted">"No protocol is assigned to this equipment."</p> }.into_any(),
+                }}
+                <fieldset class="outcome">
+                    <legend>"Outcome"</legend>
+                    <label class="check"><input type="radio" name="outcome" value="pass" checked/>" Pass"</label>
+                    <label class="check"><input type="radio" name="outcome" value="fail"/>" Fail"</label>
+                </fieldset>
+                <div class="field">
+                    <label for="log-notes">"Notes"</label>
+                    <textarea id="log-notes" name="notes" rows="2"></textarea>
+                </div>
+                <ActionError value=log.value()/>
+                <ActionDone value=log.value() message="Recorded and signed."/>
+                <button type="submit" class="button" disabled=move || log.pending().get()>"Sign: I performed this cleaning"</button>
+            </ActionForm>
+            <h2>"History"</h2>
+            <ActionError value=verify.value()/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Err(err) => view! { <p class="alert alert--error">{err.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"Not cleaned yet."</p> }.into_any(),
+                        Ok(list) => view! { <ol class="audit-list">{list.into_iter().map(|l| log_entry(l, verify)).collect_view()}</ol> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn log_entry(l: CleaningLog, verify: ServerAction<VerifyLog>) -> impl IntoView {
+    let (id, attr) = (l.id.to_string(), l.id.to_string());
+    view! {
+        <li class="audit-entry" data-log=attr>
+            <div class="audit-entry__head">
+                <strong>{l.outcome.to_uppercase()}</strong>
+                <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_default())}</span>
+            </div>
+            {(!l.notes.is_empty()).then(|| view! { <p>{l.notes.clone()}</p> })}
+            {l.amendment_reason.clone().map(|r| view! { <p class="muted">{format!("Corrects an earlier log: {r}")}</p> })}
+            {(!l.amended_by.is_empty()).then(|| view! { <p class="muted">"Corrected by a later log."</p> })}
+            {match l.verified.clone() {
+                Some(s) => view! { <p class="muted">{format!("{} by {} at {}", s.meaning, s.name, s.at)}</p> }.into_any(),
+                None => view! {
+                    <ActionForm action=verify attr:class="inline-form">
+                        <input type="hidden" name="log_id" value=id/>
+                        <button type="submit" class="button button--small">"Verify (second signature)"</button>
+                    </ActionForm>
+                }.into_any(),
+            }}
+        </li>
+    }
+}
+
+/// RFC 3339 "now" from the device.
+fn js_now() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        String::from(js_sys::Date::new_0().to_iso_string())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
     }
 }

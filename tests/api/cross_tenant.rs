@@ -53,6 +53,10 @@ const COVERED: &[(&str, &str)] = &[
     ("create_protocol", "protocols::protocols_of_a_are_not_found_for_b_and_cannot_be_assigned_across"),
     ("revise_protocol", "protocols::protocols_of_a_are_not_found_for_b_and_cannot_be_assigned_across"),
     ("assign_protocol", "protocols::protocols_of_a_are_not_found_for_b_and_cannot_be_assigned_across"),
+    ("log_cleaning", "logs::logs_of_a_are_not_found_for_b"),
+    ("amend_log", "logs::logs_of_a_are_not_found_for_b"),
+    ("verify_log", "logs::logs_of_a_are_not_found_for_b"),
+    ("list_logs", "logs::logs_of_a_are_not_found_for_b"),
 ];
 
 #[test]

@@ -15,6 +15,7 @@ mod email_jobs;
 mod health;
 mod http_hardening;
 mod invitations;
+mod logs;
 mod protocols;
 mod roles;
 mod stickers;

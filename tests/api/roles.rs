@@ -95,6 +95,8 @@ fn the_readme_permission_table_matches_the_code() {
         ("read, verify and export the audit trail", Action::ViewAudit),
         ("see facilities and equipment", Action::ViewAssets),
         ("create, change and retire facilities and equipment", Action::ManageAssets),
+        ("record (sign) a cleaning, amend a cleaning log", Action::LogCleaning),
+        ("verify someone else's cleaning log (second signature)", Action::VerifyLogs),
     ];
     assert_eq!(table.len(), actions.len(), "README rows: {table:?}");
     for (row, (name, action)) in table.iter().zip(actions) {

@@ -6,7 +6,7 @@ use rand::Rng as _;
 use super::text;
 use crate::model::assets::{Equipment, EquipmentPage, RiskLevel};
 use crate::model::error::AppError;
-use crate::model::ids::{EquipmentId, FacilityId};
+use crate::model::ids::{EquipmentId, FacilityId, ProtocolId};
 use crate::model::role::Action;
 use crate::server::auth::{tokens, TenantTx};
 
@@ -31,7 +31,7 @@ pub struct Filter {
     pub page: i64,
 }
 
-type Row = (EquipmentId, FacilityId, String, String, String, String, String, String, bool, String);
+type Row = (EquipmentId, FacilityId, String, String, String, String, String, String, bool, String, Option<ProtocolId>);
 
 pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
@@ -53,7 +53,8 @@ pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, A
         .fetch_one(tx.conn())
         .await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT e.id, e.facility_id, f.name, e.name, e.kind, e.serial, e.location, e.risk_level, e.status = 'retired', e.short_code \
+        "SELECT e.id, e.facility_id, f.name, e.name, e.kind, e.serial, e.location, e.risk_level, e.status = 'retired', e.short_code, \
+                e.protocol_id \
          FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          WHERE {WHERE} ORDER BY e.status, lower(e.name), e.id LIMIT $5 OFFSET $6"
     ))
@@ -67,18 +68,23 @@ pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, A
     .await?;
     let items = rows
         .into_iter()
-        .map(|(id, facility_id, facility_name, name, kind, serial, location, risk, retired, short_code)| Equipment {
-            id,
-            facility_id,
-            facility_name,
-            name,
-            kind,
-            serial,
-            location,
-            risk_level: RiskLevel::parse(&risk).unwrap_or(RiskLevel::Medium),
-            retired,
-            short_code,
-        })
+        .map(
+            |(id, facility_id, facility_name, name, kind, serial, location, risk, retired, short_code, protocol_id)| {
+                Equipment {
+                    id,
+                    facility_id,
+                    facility_name,
+                    name,
+                    kind,
+                    serial,
+                    location,
+                    risk_level: RiskLevel::parse(&risk).unwrap_or(RiskLevel::Medium),
+                    retired,
+                    short_code,
+                    protocol_id,
+                }
+            },
+        )
         .collect();
     Ok(EquipmentPage { items, total, page, pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1) })
 }

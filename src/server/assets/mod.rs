@@ -3,6 +3,7 @@
 
 pub mod equipment;
 pub mod facilities;
+pub mod logs;
 pub mod protocols;
 pub mod stickers;
 

@@ -38,17 +38,33 @@ pub async fn scan_context(pool: &PgPool, token: &str, user: UserId) -> Result<(T
 pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipment, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let row: Option<(String, String, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name \
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<sqlx::types::Json<Vec<String>>>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name, \
+                p.name || ' v' || p.current_version, v.steps \
          FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
+         LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
+         LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
          WHERE e.org_id = $1 AND e.id = $2",
     )
     .bind(org)
     .bind(id)
     .fetch_optional(tx.conn())
     .await?;
-    let (name, kind, location, serial, risk_level, short_code, facility_name) = row.ok_or(AppError::NotFound)?;
-    Ok(ScannedEquipment { id, name, kind, location, serial, risk_level, short_code, facility_name })
+    let (name, kind, location, serial, risk_level, short_code, facility_name, protocol, steps) =
+        row.ok_or(AppError::NotFound)?;
+    let steps = steps.map(|s| s.0).unwrap_or_default();
+    Ok(ScannedEquipment { id, name, kind, location, serial, risk_level, short_code, facility_name, protocol, steps })
 }
 
 /// The sticker URL of equipment `id` in the caller's organization.
@@ -91,7 +107,11 @@ pub async fn regenerate(tx: &mut TenantTx, id: EquipmentId) -> Result<(), AppErr
 }
 
 /// The labels of a facility's active equipment, for printing.
-pub async fn labels(tx: &mut TenantTx, facility: FacilityId) -> Result<(String, Vec<Label>), AppError> {
+pub async fn labels(
+    tx: &mut TenantTx,
+    public_url: &Url,
+    facility: FacilityId,
+) -> Result<(String, Vec<Label>), AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
     let name: Option<String> = sqlx::query_scalar("SELECT name FROM facilities WHERE org_id = $1 AND id = $2")
@@ -100,16 +120,23 @@ pub async fn labels(tx: &mut TenantTx, facility: FacilityId) -> Result<(String, 
         .fetch_optional(tx.conn())
         .await?;
     let name = name.ok_or(AppError::NotFound)?;
-    let rows: Vec<(EquipmentId, String, String, String)> = sqlx::query_as(
-        "SELECT id, name, location, short_code FROM equipment \
+    let rows: Vec<(EquipmentId, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, name, location, short_code, qr_token FROM equipment \
          WHERE org_id = $1 AND facility_id = $2 AND status = 'active' ORDER BY lower(location), lower(name)",
     )
     .bind(org)
     .bind(facility)
     .fetch_all(tx.conn())
     .await?;
-    Ok((
-        name,
-        rows.into_iter().map(|(id, name, location, short_code)| Label { id, name, location, short_code }).collect(),
-    ))
+    let labels = rows
+        .into_iter()
+        .map(|(id, name, location, short_code, token)| Label {
+            id,
+            name,
+            location,
+            short_code,
+            sticker_url: public_url.join(&format!("/q/{token}")).expect("joins").to_string(),
+        })
+        .collect();
+    Ok((name, labels))
 }

@@ -1,0 +1,54 @@
+//! Server functions for cleaning logs; the QR landing (`pages::scan`) is their screen.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+use crate::model::assets::CleaningLog;
+use crate::model::error::AppError;
+use crate::model::ids::{EquipmentId, LogId};
+
+/// Records a cleaning, signed by the caller ("performed"). `done` holds the ticked step numbers.
+#[server(endpoint = "log_cleaning")]
+pub async fn log_cleaning(
+    equipment_id: EquipmentId,
+    outcome: String,
+    notes: String,
+    performed_at: Option<String>,
+    done: Option<BTreeMap<String, String>>,
+) -> Result<LogId, AppError> {
+    use crate::server::assets::logs::{self, LogForm};
+    use crate::server::auth::request::in_tenant;
+    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default() };
+    in_tenant(async |tx| logs::record(tx, equipment_id, &form).await).await
+}
+
+/// Records a correction of a log: a new log naming the original and the reason; both stay.
+#[server(endpoint = "amend_log")]
+pub async fn amend_log(
+    log_id: LogId,
+    reason: String,
+    outcome: String,
+    notes: String,
+    performed_at: Option<String>,
+    done: Option<BTreeMap<String, String>>,
+) -> Result<LogId, AppError> {
+    use crate::server::assets::logs::{self, LogForm};
+    use crate::server::auth::request::in_tenant;
+    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default() };
+    in_tenant(async |tx| logs::amend(tx, log_id, &reason, &form).await).await
+}
+
+/// Adds the caller's "verified" signature to someone else's log.
+#[server(endpoint = "verify_log")]
+pub async fn verify_log(log_id: LogId) -> Result<(), AppError> {
+    use crate::server::{assets::logs, auth::request::in_tenant};
+    in_tenant(async |tx| logs::verify(tx, log_id).await).await
+}
+
+/// The latest logs of a piece of equipment, newest first.
+#[server(endpoint = "list_logs")]
+pub async fn list_logs(equipment_id: EquipmentId) -> Result<Vec<CleaningLog>, AppError> {
+    use crate::server::{assets::logs, auth::request::in_tenant};
+    in_tenant(async |tx| logs::history(tx, equipment_id).await).await
+}

@@ -1,0 +1,250 @@
+//! Cleaning logs: record (the performer's signature), verify (a second person's signature),
+//! amend (a new log pointing at the original, with a reason). Nothing is ever changed.
+
+use std::collections::BTreeMap;
+
+use crate::model::assets::{CleaningLog, Signature};
+use crate::model::error::AppError;
+use crate::model::ids::{EquipmentId, LogId, UserId};
+use crate::model::role::Action;
+use crate::server::auth::TenantTx;
+
+pub struct LogForm {
+    pub outcome: String,
+    pub notes: String,
+    /// RFC 3339 from the device; the server's clock when absent (no JavaScript).
+    pub performed_at: Option<String>,
+    /// Ticked steps: form keys are the step numbers (0-based).
+    pub done: BTreeMap<String, String>,
+}
+
+/// The equipment's protocol as it is now: what a new log follows.
+struct Current {
+    protocol: Option<(uuid::Uuid, i32)>,
+    steps: Vec<String>,
+}
+
+async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, AppError> {
+    let org = tx.ctx().org_id();
+    let row: Option<(Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>)> = sqlx::query_as(
+        "SELECT p.id, p.current_version, v.steps FROM equipment e \
+         LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
+         LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
+         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'active'",
+    )
+    .bind(org)
+    .bind(equipment)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (id, version, steps) = row.ok_or(AppError::NotFound)?;
+    Ok(Current { protocol: id.zip(version), steps: steps.map(|s| s.0).unwrap_or_default() })
+}
+
+async fn insert(
+    tx: &mut TenantTx,
+    equipment: EquipmentId,
+    form: &LogForm,
+    amends: Option<(LogId, String)>,
+) -> Result<LogId, AppError> {
+    let now = current(tx, equipment).await?;
+    let outcome = match form.outcome.trim() {
+        o @ ("pass" | "fail") => o.to_owned(),
+        _ => return Err(AppError::Invalid("Choose the outcome: pass or fail.".into())),
+    };
+    let notes = form.notes.trim().to_owned();
+    if notes.chars().count() > 2000 {
+        return Err(AppError::Invalid("Keep notes under 2000 characters.".into()));
+    }
+    let done: Vec<bool> = (0..now.steps.len()).map(|i| form.done.contains_key(&i.to_string())).collect();
+    if outcome == "pass" && done.iter().any(|d| !d) {
+        return Err(AppError::Invalid(
+            "Tick every step of the protocol, or record the cleaning as failed and say why.".into(),
+        ));
+    }
+    if outcome == "fail" && notes.is_empty() {
+        return Err(AppError::Invalid("Say in the notes what went wrong.".into()));
+    }
+    let performed_at = performed_at(tx, form.performed_at.as_deref()).await?;
+    let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
+    let checklist: Vec<serde_json::Value> =
+        now.steps.iter().zip(&done).map(|(step, done)| serde_json::json!({ "step": step, "done": done })).collect();
+    let id = LogId::new();
+    sqlx::query(
+        "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
+                performed_at, checklist, outcome, notes, amends, amendment_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, (SELECT display_name FROM users WHERE id = $6), $7::timestamptz, $8, $9, $10, $11, $12)",
+    )
+    .bind(id)
+    .bind(org)
+    .bind(equipment)
+    .bind(now.protocol.map(|p| p.0))
+    .bind(now.protocol.map(|p| p.1))
+    .bind(user)
+    .bind(&performed_at)
+    .bind(serde_json::Value::Array(checklist))
+    .bind(&outcome)
+    .bind(&notes)
+    .bind(amends.as_ref().map(|a| a.0))
+    .bind(amends.map(|a| a.1))
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// The device's time if it is a time and not in the future (10 minutes of clock skew allowed).
+async fn performed_at(tx: &mut TenantTx, raw: Option<&str>) -> Result<String, AppError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(sqlx::query_scalar("SELECT now()::text").fetch_one(tx.conn()).await?);
+    };
+    let checked: Result<(bool, String), _> =
+        sqlx::query_as("SELECT $1::timestamptz > now() + interval '10 minutes', $1::timestamptz::text")
+            .bind(raw)
+            .fetch_one(tx.conn())
+            .await;
+    match checked {
+        Ok((false, value)) => Ok(value),
+        Ok((true, _)) => Err(AppError::Invalid("The cleaning time is in the future: check the device's clock.".into())),
+        Err(_) => Err(AppError::Invalid(format!("`{raw}` is not a date and time."))),
+    }
+}
+
+pub async fn record(tx: &mut TenantTx, equipment: EquipmentId, form: &LogForm) -> Result<LogId, AppError> {
+    tx.ctx().require(Action::LogCleaning)?;
+    insert(tx, equipment, form, None).await
+}
+
+/// Records a correction of `original`: a new log on the same equipment that names it and why.
+pub async fn amend(tx: &mut TenantTx, original: LogId, reason: &str, form: &LogForm) -> Result<LogId, AppError> {
+    tx.ctx().require(Action::LogCleaning)?;
+    let org = tx.ctx().org_id();
+    let equipment: Option<EquipmentId> =
+        sqlx::query_scalar("SELECT equipment_id FROM cleaning_logs WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(original)
+            .fetch_optional(tx.conn())
+            .await?;
+    let equipment = equipment.ok_or(AppError::NotFound)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::Invalid("Give the reason for the correction.".into()));
+    }
+    insert(tx, equipment, form, Some((original, reason.to_owned()))).await
+}
+
+/// The second signature. Nobody verifies their own log (the database refuses it too).
+pub async fn verify(tx: &mut TenantTx, log: LogId) -> Result<(), AppError> {
+    tx.ctx().require(Action::VerifyLogs)?;
+    let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
+    let performer: Option<(UserId, bool)> = sqlx::query_as(
+        "SELECT performed_by, EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) \
+         FROM cleaning_logs l WHERE l.org_id = $1 AND l.id = $2 FOR UPDATE",
+    )
+    .bind(org)
+    .bind(log)
+    .fetch_optional(tx.conn())
+    .await?;
+    match performer {
+        None => Err(AppError::NotFound),
+        Some((performer, _)) if performer == user => {
+            Err(AppError::Forbidden("You cannot verify a cleaning you performed.".into()))
+        }
+        Some((_, true)) => Err(AppError::Conflict("This cleaning is already verified.".into())),
+        Some(_) => {
+            sqlx::query(
+                "INSERT INTO verifications (org_id, log_id, verified_by, signer_name) \
+                 VALUES ($1, $2, $3, (SELECT display_name FROM users WHERE id = $3))",
+            )
+            .bind(org)
+            .bind(log)
+            .bind(user)
+            .execute(tx.conn())
+            .await?;
+            Ok(())
+        }
+    }
+}
+
+type Row = (
+    LogId,
+    String,
+    String,
+    serde_json::Value,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<(String, String)>,
+    Option<LogId>,
+    Option<String>,
+    Vec<LogId>,
+);
+
+/// The latest 50 logs of a piece of equipment, newest first, with signatures and amendments.
+pub async fn history(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Vec<CleaningLog>, AppError> {
+    tx.ctx().require(Action::ViewAssets)?;
+    let org = tx.ctx().org_id();
+    const TS: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT l.id, l.outcome, l.notes, l.checklist, p.name || ' v' || l.protocol_version, l.signer_name, \
+                to_char(l.performed_at AT TIME ZONE 'UTC', {TS}), to_char(l.received_at AT TIME ZONE 'UTC', {TS}), \
+                CASE WHEN v.log_id IS NULL THEN NULL ELSE (v.signer_name, to_char(v.verified_at AT TIME ZONE 'UTC', {TS})) END, \
+                l.amends, l.amendment_reason, \
+                ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) \
+         FROM cleaning_logs l \
+         LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
+         LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
+         WHERE l.org_id = $1 AND l.equipment_id = $2 ORDER BY l.received_at DESC LIMIT 50"
+    ))
+    .bind(org)
+    .bind(equipment)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                outcome,
+                notes,
+                checklist,
+                protocol,
+                performed_by,
+                performed_at,
+                received_at,
+                verified,
+                amends,
+                amendment_reason,
+                amended_by,
+            )| {
+                let checklist = checklist
+                    .as_array()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .map(|i| {
+                                (
+                                    i["step"].as_str().unwrap_or_default().to_owned(),
+                                    i["done"].as_bool().unwrap_or(false),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                CleaningLog {
+                    id,
+                    outcome,
+                    notes,
+                    checklist,
+                    protocol,
+                    performed_by,
+                    performed_at,
+                    received_at,
+                    verified: verified.map(|(name, at)| Signature { name, meaning: "verified".into(), at }),
+                    amends,
+                    amendment_reason,
+                    amended_by,
+                }
+            },
+        )
+        .collect())
+}

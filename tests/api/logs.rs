@@ -1,0 +1,209 @@
+//! Cleaning logs: signed records the database keeps unchanged, verification by someone else,
+//! amendments that keep the original, the protocol version followed, and isolation.
+
+use cleantrack::model::assets::CleaningLog;
+use cleantrack::model::ids::{EquipmentId, FacilityId, LogId, ProtocolId};
+use cleantrack::model::role::Role;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::helpers::{spawn_app, superuser_pool, TestApp};
+use crate::world::World;
+
+/// Equipment of organization A with a two-step protocol.
+async fn setup(app: &TestApp, world: &World) -> (EquipmentId, ProtocolId) {
+    let admin = &world.a.member(Role::Admin).client;
+    let facility: FacilityId = app
+        .call(admin, "create_facility", &[("name", "Lab"), ("address", ""), ("time_zone", "UTC")])
+        .await
+        .assert_ok()
+        .json();
+    let f = facility.to_string();
+    let form = [
+        ("facility_id", f.as_str()),
+        ("name", "Hood 1"),
+        ("kind", "Fume hood"),
+        ("serial", ""),
+        ("location", ""),
+        ("risk_level", "high"),
+    ];
+    let equipment: EquipmentId = app.call(admin, "create_equipment", &form).await.assert_ok().json();
+    let protocol: ProtocolId = app
+        .call(
+            admin,
+            "create_protocol",
+            &[
+                ("name", "Hood wipe"),
+                ("steps", "Empty\nWipe"),
+                ("disinfectant", "Ethanol"),
+                ("contact_time_minutes", "5"),
+            ],
+        )
+        .await
+        .assert_ok()
+        .json();
+    app.call(
+        admin,
+        "assign_protocol",
+        &[("equipment_id", &equipment.to_string()), ("protocol_id", &protocol.to_string())],
+    )
+    .await
+    .assert_ok();
+    (equipment, protocol)
+}
+
+fn pass(equipment: &str) -> Vec<(&str, &str)> {
+    vec![("equipment_id", equipment), ("outcome", "pass"), ("notes", ""), ("done[0]", "on"), ("done[1]", "on")]
+}
+
+#[sqlx::test]
+async fn a_signed_log_records_who_when_and_which_protocol_version_and_never_changes(
+    _: PgPoolOptions,
+    db: PgConnectOptions,
+) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let (equipment, _) = setup(&app, &world).await;
+    let e = equipment.to_string();
+    let staff = world.a.member(Role::Staff);
+
+    for (form, message) in [
+        (vec![("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", ""), ("done[0]", "on")], "Tick every step"),
+        (vec![("equipment_id", e.as_str()), ("outcome", "fail"), ("notes", "")], "what went wrong"),
+        (vec![("equipment_id", e.as_str()), ("outcome", "maybe"), ("notes", "")], "pass or fail"),
+        ([pass(&e), vec![("performed_at", "2999-01-01T00:00:00Z")]].concat(), "in the future"),
+        ([pass(&e), vec![("performed_at", "yesterday-ish")]].concat(), "not a date"),
+    ] {
+        let call = app.call(&staff.client, "log_cleaning", &form).await;
+        call.assert_status(422);
+        assert!(call.body.contains(message), "{message}: {}", call.body);
+    }
+    let at = "2026-11-25T08:30:00Z";
+    let log: LogId = app
+        .call(&staff.client, "log_cleaning", &[pass(&e), vec![("performed_at", at)]].concat())
+        .await
+        .assert_ok()
+        .json();
+    let history: Vec<CleaningLog> =
+        app.call(&staff.client, "list_logs", &[("equipment_id", &e)]).await.assert_ok().json();
+    assert_eq!(history.len(), 1);
+    let entry = &history[0];
+    assert_eq!(entry.id, log);
+    assert_eq!((entry.performed_by.as_str(), entry.performed_at.as_str()), ("Staff of Org A", at));
+    assert_eq!(entry.protocol.as_deref(), Some("Hood wipe v1"));
+    assert_eq!(entry.checklist, [("Empty".to_owned(), true), ("Wipe".to_owned(), true)]);
+
+    // Auditors read but do not log.
+    app.call(&world.a.member(Role::Auditor).client, "log_cleaning", &pass(&e)).await.assert_status(403);
+
+    // Immutable for everyone, superuser included (short of disabling triggers).
+    let inspector = superuser_pool(&db).await;
+    for sql in ["UPDATE cleaning_logs SET outcome = 'fail'", "DELETE FROM cleaning_logs"] {
+        let err = sqlx::query(sql).execute(&inspector).await.unwrap_err();
+        assert!(err.to_string().contains("never changed or deleted"), "{sql}: {err}");
+    }
+}
+
+#[sqlx::test]
+async fn a_supervisor_verifies_someone_elses_log_once_and_never_their_own(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let (equipment, _) = setup(&app, &world).await;
+    let e = equipment.to_string();
+    let supervisor = &world.a.member(Role::Supervisor).client;
+
+    let by_staff: LogId =
+        app.call(&world.a.member(Role::Staff).client, "log_cleaning", &pass(&e)).await.assert_ok().json();
+    let by_supervisor: LogId = app.call(supervisor, "log_cleaning", &pass(&e)).await.assert_ok().json();
+
+    app.call(&world.a.member(Role::Staff).client, "verify_log", &[("log_id", &by_supervisor.to_string())])
+        .await
+        .assert_status(403);
+    let own = app.call(supervisor, "verify_log", &[("log_id", &by_supervisor.to_string())]).await;
+    own.assert_status(403);
+    assert!(own.body.contains("you performed"), "{}", own.body);
+    app.call(supervisor, "verify_log", &[("log_id", &by_staff.to_string())]).await.assert_ok();
+    app.call(&world.a.member(Role::Admin).client, "verify_log", &[("log_id", &by_staff.to_string())])
+        .await
+        .assert_status(409);
+
+    let history: Vec<CleaningLog> = app.call(supervisor, "list_logs", &[("equipment_id", &e)]).await.json();
+    let verified = history.iter().find(|l| l.id == by_staff).unwrap().verified.clone().unwrap();
+    assert_eq!((verified.name.as_str(), verified.meaning.as_str()), ("Supervisor of Org A", "verified"));
+
+    // The database refuses a self-verification written by any path.
+    let inspector = superuser_pool(&db).await;
+    let err = sqlx::query(
+        "INSERT INTO verifications (org_id, log_id, verified_by, signer_name) SELECT org_id, id, performed_by, 'x' FROM cleaning_logs WHERE id = $1",
+    )
+    .bind(by_supervisor)
+    .execute(&inspector)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("cannot be verified by the person who performed it"), "{err}");
+}
+
+#[sqlx::test]
+async fn an_amendment_is_a_new_log_that_names_the_original_and_why(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let (equipment, _) = setup(&app, &world).await;
+    let e = equipment.to_string();
+    let staff = &world.a.member(Role::Staff).client;
+    let original: LogId = app.call(staff, "log_cleaning", &pass(&e)).await.assert_ok().json();
+    let o = original.to_string();
+
+    let no_reason = app
+        .call(staff, "amend_log", &[("log_id", o.as_str()), ("reason", " "), ("outcome", "fail"), ("notes", "Residue")])
+        .await;
+    no_reason.assert_status(422);
+    let amendment: LogId = app
+        .call(
+            staff,
+            "amend_log",
+            &[
+                ("log_id", o.as_str()),
+                ("reason", "Residue found afterwards"),
+                ("outcome", "fail"),
+                ("notes", "Residue on the sash"),
+            ],
+        )
+        .await
+        .assert_ok()
+        .json();
+    let history: Vec<CleaningLog> = app.call(staff, "list_logs", &[("equipment_id", &e)]).await.json();
+    assert_eq!(history.len(), 2, "both stay");
+    let (new, old) = (&history[0], &history[1]);
+    assert_eq!(
+        (new.id, new.amends, new.amendment_reason.as_deref()),
+        (amendment, Some(original), Some("Residue found afterwards"))
+    );
+    assert_eq!((old.outcome.as_str(), old.amended_by.clone()), ("pass", vec![amendment]));
+}
+
+#[sqlx::test]
+async fn logs_of_a_are_not_found_for_b(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let (equipment, _) = setup(&app, &world).await;
+    let e = equipment.to_string();
+    let a_log: LogId =
+        app.call(&world.a.member(Role::Staff).client, "log_cleaning", &pass(&e)).await.assert_ok().json();
+    let l = a_log.to_string();
+    for role in Role::ALL {
+        let b = &world.b.member(role).client;
+        let log = app.call(b, "log_cleaning", &pass(&e)).await;
+        let amend = app
+            .call(b, "amend_log", &[("log_id", l.as_str()), ("reason", "mine"), ("outcome", "fail"), ("notes", "x")])
+            .await;
+        let verify = app.call(b, "verify_log", &[("log_id", &l)]).await;
+        let allowed = |action| if role.can(action) { 404 } else { 403 };
+        log.assert_status(allowed(cleantrack::model::role::Action::LogCleaning));
+        amend.assert_status(allowed(cleantrack::model::role::Action::LogCleaning));
+        verify.assert_status(allowed(cleantrack::model::role::Action::VerifyLogs));
+        let history: Vec<CleaningLog> = app.call(b, "list_logs", &[("equipment_id", &e)]).await.assert_ok().json();
+        assert!(history.is_empty());
+    }
+    let history: Vec<CleaningLog> =
+        app.call(&world.a.member(Role::Staff).client, "list_logs", &[("equipment_id", &e)]).await.json();
+    assert_eq!((history.len(), history[0].verified.is_none()), (1, true), "nothing of A changed");
+}
