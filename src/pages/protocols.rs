@@ -27,14 +27,8 @@ pub async fn create_protocol(
 ) -> Result<ProtocolId, AppError> {
     use crate::server::assets::protocols::{self, ProtocolForm};
     use crate::server::auth::request::in_tenant;
-    let form = ProtocolForm {
-        name,
-        steps,
-        disinfectant,
-        contact_time_minutes,
-        photo_required: photo_required.is_some(),
-        verification_required: verification_required.is_some(),
-    };
+    let form =
+        ProtocolForm::from_form(name, steps, disinfectant, contact_time_minutes, photo_required, verification_required);
     in_tenant(async |tx| protocols::create(tx, &form).await).await
 }
 
@@ -51,14 +45,8 @@ pub async fn revise_protocol(
 ) -> Result<i32, AppError> {
     use crate::server::assets::protocols::{self, ProtocolForm};
     use crate::server::auth::request::in_tenant;
-    let form = ProtocolForm {
-        name,
-        steps,
-        disinfectant,
-        contact_time_minutes,
-        photo_required: photo_required.is_some(),
-        verification_required: verification_required.is_some(),
-    };
+    let form =
+        ProtocolForm::from_form(name, steps, disinfectant, contact_time_minutes, photo_required, verification_required);
     in_tenant(async |tx| protocols::revise(tx, id, &form).await).await
 }
 

@@ -2,31 +2,17 @@
 //! amendments that keep the original, the protocol version followed, and isolation.
 
 use cleantrack::model::assets::CleaningLog;
-use cleantrack::model::ids::{EquipmentId, FacilityId, LogId, ProtocolId};
+use cleantrack::model::ids::{EquipmentId, LogId, ProtocolId};
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, superuser_pool, TestApp};
-use crate::world::World;
+use crate::world::{facility_with_equipment, World};
 
 /// Equipment of organization A with a two-step protocol.
 async fn setup(app: &TestApp, world: &World) -> (EquipmentId, ProtocolId) {
     let admin = &world.a.member(Role::Admin).client;
-    let facility: FacilityId = app
-        .call(admin, "create_facility", &[("name", "Lab"), ("address", ""), ("time_zone", "UTC")])
-        .await
-        .assert_ok()
-        .json();
-    let f = facility.to_string();
-    let form = [
-        ("facility_id", f.as_str()),
-        ("name", "Hood 1"),
-        ("kind", "Fume hood"),
-        ("serial", ""),
-        ("location", ""),
-        ("risk_level", "high"),
-    ];
-    let equipment: EquipmentId = app.call(admin, "create_equipment", &form).await.assert_ok().json();
+    let (_, equipment) = facility_with_equipment(app, admin, "Lab", "Hood 1", "").await;
     let protocol: ProtocolId = app
         .call(
             admin,

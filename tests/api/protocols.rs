@@ -2,12 +2,12 @@
 //! assignment to equipment, and isolation between organizations.
 
 use cleantrack::model::assets::Protocol;
-use cleantrack::model::ids::{EquipmentId, FacilityId, ProtocolId};
+use cleantrack::model::ids::{EquipmentId, ProtocolId};
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, superuser_pool, TestApp};
-use crate::world::World;
+use crate::world::{facility_with_equipment, World};
 
 fn form<'a>(name: &'a str, steps: &'a str, minutes: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -20,21 +20,7 @@ fn form<'a>(name: &'a str, steps: &'a str, minutes: &'a str) -> Vec<(&'a str, &'
 }
 
 async fn equipment(app: &TestApp, client: &reqwest::Client) -> EquipmentId {
-    let facility: FacilityId = app
-        .call(client, "create_facility", &[("name", "Lab"), ("address", ""), ("time_zone", "UTC")])
-        .await
-        .assert_ok()
-        .json();
-    let f = facility.to_string();
-    let form = [
-        ("facility_id", f.as_str()),
-        ("name", "Hood"),
-        ("kind", "Fume hood"),
-        ("serial", ""),
-        ("location", ""),
-        ("risk_level", "medium"),
-    ];
-    app.call(client, "create_equipment", &form).await.assert_ok().json()
+    facility_with_equipment(app, client, "Lab", "Hood", "").await.1
 }
 
 #[sqlx::test]

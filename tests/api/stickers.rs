@@ -7,7 +7,7 @@ use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, superuser_pool, TestApp};
-use crate::world::{World, PASSWORD};
+use crate::world::{facility_with_equipment, World, PASSWORD};
 
 struct Sticker {
     facility: FacilityId,
@@ -17,21 +17,7 @@ struct Sticker {
 
 async fn sticker(app: &TestApp, world: &World, db: &PgConnectOptions) -> Sticker {
     let admin = &world.a.member(Role::Admin).client;
-    let facility: FacilityId = app
-        .call(admin, "create_facility", &[("name", "Lab"), ("address", ""), ("time_zone", "Europe/Lisbon")])
-        .await
-        .assert_ok()
-        .json();
-    let f = facility.to_string();
-    let form = [
-        ("facility_id", f.as_str()),
-        ("name", "Autoclave 1"),
-        ("kind", "Autoclave"),
-        ("serial", ""),
-        ("location", "Room 2"),
-        ("risk_level", "high"),
-    ];
-    let equipment: EquipmentId = app.call(admin, "create_equipment", &form).await.assert_ok().json();
+    let (facility, equipment) = facility_with_equipment(app, admin, "Lab", "Autoclave 1", "Room 2").await;
     let token = token_of(db, equipment).await;
     Sticker { facility, equipment, token }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cleantrack::model::ids::{OrgId, UserId};
+use cleantrack::model::ids::{EquipmentId, FacilityId, OrgId, UserId};
 use cleantrack::model::role::Role;
 use tokio::sync::OnceCell;
 
@@ -44,6 +44,33 @@ impl World {
     pub async fn build(app: &TestApp) -> World {
         World { a: org(app, "a").await, b: org(app, "b").await }
     }
+}
+
+/// Creates facility `facility` (UTC) and one piece of equipment named `name` in it through the
+/// real server functions, as `client` (an owner or admin).
+pub async fn facility_with_equipment(
+    app: &TestApp,
+    client: &reqwest::Client,
+    facility: &str,
+    name: &str,
+    location: &str,
+) -> (FacilityId, EquipmentId) {
+    let facility: FacilityId = app
+        .call(client, "create_facility", &[("name", facility), ("address", ""), ("time_zone", "UTC")])
+        .await
+        .assert_ok()
+        .json();
+    let f = facility.to_string();
+    let form = [
+        ("facility_id", f.as_str()),
+        ("name", name),
+        ("kind", "Fume hood"),
+        ("serial", ""),
+        ("location", location),
+        ("risk_level", "high"),
+    ];
+    let equipment: EquipmentId = app.call(client, "create_equipment", &form).await.assert_ok().json();
+    (facility, equipment)
 }
 
 impl Person {

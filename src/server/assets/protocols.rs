@@ -18,6 +18,27 @@ pub struct ProtocolForm {
     pub verification_required: bool,
 }
 
+impl ProtocolForm {
+    /// From an HTML form, where a ticked checkbox arrives as "on" and an unticked one not at all.
+    pub fn from_form(
+        name: String,
+        steps: String,
+        disinfectant: String,
+        contact_time_minutes: i32,
+        photo_required: Option<String>,
+        verification_required: Option<String>,
+    ) -> ProtocolForm {
+        ProtocolForm {
+            name,
+            steps,
+            disinfectant,
+            contact_time_minutes,
+            photo_required: photo_required.is_some(),
+            verification_required: verification_required.is_some(),
+        }
+    }
+}
+
 struct Valid {
     name: String,
     steps: Vec<String>,
