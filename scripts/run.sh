@@ -19,7 +19,10 @@ SECRET_KEY=$(random_secret)
 ENV
 fi
 
-step "building and serving on http://127.0.0.1:3000 (first build takes several minutes)"
-echo "Create an organization at http://127.0.0.1:3000/register; the emails it sends (confirmation,"
-echo "invitations, password resets) are shown at http://127.0.0.1:3000/dev/mail."
+step "building the server and loading the demo organization (first build takes several minutes)"
+cargo run --quiet --features ssr -- demo-data
+echo "Or create your own organization at http://127.0.0.1:3000/register; the emails the app sends"
+echo "(confirmation, invitations, password resets) are shown at http://127.0.0.1:3000/dev/mail."
+
+step "serving on http://127.0.0.1:3000"
 exec cargo leptos serve

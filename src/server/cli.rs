@@ -39,6 +39,8 @@ enum Command {
     },
     /// Run background jobs (email delivery, the daily digest) without serving HTTP.
     Worker,
+    /// Development only: migrate, create a demo organization once, and print its sign-ins.
+    DemoData,
     /// Work with the audit trail.
     Audit {
         #[command(subcommand)]
@@ -74,6 +76,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::Worker => worker(config).await,
+        Command::DemoData => demo_data(config).await,
         Command::Check { deploy } => return check(&config, deploy),
         Command::CreateSuperuser { email, name } => create_superuser(config, &email, &name).await,
         Command::Audit { command: AuditCommand::Verify { org } } => return audit_verify(config, org).await,
@@ -129,6 +132,24 @@ async fn worker(config: Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     for handle in handles {
         let _ = handle.await;
+    }
+    Ok(())
+}
+
+async fn demo_data(config: Config) -> anyhow::Result<()> {
+    if config.env.is_production() {
+        anyhow::bail!("demo data is for development only (APP_ENV=production)");
+    }
+    let pool = db::pool(&config.database);
+    db::migrate(&pool).await?;
+    let logins = super::demo::create(&pool).await?;
+    println!(
+        "Demo organization \"Demo Clinic\": sign in at {}login with password \"{}\" as",
+        config.public_url,
+        super::demo::PASSWORD
+    );
+    for (role, email) in logins {
+        println!("  {:<11} {email}", role.as_str());
     }
     Ok(())
 }

@@ -174,3 +174,45 @@ async fn create_superuser_makes_a_verified_platform_operator_or_promotes_an_acco
             .unwrap();
     assert_eq!(rows, [("ops@cleantrack.example".to_owned(), true, true)]);
 }
+
+#[sqlx::test(migrations = false)]
+async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: PgPoolOptions, db: PgConnectOptions) {
+    let url = database_url(&db);
+    let vars = [("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "k")];
+    let (ok, first) = run(&["demo-data"], &vars);
+    assert!(ok, "{first}");
+    assert!(first.contains("owner@demo.cleantrack.test") && first.contains("auditor@demo.cleantrack.test"), "{first}");
+    assert!(first.contains(cleantrack::server::demo::PASSWORD));
+    let (ok, second) = run(&["demo-data"], &vars);
+    assert!(ok, "running it again is harmless: {second}");
+
+    let mut conn = sqlx::PgConnection::connect_with(&db).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(users, 5, "one user per role, created once");
+    let (ok, verify) = run(&["audit", "verify"], &vars);
+    assert!(ok && !verify.contains("BROKEN"), "the demo data is audited like any change: {verify}");
+
+    // A demo login works and finds the organization filled in.
+    let app = crate::helpers::spawn_app(db.clone()).await;
+    let staff = app.browser();
+    let form = [("email", "staff@demo.cleantrack.test"), ("password", cleantrack::server::demo::PASSWORD)];
+    app.call(&staff, "login", &form).await.assert_ok();
+    let equipment: cleantrack::model::assets::EquipmentPage =
+        app.call(&staff, "list_equipment", &[]).await.assert_ok().json();
+    assert_eq!(equipment.total, 12);
+    let first = equipment.items[0].id.to_string();
+    let logs: Vec<cleantrack::model::assets::CleaningLog> =
+        app.call(&staff, "list_logs", &[("equipment_id", &first)]).await.json();
+    assert!(logs.len() >= 20, "a month of cleanings: {}", logs.len());
+
+    let mut production = vars.to_vec();
+    production.extend([
+        ("APP_ENV", "production"),
+        ("ALLOWED_HOSTS", "x.example"),
+        ("PUBLIC_URL", "https://x.example"),
+        ("EMAIL_FROM", "a@x.example"),
+    ]);
+    production.push(("SECRET_KEY", STRONG_KEY));
+    let (ok, refused) = run(&["demo-data"], &production);
+    assert!(!ok && refused.contains("development only"), "{refused}");
+}

@@ -219,6 +219,11 @@ async fn set(conn: &mut PgConnection, name: &str, value: &str) -> Result<(), sql
     sqlx::query("SELECT set_config($1, $2, true)").bind(name).bind(value).execute(conn).await.map(drop)
 }
 
+/// The demo organization of `cleantrack demo-data`: its owner acts, as at registration.
+pub(crate) fn demo_owner_ctx(org_id: OrgId, owner: UserId) -> TenantCtx {
+    TenantCtx::new(org_id, owner, Role::Owner)
+}
+
 /// Registration: a brand-new organization whose first member is its owner.
 pub(super) async fn begin_new_org(pool: &PgPool, org_id: OrgId, owner: UserId) -> Result<TenantTx, sqlx::Error> {
     TenantTx::begin(pool, &TenantCtx::new(org_id, owner, Role::Owner)).await
