@@ -16,6 +16,7 @@ pub async fn scan_equipment(token: String) -> Result<ScannedEquipment, AppError>
     use crate::server::assets::stickers;
     use crate::server::auth::request::{auth_session, reply, state, CURRENT_ORG_KEY};
     use crate::server::auth::TenantTx;
+    let state = state();
     let auth = auth_session().await?;
     let Some(user) = auth.user.clone() else {
         // Not through `reply`: the redirect's own status must stand. Tokens are URL-safe
@@ -25,7 +26,6 @@ pub async fn scan_equipment(token: String) -> Result<ScannedEquipment, AppError>
     };
     reply(
         async {
-            let state = state();
             if !user.email_verified {
                 return Err(AppError::Forbidden("Confirm your email address first.".into()));
             }

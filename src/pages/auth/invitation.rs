@@ -21,6 +21,7 @@ pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppE
 pub async fn accept_invitation(token: String, name: Option<String>, password: Option<String>) -> Result<(), AppError> {
     use crate::server::auth::flows::invitation::{self, NewAccount};
     use crate::server::auth::request::{auth_session, reply, state};
+    let state = state();
     reply(
         async {
             let mut auth = auth_session().await?;
@@ -28,7 +29,7 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
                 (Some(name), Some(password)) => Some(NewAccount { name, password }),
                 _ => None,
             };
-            invitation::accept(&state(), &mut auth, &token, account).await?;
+            invitation::accept(&state, &mut auth, &token, account).await?;
             leptos_axum::redirect("/app");
             Ok(())
         }

@@ -12,10 +12,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use crate::model::redirect::safe_next;
     use crate::server::auth::flows::signin;
     use crate::server::auth::request::{auth_session, client_ip, reply, state};
+    let (state, ip) = (state(), client_ip());
     reply(
         async {
             let mut auth = auth_session().await?;
-            signin::login(&state(), &mut auth, client_ip(), &email, password).await?;
+            signin::login(&state, &mut auth, ip, &email, password).await?;
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())
         }
@@ -28,10 +29,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::auth::flows::signin;
     use crate::server::auth::request::{auth_session, reply, state};
+    let state = state();
     reply(
         async {
             let mut auth = auth_session().await?;
-            signin::logout(&state(), &mut auth).await?;
+            signin::logout(&state, &mut auth).await?;
             leptos_axum::redirect("/login");
             Ok(())
         }

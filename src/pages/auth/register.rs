@@ -10,11 +10,12 @@ use crate::model::error::AppError;
 pub async fn register(name: String, email: String, organization: String, password: String) -> Result<(), AppError> {
     use crate::server::auth::flows::registration::{self, Registration};
     use crate::server::auth::request::{auth_session, client_ip, reply, state};
+    let (state, ip) = (state(), client_ip());
     reply(
         async {
             let mut auth = auth_session().await?;
             let form = Registration { name, email, organization, password };
-            registration::register(&state(), &mut auth, client_ip(), form).await?;
+            registration::register(&state, &mut auth, ip, form).await?;
             leptos_axum::redirect("/app");
             Ok(())
         }

@@ -15,6 +15,9 @@ use crate::server::state::AppState;
 /// Session key holding the organization the user is working in.
 pub const CURRENT_ORG_KEY: &str = "current_org";
 
+/// The application state. Like every context read, call it before the server function's first
+/// `.await`: leptos restores its contexts across await points, but we have seen that fail under
+/// load (a panic here), so every server function reads what it needs up front.
 pub fn state() -> AppState {
     expect_context::<AppState>()
 }
@@ -62,7 +65,9 @@ pub fn client_ip() -> IpAddr {
 /// The tenant context of the signed-in user in their current organization, checked against the
 /// database on every call (a removed member loses access at their next request).
 pub async fn tenant_ctx() -> Result<TenantCtx, AppError> {
-    tenant_ctx_of(&auth_session().await?, &state().pool).await
+    // Contexts are read before the first await (see `state`).
+    let pool = state().pool;
+    tenant_ctx_of(&auth_session().await?, &pool).await
 }
 
 /// [`tenant_ctx`] for plain axum handlers, which hold the session themselves.
