@@ -79,3 +79,14 @@ impl From<anyhow::Error> for AppError {
         AppError::Internal
     }
 }
+
+/// For a write that names one row of the caller's organization: no row touched means the id is
+/// absent or another organization's, which the caller sees as "not found".
+#[cfg(feature = "ssr")]
+pub fn one_row(rows_affected: u64) -> Result<(), AppError> {
+    if rows_affected == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}

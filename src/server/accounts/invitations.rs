@@ -87,17 +87,15 @@ pub async fn list_pending(tx: &mut TenantTx) -> Result<Vec<PendingInvitation>, A
 pub async fn revoke(tx: &mut TenantTx, id: InvitationId) -> Result<(), AppError> {
     tx.ctx().require(Action::InviteMembers)?;
     let org = tx.ctx().org_id();
-    let revoked = sqlx::query(
-        "UPDATE invitations SET revoked_at = now() \
-         WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+    crate::model::error::one_row(
+        sqlx::query(
+            "UPDATE invitations SET revoked_at = now() \
+             WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(org)
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected(),
     )
-    .bind(org)
-    .bind(id)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    if revoked == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
 }

@@ -164,38 +164,34 @@ pub async fn update(tx: &mut TenantTx, id: EquipmentId, form: &EquipmentForm) ->
     tx.ctx().require(Action::ManageAssets)?;
     let valid = validate(tx, form).await?;
     let org = tx.ctx().org_id();
-    let updated = sqlx::query(
-        "UPDATE equipment SET facility_id = $3, name = $4, kind = $5, serial = $6, location = $7, risk_level = $8 \
-         WHERE org_id = $1 AND id = $2",
+    crate::model::error::one_row(
+        sqlx::query(
+            "UPDATE equipment SET facility_id = $3, name = $4, kind = $5, serial = $6, location = $7, risk_level = $8 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(form.facility_id)
+        .bind(&valid.name)
+        .bind(&valid.kind)
+        .bind(&valid.serial)
+        .bind(&valid.location)
+        .bind(valid.risk.as_str())
+        .execute(tx.conn())
+        .await?
+        .rows_affected(),
     )
-    .bind(org)
-    .bind(id)
-    .bind(form.facility_id)
-    .bind(&valid.name)
-    .bind(&valid.kind)
-    .bind(&valid.serial)
-    .bind(&valid.location)
-    .bind(valid.risk.as_str())
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
 }
 
 pub async fn retire(tx: &mut TenantTx, id: EquipmentId) -> Result<(), AppError> {
     tx.ctx().require(Action::ManageAssets)?;
     let org = tx.ctx().org_id();
-    let retired = sqlx::query("UPDATE equipment SET status = 'retired' WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-    if retired == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    crate::model::error::one_row(
+        sqlx::query("UPDATE equipment SET status = 'retired' WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected(),
+    )
 }

@@ -188,15 +188,13 @@ pub async fn assign(tx: &mut TenantTx, equipment: EquipmentId, protocol: Option<
             return Err(AppError::NotFound);
         }
     }
-    let updated = sqlx::query("UPDATE equipment SET protocol_id = $3 WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(equipment)
-        .bind(protocol)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-    if updated == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    crate::model::error::one_row(
+        sqlx::query("UPDATE equipment SET protocol_id = $3 WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(equipment)
+            .bind(protocol)
+            .execute(tx.conn())
+            .await?
+            .rows_affected(),
+    )
 }

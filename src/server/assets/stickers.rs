@@ -93,17 +93,15 @@ pub fn svg(url: &str) -> Result<String, AppError> {
 pub async fn regenerate(tx: &mut TenantTx, id: EquipmentId) -> Result<(), AppError> {
     tx.ctx().require(Action::ManageAssets)?;
     let org = tx.ctx().org_id();
-    let updated = sqlx::query("UPDATE equipment SET qr_token = $3 WHERE org_id = $1 AND id = $2 AND status = 'active'")
-        .bind(org)
-        .bind(id)
-        .bind(tokens::generate().token)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-    if updated == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    crate::model::error::one_row(
+        sqlx::query("UPDATE equipment SET qr_token = $3 WHERE org_id = $1 AND id = $2 AND status = 'active'")
+            .bind(org)
+            .bind(id)
+            .bind(tokens::generate().token)
+            .execute(tx.conn())
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// The labels of a facility's active equipment, for printing.
