@@ -26,6 +26,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::platform::PlatformPage;
 use crate::pages::protocols::ProtocolsPage;
 use crate::pages::scan::ScanPage;
+use crate::pages::settings::SettingsPage;
 use crate::pages::team::TeamPage;
 
 /// The document around the app, rendered only on the server.
@@ -97,6 +98,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/facilities/:id/labels") view=LabelsPage ssr=SsrMode::Async/>
                 <Route path=path!("/q/:token") view=ScanPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>
         </main>

@@ -80,3 +80,12 @@ pub struct DeadJob {
     /// RFC 3339.
     pub failed_at: String,
 }
+
+/// Per-organization settings of the compliance core.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSettings {
+    /// 21 CFR Part 11 §11.200: the password again at every signing.
+    pub strict_signatures: bool,
+    /// Someone scanning a sticker without signing in sees "last cleaned" and "due", no names.
+    pub public_status: bool,
+}

@@ -31,8 +31,10 @@ pub enum Action {
     ViewAudit,
     /// See facilities and equipment.
     ViewAssets,
-    /// Create, change and retire facilities and equipment.
+    /// Create, change and retire facilities and equipment; set schedules.
     ManageAssets,
+    /// Change the organization's settings (strict signatures, the public sticker panel).
+    ManageSettings,
     /// Record (sign) a cleaning, and amend one's records.
     LogCleaning,
     /// Add the second signature to someone else's cleaning log.
@@ -52,7 +54,7 @@ impl Role {
             ManageOwners => self == Owner,
             ViewAudit => matches!(self, Owner | Admin | Auditor),
             ViewAssets => true,
-            ManageAssets => matches!(self, Owner | Admin),
+            ManageAssets | ManageSettings => matches!(self, Owner | Admin),
             LogCleaning => matches!(self, Owner | Admin | Supervisor | Staff),
             VerifyLogs => matches!(self, Owner | Admin | Supervisor),
         }

@@ -9,6 +9,7 @@ use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, ProtocolId};
 use crate::model::role::Action;
 use crate::pages::facilities::list_facilities;
+use crate::pages::schedules::{ClearSchedule, DueBadge, ScheduleEditor, SetSchedule};
 
 /// A page of equipment, optionally of one facility and matching `search`.
 #[server(endpoint = "list_equipment")]
@@ -16,6 +17,7 @@ pub async fn list_equipment(
     facility_id: Option<FacilityId>,
     search: Option<String>,
     include_retired: Option<bool>,
+    overdue_only: Option<bool>,
     page: Option<i64>,
 ) -> Result<EquipmentPage, AppError> {
     use crate::server::assets::equipment::{self, Filter};
@@ -24,6 +26,7 @@ pub async fn list_equipment(
         facility: facility_id,
         search,
         include_retired: include_retired.unwrap_or(false),
+        overdue_only: overdue_only.unwrap_or(false),
         page: page.unwrap_or(1),
     };
     in_tenant(async |tx| equipment::list(tx, &filter).await).await
@@ -83,22 +86,33 @@ pub fn EquipmentListPage() -> impl IntoView {
     let facility = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let page = RwSignal::new(1i64);
+    // `/equipment?overdue=1`, where the digest email links.
+    let query = leptos_router::hooks::use_query_map();
+    let overdue = RwSignal::new(query.read_untracked().get("overdue").is_some_and(|v| v == "1"));
+    let set_schedule = ServerAction::<SetSchedule>::new();
+    let clear_schedule = ServerAction::<ClearSchedule>::new();
     let facilities = Resource::new(|| (), |_| list_facilities());
     let assign = ServerAction::<crate::pages::protocols::AssignProtocol>::new();
     let protocols = Resource::new(|| (), |_| crate::pages::protocols::list_protocols());
     let equipment = Resource::new(
         move || {
             (
-                facility.get(),
-                search.get(),
-                page.get(),
+                (facility.get(), search.get(), overdue.get(), page.get()),
                 create.version().get(),
                 retire.version().get(),
                 assign.version().get(),
+                set_schedule.version().get(),
+                clear_schedule.version().get(),
             )
         },
-        |(facility, search, page, _, _, _)| {
-            list_equipment(facility.parse().ok(), Some(search).filter(|s| !s.is_empty()), None, Some(page))
+        |((facility, search, overdue, page), ..)| {
+            list_equipment(
+                facility.parse().ok(),
+                Some(search).filter(|s| !s.is_empty()),
+                None,
+                Some(overdue),
+                Some(page),
+            )
         },
     );
     view! {
@@ -123,6 +137,10 @@ pub fn EquipmentListPage() -> impl IntoView {
                             <input type="search" placeholder="Name, kind, serial, code" prop:value=search
                                 on:change=move |ev| { search.set(event_target_value(&ev)); page.set(1); }/>
                         </label>
+                        <label class="check">
+                            <input type="checkbox" prop:checked=overdue on:change=move |ev| { overdue.set(event_target_checked(&ev)); page.set(1); }/>
+                            " Overdue only"
+                        </label>
                     </div>
                     <ActionError value=retire.value()/>
                     {match equipment.await {
@@ -130,7 +148,7 @@ pub fn EquipmentListPage() -> impl IntoView {
                         Ok(result) => view! {
                             <p class="muted">{format!("{} pieces of equipment", result.total)}</p>
                             <ActionError value=assign.value()/>
-                            <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, &choices, retire, assign)).collect_view()}</ul>
+                            <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, &choices, Actions { retire, assign, set_schedule, clear_schedule })).collect_view()}</ul>
                             <nav class="pager" aria-label="Pages">
                                 <button type="button" class="button button--small" disabled=result.page <= 1 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
                                 <span>{format!("Page {} of {}", result.page, result.pages)}</span>
@@ -166,13 +184,17 @@ pub fn EquipmentListPage() -> impl IntoView {
     }
 }
 
-fn equipment_row(
-    e: Equipment,
-    manage: bool,
-    protocols: &[(ProtocolId, String)],
+/// What a row of the list can do.
+#[derive(Clone, Copy)]
+struct Actions {
     retire: ServerAction<RetireEquipment>,
     assign: ServerAction<crate::pages::protocols::AssignProtocol>,
-) -> impl IntoView {
+    set_schedule: ServerAction<SetSchedule>,
+    clear_schedule: ServerAction<ClearSchedule>,
+}
+
+fn equipment_row(e: Equipment, manage: bool, protocols: &[(ProtocolId, String)], actions: Actions) -> impl IntoView {
+    let Actions { retire, assign, set_schedule, clear_schedule } = actions;
     let current = e.protocol_id;
     let protocol_name = protocols.iter().find(|(id, _)| Some(*id) == current).map(|(_, n)| n.clone());
     let options = protocols
@@ -193,6 +215,7 @@ fn equipment_row(
                 <strong>{e.name.clone()}</strong> " " <span class="badge">{e.short_code.clone()}</span>
                 <div class="muted">{format!("{details} · risk {}", e.risk_level.as_str())}</div>
                 <div class="muted">{format!("Protocol: {}", protocol_name.unwrap_or_else(|| "none".into()))}</div>
+                {(!e.retired).then(|| view! { <div><DueBadge status=e.status.clone()/></div> })}
             </div>
             {(manage && !e.retired).then(|| view! {
                 <div class="list__actions">
@@ -202,6 +225,7 @@ fn equipment_row(
                         <select id=select_id name="protocol_id">{options}</select>
                         <button type="submit" class="button button--small">"Set protocol"</button>
                     </ActionForm>
+                    <ScheduleEditor equipment_id=e.id current=e.status.schedule.clone() set=set_schedule clear=clear_schedule/>
                     <ActionForm action=retire attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
                         <button type="submit" class="button button--small button--danger">"Retire"</button>

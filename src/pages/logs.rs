@@ -16,10 +16,11 @@ pub async fn log_cleaning(
     notes: String,
     performed_at: Option<String>,
     done: Option<BTreeMap<String, String>>,
+    password: Option<String>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant;
-    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default() };
+    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password };
     in_tenant(async |tx| logs::record(tx, equipment_id, &form).await).await
 }
 
@@ -32,18 +33,20 @@ pub async fn amend_log(
     notes: String,
     performed_at: Option<String>,
     done: Option<BTreeMap<String, String>>,
+    password: Option<String>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant;
-    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default() };
+    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password };
     in_tenant(async |tx| logs::amend(tx, log_id, &reason, &form).await).await
 }
 
-/// Adds the caller's "verified" signature to someone else's log.
+/// Adds the caller's "verified" signature to someone else's log (`password` when the
+/// organization has strict signatures).
 #[server(endpoint = "verify_log")]
-pub async fn verify_log(log_id: LogId) -> Result<(), AppError> {
+pub async fn verify_log(log_id: LogId, password: Option<String>) -> Result<(), AppError> {
     use crate::server::{assets::logs, auth::request::in_tenant};
-    in_tenant(async |tx| logs::verify(tx, log_id).await).await
+    in_tenant(async |tx| logs::verify(tx, log_id, password.as_deref()).await).await
 }
 
 /// The latest logs of a piece of equipment, newest first.

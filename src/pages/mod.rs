@@ -13,4 +13,6 @@ pub mod not_found;
 pub mod platform;
 pub mod protocols;
 pub mod scan;
+pub mod schedules;
+pub mod settings;
 pub mod team;

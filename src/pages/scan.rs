@@ -7,18 +7,26 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::form::{ActionDone, ActionError};
-use crate::model::assets::{CleaningLog, ScannedEquipment};
+use crate::model::assets::{CleaningLog, PublicStatus, Scan, ScannedEquipment};
 use crate::model::error::AppError;
 use crate::pages::logs::{list_logs, LogCleaning, VerifyLog};
+use crate::pages::schedules::DueBadge;
 
+/// A member's view of the equipment; for a visitor, the public panel if the organization shows
+/// one, else a redirect to sign in (and back here).
 #[server(endpoint = "scan_equipment")]
-pub async fn scan_equipment(token: String) -> Result<ScannedEquipment, AppError> {
+pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
     use crate::server::assets::stickers;
     use crate::server::auth::request::{auth_session, reply, state, CURRENT_ORG_KEY};
     use crate::server::auth::TenantTx;
     let state = state();
     let auth = auth_session().await?;
     let Some(user) = auth.user.clone() else {
+        if let Some(public) =
+            reply(stickers::public_status_unscoped(&state.pool, token.trim()).await.map_err(AppError::from))?
+        {
+            return Ok(Scan::Public(public));
+        }
         // Not through `reply`: the redirect's own status must stand. Tokens are URL-safe
         // base64, so the path needs no escaping.
         leptos_axum::redirect(&format!("/login?next=/q/{}", token.trim()));
@@ -29,10 +37,19 @@ pub async fn scan_equipment(token: String) -> Result<ScannedEquipment, AppError>
             if !user.email_verified {
                 return Err(AppError::Forbidden("Confirm your email address first.".into()));
             }
-            let (ctx, id) = stickers::scan_context(&state.pool, token.trim(), user.id).await?;
+            let (ctx, id) = match stickers::scan_context(&state.pool, token.trim(), user.id).await {
+                // Not a member here: what anyone may see, if the organization shows it.
+                Err(AppError::NotFound) => {
+                    return match stickers::public_status_unscoped(&state.pool, token.trim()).await? {
+                        Some(public) => Ok(Scan::Public(public)),
+                        None => Err(AppError::NotFound),
+                    };
+                }
+                other => other?,
+            };
             let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
             let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
-            stickers::scanned(&mut tx, id).await
+            stickers::scanned(&mut tx, id).await.map(Scan::Member)
         }
         .await,
     )
@@ -48,7 +65,8 @@ pub fn ScanPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match scanned.await {
-                    Ok(e) => view! { <Scanned equipment=e/> }.into_any(),
+                    Ok(Scan::Member(e)) => view! { <Scanned equipment=e/> }.into_any(),
+                    Ok(Scan::Public(p)) => view! { <PublicPanel status=p token=token()/> }.into_any(),
                     Err(AppError::Unauthenticated) => view! {
                         <h1>"Please sign in"</h1>
                         <p><a href=format!("/login?next=/q/{}", token())>"Sign in to see this equipment"</a></p>
@@ -60,6 +78,23 @@ pub fn ScanPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What anyone scanning the sticker may see, when the organization allows it.
+#[component]
+fn PublicPanel(status: PublicStatus, token: String) -> impl IntoView {
+    view! {
+        <section class="scan">
+            <h1>{status.name}</h1>
+            <dl class="public-status">
+                <dt>"Last cleaned"</dt>
+                <dd>{status.last_cleaned.unwrap_or_else(|| "not yet".into())}</dd>
+                <dt>{if status.overdue { "Overdue since" } else { "Due" }}</dt>
+                <dd class:overdue=status.overdue>{status.next_due.unwrap_or_else(|| "as needed".into())}</dd>
+            </dl>
+            <p><a class="button" href=format!("/login?next=/q/{token}")>"Sign in to record a cleaning"</a></p>
+        </section>
     }
 }
 
@@ -75,11 +110,13 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
     let device_time = RwSignal::new(String::new());
     Effect::new(move |_| device_time.set(js_now()));
     let e = equipment;
+    let strict = e.strict_signatures;
     view! {
         <section class="scan">
             <p class="muted">{format!("{} · {}", e.facility_name, e.location)}</p>
             <h1>{e.name.clone()}</h1>
             <p><span class="badge">{e.short_code.clone()}</span> " " {format!("{} · risk {}", e.kind, e.risk_level)}</p>
+            <p><DueBadge status=e.status.clone()/></p>
             <h2>"Record a cleaning"</h2>
             <ActionForm action=log attr:class="form">
                 <input type="hidden" name="equipment_id" value=e.id.to_string()/>
@@ -104,6 +141,12 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
                     <label for="log-notes">"Notes"</label>
                     <textarea id="log-notes" name="notes" rows="2"></textarea>
                 </div>
+                {strict.then(|| view! {
+                    <div class="field">
+                        <label for="log-password">"Your password (to sign)"</label>
+                        <input id="log-password" name="password" type="password" autocomplete="current-password" required/>
+                    </div>
+                })}
                 <ActionError value=log.value()/>
                 <ActionDone value=log.value() message="Recorded and signed."/>
                 <button type="submit" class="button" disabled=move || log.pending().get()>"Sign: I performed this cleaning"</button>
@@ -115,7 +158,7 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
                     match history.await {
                         Err(err) => view! { <p class="alert alert--error">{err.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="muted">"Not cleaned yet."</p> }.into_any(),
-                        Ok(list) => view! { <ol class="audit-list">{list.into_iter().map(|l| log_entry(l, verify)).collect_view()}</ol> }.into_any(),
+                        Ok(list) => view! { <ol class="audit-list">{list.into_iter().map(|l| log_entry(l, verify, strict)).collect_view()}</ol> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -123,7 +166,7 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
     }
 }
 
-fn log_entry(l: CleaningLog, verify: ServerAction<VerifyLog>) -> impl IntoView {
+fn log_entry(l: CleaningLog, verify: ServerAction<VerifyLog>, strict: bool) -> impl IntoView {
     let (id, attr) = (l.id.to_string(), l.id.to_string());
     view! {
         <li class="audit-entry" data-log=attr>
@@ -139,6 +182,9 @@ fn log_entry(l: CleaningLog, verify: ServerAction<VerifyLog>) -> impl IntoView {
                 None => view! {
                     <ActionForm action=verify attr:class="inline-form">
                         <input type="hidden" name="log_id" value=id/>
+                        {strict.then(|| view! {
+                            <input name="password" type="password" autocomplete="current-password" placeholder="Your password" aria-label="Your password (to sign)" required/>
+                        })}
                         <button type="submit" class="button button--small">"Verify (second signature)"</button>
                     </ActionForm>
                 }.into_any(),

@@ -57,6 +57,11 @@ const COVERED: &[(&str, &str)] = &[
     ("amend_log", "logs::logs_of_a_are_not_found_for_b"),
     ("verify_log", "logs::logs_of_a_are_not_found_for_b"),
     ("list_logs", "logs::logs_of_a_are_not_found_for_b"),
+    ("set_schedule", "schedules::schedules_of_a_are_not_found_for_b"),
+    ("clear_schedule", "schedules::schedules_of_a_are_not_found_for_b"),
+    ("list_overdue", "schedules::schedules_of_a_are_not_found_for_b"),
+    ("get_settings", "org_settings::settings_of_a_are_neither_seen_nor_changed_by_b"),
+    ("update_settings", "org_settings::settings_of_a_are_neither_seen_nor_changed_by_b"),
 ];
 
 #[test]

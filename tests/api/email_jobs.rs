@@ -234,6 +234,7 @@ async fn the_daily_digest_is_enqueued_once_per_day_and_sends_nothing_while_nothi
     drop(conn);
     assert_eq!(run_once(&app.state).await.unwrap(), Outcome::Succeeded { kind: "overdue_digest".into() });
     assert_eq!(run_once(&app.state).await.unwrap(), Outcome::Succeeded { kind: "overdue_digest".into() });
+    drain(&app, Duration::from_secs(5)).await;
     assert_eq!(stub.requests(), 0, "no equipment, nothing overdue, no digest emails");
 }
 

@@ -94,7 +94,8 @@ fn the_readme_permission_table_matches_the_code() {
         ("grant or remove the owner role", Action::ManageOwners),
         ("read, verify and export the audit trail", Action::ViewAudit),
         ("see facilities and equipment", Action::ViewAssets),
-        ("create, change and retire facilities and equipment", Action::ManageAssets),
+        ("create, change and retire facilities and equipment; set schedules", Action::ManageAssets),
+        ("change the organization's settings (strict signatures, public sticker panel)", Action::ManageSettings),
         ("record (sign) a cleaning, amend a cleaning log", Action::LogCleaning),
         ("verify someone else's cleaning log (second signature)", Action::VerifyLogs),
     ];

@@ -1,7 +1,7 @@
 //! QR stickers: scanning as a member, as a visitor, as someone else; replacing a sticker; the
 //! QR image and label sheets, each refused across organizations.
 
-use cleantrack::model::assets::{LabelSheet, ScannedEquipment};
+use cleantrack::model::assets::{LabelSheet, Scan};
 use cleantrack::model::ids::{EquipmentId, FacilityId};
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -9,20 +9,20 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use crate::helpers::{spawn_app, superuser_pool, TestApp};
 use crate::world::{facility_with_equipment, World, PASSWORD};
 
-struct Sticker {
-    facility: FacilityId,
-    equipment: EquipmentId,
-    token: String,
+pub struct Sticker {
+    pub facility: FacilityId,
+    pub equipment: EquipmentId,
+    pub token: String,
 }
 
-async fn sticker(app: &TestApp, world: &World, db: &PgConnectOptions) -> Sticker {
+pub async fn sticker(app: &TestApp, world: &World, db: &PgConnectOptions) -> Sticker {
     let admin = &world.a.member(Role::Admin).client;
     let (facility, equipment) = facility_with_equipment(app, admin, "Lab", "Autoclave 1", "Room 2").await;
     let token = token_of(db, equipment).await;
     Sticker { facility, equipment, token }
 }
 
-async fn token_of(db: &PgConnectOptions, equipment: EquipmentId) -> String {
+pub async fn token_of(db: &PgConnectOptions, equipment: EquipmentId) -> String {
     sqlx::query_scalar("SELECT qr_token FROM equipment WHERE id = $1")
         .bind(equipment)
         .fetch_one(&superuser_pool(db).await)
@@ -30,7 +30,7 @@ async fn token_of(db: &PgConnectOptions, equipment: EquipmentId) -> String {
         .unwrap()
 }
 
-async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String, Option<String>) {
+pub async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String, Option<String>) {
     // As a browser asks for a page.
     let response = client.get(app.url(path)).header("accept", "text/html").send().await.unwrap();
     let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
@@ -50,11 +50,14 @@ async fn a_member_scanning_a_sticker_sees_the_equipment_and_a_visitor_is_sent_to
     let (status, html, _) = page(&app, &world.a.member(Role::Staff).client, &format!("/q/{}", s.token)).await;
     assert_eq!(status, 200);
     assert!(html.contains("Autoclave 1") && html.contains("Room 2"), "{html}");
-    let scanned: ScannedEquipment = app
+    let Scan::Member(scanned) = app
         .call(&world.a.member(Role::Staff).client, "scan_equipment", &[("token", &s.token)])
         .await
         .assert_ok()
-        .json();
+        .json()
+    else {
+        panic!("a member gets the member's view");
+    };
     assert_eq!((scanned.id, scanned.facility_name.as_str()), (s.equipment, "Lab"));
 
     let visitor = app.browser();

@@ -1,5 +1,6 @@
-//! Organization administration inside one tenant: the team and its invitations. Every function
+//! Organization administration inside one tenant: the team, its invitations, the settings. Every function
 //! takes a [`TenantTx`](crate::server::auth::TenantTx) and filters by its organization.
 
 pub mod invitations;
+pub mod settings;
 pub mod team;

@@ -3,6 +3,7 @@
 
 use rand::Rng as _;
 
+use super::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
 use super::text;
 use crate::model::assets::{Equipment, EquipmentPage, RiskLevel};
 use crate::model::error::AppError;
@@ -27,11 +28,28 @@ pub struct Filter {
     /// Matches the name, kind, serial, location or short code, case-insensitively.
     pub search: Option<String>,
     pub include_retired: bool,
+    /// Only equipment past its due time.
+    pub overdue_only: bool,
     /// 1-based.
     pub page: i64,
 }
 
-type Row = (EquipmentId, FacilityId, String, String, String, String, String, String, bool, String, Option<ProtocolId>);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: EquipmentId,
+    facility_id: FacilityId,
+    facility_name: String,
+    name: String,
+    kind: String,
+    serial: String,
+    location: String,
+    risk_level: String,
+    retired: bool,
+    short_code: String,
+    protocol_id: Option<ProtocolId>,
+    #[sqlx(flatten)]
+    status: StatusRow,
+}
 
 pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
@@ -44,47 +62,47 @@ pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, A
         .map(|s| format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let page = filter.page.max(1);
     const WHERE: &str = "e.org_id = $1 AND ($2::uuid IS NULL OR e.facility_id = $2) AND ($3 OR e.status = 'active') \
-         AND ($4::text IS NULL OR lower(e.name || ' ' || e.kind || ' ' || e.serial || ' ' || e.location || ' ' || e.short_code) LIKE $4)";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM equipment e WHERE {WHERE}"))
+         AND ($4::text IS NULL OR lower(e.name || ' ' || e.kind || ' ' || e.serial || ' ' || e.location || ' ' || e.short_code) LIKE $4) \
+         AND (NOT $5 OR d.next_due_at < now())";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM equipment e {STATUS_JOINS} WHERE {WHERE}"))
         .bind(org)
         .bind(filter.facility)
         .bind(filter.include_retired)
         .bind(&search)
+        .bind(filter.overdue_only)
         .fetch_one(tx.conn())
         .await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT e.id, e.facility_id, f.name, e.name, e.kind, e.serial, e.location, e.risk_level, e.status = 'retired', e.short_code, \
-                e.protocol_id \
-         FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
-         WHERE {WHERE} ORDER BY e.status, lower(e.name), e.id LIMIT $5 OFFSET $6"
+        "SELECT e.id, e.facility_id, f.name AS facility_name, e.name, e.kind, e.serial, e.location, e.risk_level, \
+                e.status = 'retired' AS retired, e.short_code, e.protocol_id, {STATUS_COLUMNS} \
+         FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id {STATUS_JOINS} \
+         WHERE {WHERE} ORDER BY e.status, lower(e.name), e.id LIMIT $6 OFFSET $7"
     ))
     .bind(org)
     .bind(filter.facility)
     .bind(filter.include_retired)
     .bind(&search)
+    .bind(filter.overdue_only)
     .bind(PER_PAGE)
     .bind((page - 1) * PER_PAGE)
     .fetch_all(tx.conn())
     .await?;
     let items = rows
         .into_iter()
-        .map(
-            |(id, facility_id, facility_name, name, kind, serial, location, risk, retired, short_code, protocol_id)| {
-                Equipment {
-                    id,
-                    facility_id,
-                    facility_name,
-                    name,
-                    kind,
-                    serial,
-                    location,
-                    risk_level: RiskLevel::parse(&risk).unwrap_or(RiskLevel::Medium),
-                    retired,
-                    short_code,
-                    protocol_id,
-                }
-            },
-        )
+        .map(|r| Equipment {
+            id: r.id,
+            facility_id: r.facility_id,
+            facility_name: r.facility_name,
+            name: r.name,
+            kind: r.kind,
+            serial: r.serial,
+            location: r.location,
+            risk_level: RiskLevel::parse(&r.risk_level).unwrap_or(RiskLevel::Medium),
+            retired: r.retired,
+            short_code: r.short_code,
+            protocol_id: r.protocol_id,
+            status: r.status.into(),
+        })
         .collect();
     Ok(EquipmentPage { items, total, page, pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1) })
 }

@@ -16,6 +16,32 @@ pub struct LogForm {
     pub performed_at: Option<String>,
     /// Ticked steps: form keys are the step numbers (0-based).
     pub done: BTreeMap<String, String>,
+    /// The signer's password, demanded when the organization has strict signatures.
+    pub password: Option<String>,
+}
+
+/// With strict signatures (21 CFR Part 11 §11.200) each signing needs the signer's password
+/// again: proof that the person signing is the person signed in, at this moment.
+async fn check_signature(tx: &mut TenantTx, password: Option<&str>) -> Result<(), AppError> {
+    let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
+    let (strict, stored): (bool, String) = sqlx::query_as(
+        "SELECT o.strict_signatures, u.password_hash FROM organizations o, users u WHERE o.id = $1 AND u.id = $2",
+    )
+    .bind(org)
+    .bind(user)
+    .fetch_one(tx.conn())
+    .await?;
+    if !strict {
+        return Ok(());
+    }
+    let password = password.unwrap_or_default();
+    if password.is_empty() {
+        return Err(AppError::Invalid("Enter your password to sign: your organization requires it.".into()));
+    }
+    if !crate::server::auth::password::verify(password.to_owned(), Some(stored)).await? {
+        return Err(AppError::Invalid("That password is not correct; nothing was signed.".into()));
+    }
+    Ok(())
 }
 
 /// The equipment's protocol as it is now: what a new log follows.
@@ -64,6 +90,7 @@ async fn insert(
     if outcome == "fail" && notes.is_empty() {
         return Err(AppError::Invalid("Say in the notes what went wrong.".into()));
     }
+    check_signature(tx, form.password.as_deref()).await?;
     let performed_at = performed_at(tx, form.performed_at.as_deref()).await?;
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
     let checklist: Vec<serde_json::Value> =
@@ -132,7 +159,7 @@ pub async fn amend(tx: &mut TenantTx, original: LogId, reason: &str, form: &LogF
 }
 
 /// The second signature. Nobody verifies their own log (the database refuses it too).
-pub async fn verify(tx: &mut TenantTx, log: LogId) -> Result<(), AppError> {
+pub async fn verify(tx: &mut TenantTx, log: LogId, password: Option<&str>) -> Result<(), AppError> {
     tx.ctx().require(Action::VerifyLogs)?;
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
     let performer: Option<(UserId, bool)> = sqlx::query_as(
@@ -150,6 +177,7 @@ pub async fn verify(tx: &mut TenantTx, log: LogId) -> Result<(), AppError> {
         }
         Some((_, true)) => Err(AppError::Conflict("This cleaning is already verified.".into())),
         Some(_) => {
+            check_signature(tx, password).await?;
             sqlx::query(
                 "INSERT INTO verifications (org_id, log_id, verified_by, signer_name) \
                  VALUES ($1, $2, $3, (SELECT display_name FROM users WHERE id = $3))",

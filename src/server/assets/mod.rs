@@ -5,6 +5,7 @@ pub mod equipment;
 pub mod facilities;
 pub mod logs;
 pub mod protocols;
+pub mod schedules;
 pub mod stickers;
 
 use crate::model::error::AppError;

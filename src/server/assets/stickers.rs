@@ -6,7 +6,8 @@ use qrcode::QrCode;
 use sqlx::PgPool;
 use url::Url;
 
-use crate::model::assets::{Label, ScannedEquipment};
+use super::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
+use crate::model::assets::{Label, PublicStatus, ScannedEquipment};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, OrgId, UserId};
 use crate::model::role::Action;
@@ -34,37 +35,78 @@ pub async fn scan_context(pool: &PgPool, token: &str, user: UserId) -> Result<(T
     Ok((ctx, equipment))
 }
 
-/// What the scanning person sees about the equipment.
+#[derive(sqlx::FromRow)]
+struct ScannedRow {
+    name: String,
+    kind: String,
+    location: String,
+    serial: String,
+    risk_level: String,
+    short_code: String,
+    facility_name: String,
+    protocol: Option<String>,
+    steps: Option<sqlx::types::Json<Vec<String>>>,
+    strict_signatures: bool,
+    #[sqlx(flatten)]
+    status: StatusRow,
+}
+
+/// What the scanning person sees about the equipment, in one query.
 pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipment, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<sqlx::types::Json<Vec<String>>>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name, \
-                p.name || ' v' || p.current_version, v.steps \
+    let row: Option<ScannedRow> = sqlx::query_as(&format!(
+        "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name AS facility_name, \
+                p.name || ' v' || p.current_version AS protocol, v.steps, o.strict_signatures, {STATUS_COLUMNS} \
          FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
+         JOIN organizations o ON o.id = e.org_id \
          LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
          LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
-         WHERE e.org_id = $1 AND e.id = $2",
-    )
+         {STATUS_JOINS} \
+         WHERE e.org_id = $1 AND e.id = $2"
+    ))
     .bind(org)
     .bind(id)
     .fetch_optional(tx.conn())
     .await?;
-    let (name, kind, location, serial, risk_level, short_code, facility_name, protocol, steps) =
-        row.ok_or(AppError::NotFound)?;
-    let steps = steps.map(|s| s.0).unwrap_or_default();
-    Ok(ScannedEquipment { id, name, kind, location, serial, risk_level, short_code, facility_name, protocol, steps })
+    let r = row.ok_or(AppError::NotFound)?;
+    Ok(ScannedEquipment {
+        id,
+        name: r.name,
+        kind: r.kind,
+        location: r.location,
+        serial: r.serial,
+        risk_level: r.risk_level,
+        short_code: r.short_code,
+        facility_name: r.facility_name,
+        protocol: r.protocol,
+        steps: r.steps.map(|s| s.0).unwrap_or_default(),
+        status: r.status.into(),
+        strict_signatures: r.strict_signatures,
+    })
+}
+
+/// The public panel of a sticker, for someone not signed in: "last cleaned" and "due", no
+/// names. `None` unless the sticker is valid and its organization shows the panel (the
+/// database's sticker policies make the rows visible only then).
+pub async fn public_status_unscoped(pool: &PgPool, token: &str) -> Result<Option<PublicStatus>, sqlx::Error> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(None);
+    }
+    let mut tx = StickerTx::begin(pool, token).await?;
+    let row: Option<(String, Option<String>, Option<String>, bool)> = sqlx::query_as(
+        "SELECT e.name, \
+                to_char(d.last_cleaned_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI'), \
+                to_char(d.next_due_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI'), \
+                coalesce(d.next_due_at < now(), false) \
+         FROM equipment_due d JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
+         JOIN organizations o ON o.id = d.org_id AND o.public_status \
+         WHERE e.qr_token = $1",
+    )
+    .bind(token)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|(name, last_cleaned, next_due, overdue)| PublicStatus { name, last_cleaned, next_due, overdue }))
 }
 
 /// The sticker URL of equipment `id` in the caller's organization.

@@ -171,6 +171,30 @@ impl StickerTx {
     }
 }
 
+/// A background job's transaction inside one organization (the overdue digest): it sees that
+/// organization's rows, and any change it makes is recorded with the actor "job". Only jobs
+/// build one, for organizations the scheduler listed; there is no user, so no `TenantCtx`.
+pub struct OrgJobTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl OrgJobTx {
+    pub async fn begin(pool: &PgPool, org: OrgId) -> Result<OrgJobTx, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        set(&mut tx, "app.org_id", &org.to_string()).await?;
+        set(&mut tx, "app.actor_kind", "job").await?;
+        Ok(OrgJobTx { tx })
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
 /// A read-only transaction for platform operators. The policies check the operator flag of
 /// `user_id` in the database, so holding this type is not enough without the flag.
 pub struct PlatformTx {

@@ -1,17 +1,23 @@
 //! The daily digest: each organization's supervisors get the list of overdue equipment.
 //!
-//! Equipment and its schedules arrive with the compliance core; until then no organization has
-//! anything overdue and the job sends nothing. The schedule and the cross-organization visit
-//! are in place: one job per day (whichever instance enqueues it first), visiting organizations
-//! in a read-only transaction that names its purpose.
+//! One job per day (whichever instance enqueues it first) lists the organizations in a
+//! read-only transaction that names its purpose, and enqueues one job per organization. That
+//! job works inside its organization only ([`OrgJobTx`]), and records the day in `digest_runs`
+//! in the same transaction as the emails, so running it twice sends nothing twice.
 
 use serde_json::{json, Value};
 
 use super::JobError;
 use crate::model::ids::OrgId;
+use crate::server::auth::scope::OrgJobTx;
+use crate::server::mailer;
 use crate::server::state::AppState;
 
 pub const KIND: &str = "overdue_digest";
+/// One organization's digest of one day.
+pub const ORG_KIND: &str = "overdue_digest_org";
+/// The longest list an email carries; the link leads to the rest.
+const MAX_ITEMS: i64 = 50;
 /// The digest goes out after this hour (UTC).
 const HOUR_UTC: i32 = 6;
 
@@ -47,10 +53,81 @@ async fn organizations_for_scheduler_unscoped(state: &AppState) -> Result<Vec<Or
     Ok(orgs)
 }
 
+/// Fans out: one job per organization, each enqueued once per day.
 pub async fn run(state: &AppState, payload: &Value) -> Result<(), JobError> {
-    let orgs = organizations_for_scheduler_unscoped(state).await.map_err(|e| JobError::Retry(e.to_string()))?;
-    // Overdue equipment per organization: none can exist before equipment does, so there is
-    // no digest to send yet.
-    tracing::info!(organizations = orgs.len(), day = %payload["day"], "overdue digest: nothing overdue");
+    let day = payload["day"].as_str().ok_or_else(|| JobError::Fatal("digest without a day".into()))?;
+    let orgs = organizations_for_scheduler_unscoped(state).await.map_err(retry)?;
+    let mut tx = state.pool.begin().await.map_err(retry)?;
+    for org in &orgs {
+        let payload = json!({ "day": day, "org": org });
+        super::enqueue_once(&mut tx, ORG_KIND, payload, &format!("{KIND}:{day}:{org}")).await.map_err(retry)?;
+    }
+    tx.commit().await.map_err(retry)?;
+    tracing::info!(organizations = orgs.len(), day, "overdue digest fanned out");
+    Ok(())
+}
+
+fn retry(err: sqlx::Error) -> JobError {
+    JobError::Retry(err.to_string())
+}
+
+/// One organization's digest: the overdue list to each supervisor (to owners and admins when
+/// there is no supervisor), unless this day's was sent already or nothing is overdue.
+pub async fn run_org(state: &AppState, payload: &Value) -> Result<(), JobError> {
+    let day = payload["day"].as_str().ok_or_else(|| JobError::Fatal("digest without a day".into()))?;
+    let org: OrgId = serde_json::from_value(payload["org"].clone()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(retry)?;
+    let overdue: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT e.name, f.name, e.location, to_char(d.next_due_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI') \
+         FROM equipment_due d JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
+         JOIN facilities f ON f.org_id = d.org_id AND f.id = d.facility_id \
+         WHERE d.org_id = $1 AND d.next_due_at < now() ORDER BY d.next_due_at, lower(e.name) LIMIT $2",
+    )
+    .bind(org)
+    .bind(MAX_ITEMS)
+    .fetch_all(tx.conn())
+    .await
+    .map_err(retry)?;
+    let (org_name, recipients): (String, Vec<String>) = sqlx::query_as(
+        "SELECT o.name, ARRAY(SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+                WHERE m.org_id = o.id AND u.email_verified_at IS NOT NULL \
+                  AND (m.role = 'supervisor' OR (m.role IN ('owner', 'admin') AND NOT EXISTS \
+                       (SELECT 1 FROM memberships s WHERE s.org_id = o.id AND s.role = 'supervisor'))) \
+                ORDER BY u.email) \
+         FROM organizations o WHERE o.id = $1",
+    )
+    .bind(org)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(retry)?;
+    let send = !overdue.is_empty() && !recipients.is_empty();
+    let first_run = sqlx::query(
+        "INSERT INTO digest_runs (org_id, day, sent_to, overdue) VALUES ($1, $2::date, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(org)
+    .bind(day)
+    .bind(if send { recipients.len() as i32 } else { 0 })
+    .bind(overdue.len() as i32)
+    .execute(tx.conn())
+    .await
+    .map_err(retry)?
+    .rows_affected()
+        == 1;
+    if first_run && send {
+        let items: Vec<String> = overdue
+            .iter()
+            .map(|(name, facility, location, since)| {
+                let place =
+                    [facility.as_str(), location.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
+                format!("{name} ({}): overdue since {since}", place.join(" · "))
+            })
+            .collect();
+        let link = mailer::page(&state.config.public_url, "/equipment?overdue=1");
+        for to in &recipients {
+            mailer::send(tx.conn(), mailer::overdue_digest(to, &org_name, &items, &link)).await.map_err(retry)?;
+        }
+    }
+    tx.commit().await.map_err(retry)?;
+    tracing::info!(%org, day, overdue = overdue.len(), sent = first_run && send, "overdue digest");
     Ok(())
 }

@@ -41,6 +41,7 @@ async fn dispatch(state: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         email::KIND => email::deliver(state, &job.payload).await,
         digest::KIND => digest::run(state, &job.payload).await,
+        digest::ORG_KIND => digest::run_org(state, &job.payload).await,
         other => Err(JobError::Fatal(format!("no handler for job kind `{other}`"))),
     }
 }

@@ -1,0 +1,54 @@
+//! The organization's settings (owners and admins): strict signatures, the public sticker panel.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::form::{ActionDone, ActionError};
+use crate::model::account::OrgSettings;
+use crate::model::error::AppError;
+
+#[server(endpoint = "get_settings")]
+pub async fn get_settings() -> Result<OrgSettings, AppError> {
+    use crate::server::{accounts::settings, auth::request::in_tenant};
+    in_tenant(async |tx| settings::get(tx).await).await
+}
+
+/// Ticked checkboxes arrive as "on", unticked ones not at all.
+#[server(endpoint = "update_settings")]
+pub async fn update_settings(strict_signatures: Option<String>, public_status: Option<String>) -> Result<(), AppError> {
+    use crate::server::{accounts::settings, auth::request::in_tenant};
+    let new = OrgSettings { strict_signatures: strict_signatures.is_some(), public_status: public_status.is_some() };
+    in_tenant(async |tx| settings::update(tx, &new).await).await
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let update = ServerAction::<UpdateSettings>::new();
+    let current = Resource::new(move || update.version().get(), |_| get_settings());
+    view! {
+        <Title text="Settings"/>
+        <h1>"Settings"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match current.await {
+                    Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok(s) => view! {
+                        <ActionForm action=update attr:class="form narrow">
+                            <label class="check">
+                                <input type="checkbox" name="strict_signatures" checked=s.strict_signatures/>
+                                " Strict signatures: ask for the password at every signing (21 CFR Part 11 §11.200)"
+                            </label>
+                            <label class="check">
+                                <input type="checkbox" name="public_status" checked=s.public_status/>
+                                " Public sticker panel: anyone scanning a sticker sees when it was last cleaned and when it is due (no names)"
+                            </label>
+                            <ActionError value=update.value()/>
+                            <ActionDone value=update.value() message="Settings saved."/>
+                            <button type="submit" class="button">"Save settings"</button>
+                        </ActionForm>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
