@@ -10,6 +10,7 @@ export PATH="$HOME/.cargo/bin:$CACHE/tools/node_modules/.bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
+S3S_FS_VERSION=0.14.1
 LOCAL_DB_PASSWORD=cleantrack_local  # a local-only role on 127.0.0.1; production uses the platform's
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -46,6 +47,15 @@ ensure_build_tools() {
     ensure_node
     mkdir -p "$CACHE/tools"
     npm install --silent --no-audit --no-fund --prefix "$CACHE/tools" "binaryen@$BINARYEN_VERSION"
+  fi
+}
+
+# A real S3-compatible server for the upload tests (it checks request signatures, unlike
+# in-memory fakes). 0.15 needs a newer rustc than this toolchain.
+ensure_s3_server() {
+  if ! s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
+    step "installing s3s-fs $S3S_FS_VERSION (about 6 minutes, once)"
+    CARGO_PROFILE_RELEASE_DEBUG=0 cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked
   fi
 }
 

@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ensure_build_tools
+ensure_s3_server
 ensure_node
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{EquipmentId, FacilityId, LogId, ProtocolId};
+use super::ids::{EquipmentId, FacilityId, LogId, PhotoId, ProtocolId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +135,8 @@ pub struct CleaningLog {
     pub amendment_reason: Option<String>,
     /// Later logs that amend this one.
     pub amended_by: Vec<LogId>,
+    /// At `/photos/{id}` (and `/photos/{id}/thumb`).
+    pub photos: Vec<PhotoId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

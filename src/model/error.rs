@@ -20,6 +20,9 @@ pub enum AppError {
     /// The request conflicts with the current state (already a member, last owner, …).
     #[error("{0}")]
     Conflict(String),
+    /// An upload over the size limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts; try again later.
     #[error("{0}")]
     RateLimited(String),
@@ -43,6 +46,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) => 409,
+            AppError::TooLarge(_) => 413,
             AppError::RateLimited(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }

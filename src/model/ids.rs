@@ -57,4 +57,6 @@ id_type!(
     ProtocolId,
     /// One signed cleaning record.
     LogId,
+    /// An uploaded photo (attached to a log once the log is signed).
+    PhotoId,
 );

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::model::assets::CleaningLog;
 use crate::model::error::AppError;
-use crate::model::ids::{EquipmentId, LogId};
+use crate::model::ids::{EquipmentId, LogId, PhotoId};
 
 /// Records a cleaning, signed by the caller ("performed"). `done` holds the ticked step numbers.
 #[server(endpoint = "log_cleaning")]
@@ -17,10 +17,12 @@ pub async fn log_cleaning(
     performed_at: Option<String>,
     done: Option<BTreeMap<String, String>>,
     password: Option<String>,
+    photos: Option<Vec<PhotoId>>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant;
-    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password };
+    let photos = photos.unwrap_or_default();
+    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos };
     in_tenant(async |tx| logs::record(tx, equipment_id, &form).await).await
 }
 
@@ -34,10 +36,12 @@ pub async fn amend_log(
     performed_at: Option<String>,
     done: Option<BTreeMap<String, String>>,
     password: Option<String>,
+    photos: Option<Vec<PhotoId>>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant;
-    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password };
+    let photos = photos.unwrap_or_default();
+    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos };
     in_tenant(async |tx| logs::amend(tx, log_id, &reason, &form).await).await
 }
 

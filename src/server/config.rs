@@ -53,6 +53,34 @@ pub struct Config {
     pub log_format: LogFormat,
     pub email: EmailConfig,
     pub jobs: JobsConfig,
+    pub uploads: UploadConfig,
+}
+
+/// Where photos go, and how big one may be.
+#[derive(Clone)]
+pub struct UploadConfig {
+    pub storage: StorageConfig,
+    pub max_photo_bytes: usize,
+}
+
+#[derive(Clone)]
+pub enum StorageConfig {
+    /// A directory on local disk (the default; on a platform, a persistent disk).
+    Local { dir: std::path::PathBuf },
+    /// An S3 bucket (AWS or any S3-compatible service), when S3_BUCKET is set.
+    S3(S3Config),
+}
+
+#[derive(Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    /// Another S3-compatible service (MinIO, R2, …); AWS when absent.
+    pub endpoint: Option<Url>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    /// `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key`.
+    pub force_path_style: bool,
 }
 
 #[derive(Clone)]
@@ -226,6 +254,7 @@ impl Config {
         };
 
         let email = p.email(prod);
+        let uploads = p.uploads(max_request_body_bytes);
         let jobs = JobsConfig {
             workers: p.parsed("JOB_WORKERS", "a number", Some("2")).unwrap_or(2),
             poll_interval: Duration::from_millis(p.parsed("JOB_POLL_MS", "milliseconds", Some("1000")).unwrap_or(1000)),
@@ -254,6 +283,7 @@ impl Config {
             log_format: log_format.unwrap(),
             email: email.unwrap(),
             jobs,
+            uploads: uploads.unwrap(),
         })
     }
 
@@ -338,6 +368,50 @@ impl<'a> Parser<'a> {
             None => "CleanTrack <no-reply@cleantrack.localhost>".to_owned(),
         };
         Some(EmailConfig { resend, from, timeout })
+    }
+
+    fn uploads(&mut self, max_request_body: Option<usize>) -> Option<UploadConfig> {
+        // The upload is one request: the photo and a little multipart framing must fit in it.
+        const FRAMING: usize = 64 * 1024;
+        let body = max_request_body.unwrap_or(usize::MAX);
+        let max_photo_bytes: usize = match self.get("MAX_PHOTO_BYTES") {
+            None => (10 * 1024 * 1024).min(body.saturating_sub(FRAMING)),
+            Some(_) => {
+                let max = self.parsed("MAX_PHOTO_BYTES", "a number of bytes", None)?;
+                if max + FRAMING > body {
+                    return self.problem(format!(
+                        "MAX_PHOTO_BYTES ({max}) must stay 64 KiB under MAX_REQUEST_BODY_BYTES ({body})"
+                    ));
+                }
+                max
+            }
+        };
+        let storage = match self.get("S3_BUCKET") {
+            None => StorageConfig::Local { dir: self.get("UPLOAD_DIR").unwrap_or("data/uploads").into() },
+            Some(bucket) => {
+                let endpoint = match self.get("S3_ENDPOINT") {
+                    Some(raw) => Some(
+                        Url::parse(raw)
+                            .ok()
+                            .or_else(|| self.problem(format!("S3_ENDPOINT must be a URL, not `{raw}`")))?,
+                    ),
+                    None => None,
+                };
+                let (Some(key), Some(secret)) = (self.get("S3_ACCESS_KEY_ID"), self.get("S3_SECRET_ACCESS_KEY")) else {
+                    return self
+                        .problem("S3_BUCKET is set: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required".into());
+                };
+                StorageConfig::S3(S3Config {
+                    bucket: bucket.to_owned(),
+                    endpoint,
+                    region: self.get("S3_REGION").unwrap_or("us-east-1").to_owned(),
+                    access_key_id: key.to_owned(),
+                    secret_access_key: Secret::new(secret.to_owned()),
+                    force_path_style: self.flag("S3_FORCE_PATH_STYLE", false),
+                })
+            }
+        };
+        Some(UploadConfig { storage, max_photo_bytes })
     }
 
     fn secret_key(&mut self, prod: bool) -> Option<Secret> {
@@ -443,5 +517,26 @@ mod tests {
         v.insert("TRUSTED_PROXIES".into(), "10.0.0.0/8, 127.0.0.1".into());
         let config = Config::from_vars(&v).unwrap();
         assert_eq!(config.trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn uploads_go_to_a_local_directory_unless_a_bucket_is_configured() {
+        let mut v = vars(&dev());
+        let config = Config::from_vars(&v).unwrap();
+        assert!(matches!(config.uploads.storage, StorageConfig::Local { .. }));
+        assert_eq!(config.uploads.max_photo_bytes, 10 * 1024 * 1024);
+
+        v.insert("S3_BUCKET".into(), "photos".into());
+        let err = Config::from_vars(&v).unwrap_err();
+        assert_eq!(err.problems, ["S3_BUCKET is set: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required"]);
+        v.insert("S3_ACCESS_KEY_ID".into(), "id".into());
+        v.insert("S3_SECRET_ACCESS_KEY".into(), "secret".into());
+        v.insert("S3_ENDPOINT".into(), "http://127.0.0.1:9000".into());
+        let StorageConfig::S3(s3) = Config::from_vars(&v).unwrap().uploads.storage else { panic!("S3 expected") };
+        assert_eq!((s3.bucket.as_str(), s3.region.as_str(), s3.force_path_style), ("photos", "us-east-1", false));
+
+        v.insert("MAX_PHOTO_BYTES".into(), "20000000".into());
+        let err = Config::from_vars(&v).unwrap_err();
+        assert!(err.problems[0].starts_with("MAX_PHOTO_BYTES (20000000) must stay 64 KiB under"), "{err}");
     }
 }

@@ -12,9 +12,11 @@ pub mod deploy_check;
 pub mod http;
 pub mod jobs;
 pub mod mailer;
+pub mod photos;
 pub mod secret;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 
 /// rustls finds both ring and aws-lc-rs in our dependency tree and refuses to guess; pick one

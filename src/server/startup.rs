@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use super::config::Config;
 use super::state::AppState;
+use super::storage::Storage;
 use super::{db, http, jobs};
 
 pub struct Application {
@@ -71,7 +72,9 @@ pub fn state(config: Config, addr: SocketAddr) -> AppState {
         .site_addr(addr)
         .env(if config.env.is_production() { Env::PROD } else { Env::DEV })
         .build();
-    AppState { config: Arc::new(config), pool, leptos_options }
+    let storage = Storage::from_config(&config.uploads.storage);
+    tracing::info!(storage = %storage.describe(), "uploads");
+    AppState { config: Arc::new(config), pool, leptos_options, storage }
 }
 
 pub async fn shutdown_signal() {

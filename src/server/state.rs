@@ -7,12 +7,15 @@ use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 use super::config::Config;
+use super::storage::Storage;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
+    /// Where photos are kept.
+    pub storage: Storage,
 }
 
 impl FromRef<AppState> for LeptosOptions {

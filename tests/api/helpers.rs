@@ -124,7 +124,16 @@ pub fn dev_vars() -> HashMap<String, String> {
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
+    // Each application its own upload directory, never the working tree.
+    .chain([("UPLOAD_DIR".to_owned(), fresh_dir("uploads").display().to_string())])
     .collect()
+}
+
+/// A new empty directory under the system's temporary directory.
+pub fn fresh_dir(purpose: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cleantrack-{purpose}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
 }
 
 pub fn config_for(db: PgConnectOptions, overrides: &[(&str, &str)]) -> Config {

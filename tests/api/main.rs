@@ -17,6 +17,7 @@ mod http_hardening;
 mod invitations;
 mod logs;
 mod org_settings;
+mod photos;
 mod protocols;
 mod roles;
 mod schedule_rules;

@@ -44,6 +44,14 @@ impl World {
     pub async fn build(app: &TestApp) -> World {
         World { a: org(app, "a").await, b: org(app, "b").await }
     }
+
+    /// A new browser signed in as `email` (a fixture user) on `app`, which may be a second
+    /// application on the same database.
+    pub async fn sign_in(app: &TestApp, email: &str) -> reqwest::Client {
+        let client = app.browser();
+        app.call(&client, "login", &[("email", email), ("password", PASSWORD)]).await.assert_ok();
+        client
+    }
 }
 
 /// Creates facility `facility` (UTC) and one piece of equipment named `name` in it through the
@@ -123,8 +131,7 @@ async fn org(app: &TestApp, tag: &str) -> Org {
     tx.commit().await.unwrap();
     let mut members = BTreeMap::new();
     for (role, id, email) in people {
-        let client = app.browser();
-        app.call(&client, "login", &[("email", &email), ("password", PASSWORD)]).await.assert_ok();
+        let client = World::sign_in(app, &email).await;
         members.insert(role, Person { id, email, client });
     }
     Org { id, members }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::model::assets::{CleaningLog, Signature};
 use crate::model::error::AppError;
-use crate::model::ids::{EquipmentId, LogId, UserId};
+use crate::model::ids::{EquipmentId, LogId, PhotoId, UserId};
 use crate::model::role::Action;
 use crate::server::auth::TenantTx;
 
@@ -18,6 +18,8 @@ pub struct LogForm {
     pub done: BTreeMap<String, String>,
     /// The signer's password, demanded when the organization has strict signatures.
     pub password: Option<String>,
+    /// Photos uploaded for this cleaning (`POST /photos`), attached as it is signed.
+    pub photos: Vec<PhotoId>,
 }
 
 /// With strict signatures (21 CFR Part 11 §11.200) each signing needs the signer's password
@@ -48,12 +50,14 @@ async fn check_signature(tx: &mut TenantTx, password: Option<&str>) -> Result<()
 struct Current {
     protocol: Option<(uuid::Uuid, i32)>,
     steps: Vec<String>,
+    photo_required: bool,
 }
 
 async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, AppError> {
     let org = tx.ctx().org_id();
-    let row: Option<(Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>)> = sqlx::query_as(
-        "SELECT p.id, p.current_version, v.steps FROM equipment e \
+    type Row = (Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>, Option<bool>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT p.id, p.current_version, v.steps, v.photo_required FROM equipment e \
          LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
          LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
          WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'active'",
@@ -62,8 +66,12 @@ async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, A
     .bind(equipment)
     .fetch_optional(tx.conn())
     .await?;
-    let (id, version, steps) = row.ok_or(AppError::NotFound)?;
-    Ok(Current { protocol: id.zip(version), steps: steps.map(|s| s.0).unwrap_or_default() })
+    let (id, version, steps, photo_required) = row.ok_or(AppError::NotFound)?;
+    Ok(Current {
+        protocol: id.zip(version),
+        steps: steps.map(|s| s.0).unwrap_or_default(),
+        photo_required: photo_required.unwrap_or(false),
+    })
 }
 
 async fn insert(
@@ -90,6 +98,9 @@ async fn insert(
     if outcome == "fail" && notes.is_empty() {
         return Err(AppError::Invalid("Say in the notes what went wrong.".into()));
     }
+    if now.photo_required && form.photos.is_empty() {
+        return Err(AppError::Invalid("This protocol requires a photo: add one before signing.".into()));
+    }
     check_signature(tx, form.password.as_deref()).await?;
     let performed_at = performed_at(tx, form.performed_at.as_deref()).await?;
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
@@ -115,6 +126,7 @@ async fn insert(
     .bind(amends.map(|a| a.1))
     .execute(tx.conn())
     .await?;
+    crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
     Ok(id)
 }
 
@@ -205,6 +217,7 @@ type Row = (
     Option<LogId>,
     Option<String>,
     Vec<LogId>,
+    Vec<PhotoId>,
 );
 
 /// The latest 50 logs of a piece of equipment, newest first, with signatures and amendments.
@@ -217,7 +230,8 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Vec<Cl
                 to_char(l.performed_at AT TIME ZONE 'UTC', {TS}), to_char(l.received_at AT TIME ZONE 'UTC', {TS}), \
                 CASE WHEN v.log_id IS NULL THEN NULL ELSE (v.signer_name, to_char(v.verified_at AT TIME ZONE 'UTC', {TS})) END, \
                 l.amends, l.amendment_reason, \
-                ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) \
+                ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at), \
+                ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) \
          FROM cleaning_logs l \
          LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
          LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
@@ -243,6 +257,7 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Vec<Cl
                 amends,
                 amendment_reason,
                 amended_by,
+                photos,
             )| {
                 let checklist = checklist
                     .as_array()
@@ -271,6 +286,7 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Vec<Cl
                     amends,
                     amendment_reason,
                     amended_by,
+                    photos,
                 }
             },
         )

@@ -7,6 +7,7 @@ pub mod dev_mail;
 pub mod health;
 pub mod hosts;
 pub mod https;
+pub mod photos;
 pub mod qr;
 pub mod security_headers;
 
@@ -70,6 +71,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/audit/export.jsonl", get(crate::server::audit::export::download))
         .route("/equipment/{id}/qr.svg", get(qr::qr_svg))
+        .route("/photos", axum::routing::post(photos::upload))
+        .route("/photos/{id}", get(photos::original))
+        .route("/photos/{id}/thumb", get(photos::thumbnail))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell));
     if !config.env.is_production() {

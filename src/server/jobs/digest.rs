@@ -43,20 +43,10 @@ pub async fn schedule_for(conn: &mut sqlx::PgConnection, day: &str) -> Result<bo
     super::enqueue_once(conn, KIND, json!({ "day": day }), &format!("{KIND}:{day}")).await
 }
 
-/// Organizations to visit: the scheduler's one cross-tenant read.
-async fn organizations_for_scheduler_unscoped(state: &AppState) -> Result<Vec<OrgId>, sqlx::Error> {
-    let mut tx = state.pool.begin().await?;
-    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
-    sqlx::query("SELECT set_config('app.purpose', 'scheduler', true)").execute(&mut *tx).await?;
-    let orgs = sqlx::query_scalar("SELECT id FROM organizations ORDER BY id").fetch_all(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(orgs)
-}
-
 /// Fans out: one job per organization, each enqueued once per day.
 pub async fn run(state: &AppState, payload: &Value) -> Result<(), JobError> {
     let day = payload["day"].as_str().ok_or_else(|| JobError::Fatal("digest without a day".into()))?;
-    let orgs = organizations_for_scheduler_unscoped(state).await.map_err(retry)?;
+    let orgs = super::organizations_for_scheduler_unscoped(state).await.map_err(retry)?;
     let mut tx = state.pool.begin().await.map_err(retry)?;
     for org in &orgs {
         let payload = json!({ "day": day, "org": org });

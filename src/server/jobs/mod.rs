@@ -3,6 +3,7 @@
 
 pub mod digest;
 pub mod email;
+pub mod photo_cleanup;
 pub mod worker;
 
 use std::time::Duration;
@@ -122,4 +123,17 @@ pub async fn fail(
         .await
         .map(drop)
     }
+}
+
+/// Organizations for a scheduled job to visit (the digest, the photo cleanup): the scheduler's
+/// one cross-tenant read, in a read-only transaction that names its purpose.
+pub(crate) async fn organizations_for_scheduler_unscoped(
+    state: &crate::server::state::AppState,
+) -> Result<Vec<crate::model::ids::OrgId>, sqlx::Error> {
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    sqlx::query("SELECT set_config('app.purpose', 'scheduler', true)").execute(&mut *tx).await?;
+    let orgs = sqlx::query_scalar("SELECT id FROM organizations ORDER BY id").fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(orgs)
 }

@@ -4,7 +4,7 @@
 
 use tokio::sync::watch;
 
-use super::{claim, digest, email, fail, succeed, Job, JobError};
+use super::{claim, digest, email, fail, photo_cleanup, succeed, Job, JobError};
 use crate::server::state::AppState;
 
 /// What one step of a worker did.
@@ -42,6 +42,7 @@ async fn dispatch(state: &AppState, job: &Job) -> Result<(), JobError> {
         email::KIND => email::deliver(state, &job.payload).await,
         digest::KIND => digest::run(state, &job.payload).await,
         digest::ORG_KIND => digest::run_org(state, &job.payload).await,
+        photo_cleanup::KIND => photo_cleanup::run(state).await,
         other => Err(JobError::Fatal(format!("no handler for job kind `{other}`"))),
     }
 }
@@ -53,6 +54,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     while !*stop.borrow() {
         if let Err(err) = digest::schedule_due(&state).await {
             tracing::warn!(error = %err, "could not schedule the daily digest");
+        }
+        if let Err(err) = photo_cleanup::schedule_due(&state).await {
+            tracing::warn!(error = %err, "could not schedule the photo cleanup");
         }
         let idle = match run_once(&state).await {
             Ok(Outcome::Idle) => true,

@@ -1,0 +1,98 @@
+//! `POST /photos?equipment={id}`: upload one photo (multipart field `photo`), answered with its
+//! id as JSON; the log form then names it. `GET /photos/{id}` and `/photos/{id}/thumb`: the
+//! photo for members of its organization, 404 for anyone else.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::model::error::AppError;
+use crate::model::ids::{EquipmentId, PhotoId};
+use crate::server::auth::request::tenant_ctx_of;
+use crate::server::auth::AuthSession;
+use crate::server::photos;
+use crate::server::state::AppState;
+
+#[derive(serde::Deserialize)]
+pub struct UploadQuery {
+    equipment: String,
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Query(query): Query<UploadQuery>,
+    multipart: Multipart,
+) -> Response {
+    let result = async {
+        let equipment: EquipmentId = query.equipment.parse().map_err(|_| AppError::NotFound)?;
+        let ctx = tenant_ctx_of(&auth, &state.pool).await?;
+        let bytes = read_photo_field(multipart, state.config.uploads.max_photo_bytes).await?;
+        photos::upload(&state, &ctx, equipment, bytes).await
+    }
+    .await;
+    match result {
+        Ok(id) => (StatusCode::CREATED, Json(id)).into_response(),
+        Err(err) => error(err),
+    }
+}
+
+/// The bytes of the `photo` field, refusing more than `max` as they arrive (not after).
+async fn read_photo_field(mut multipart: Multipart, max: usize) -> Result<Vec<u8>, AppError> {
+    let too_large = || AppError::TooLarge(format!("The photo is larger than {} MB.", max.div_ceil(1024 * 1024)));
+    let bad_form = |_| AppError::Invalid("The upload was interrupted or malformed; try again.".into());
+    while let Some(mut field) = multipart.next_field().await.map_err(bad_form)? {
+        if field.name() != Some("photo") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|err| {
+            // The request body limit ends the stream with this status.
+            if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                bad_form(err)
+            }
+        })? {
+            if bytes.len() + chunk.len() > max {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok(bytes);
+    }
+    Err(AppError::Invalid("Choose a photo to upload.".into()))
+}
+
+pub async fn original(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>) -> Response {
+    serve(&state, &auth, &id, false).await
+}
+
+pub async fn thumbnail(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>) -> Response {
+    serve(&state, &auth, &id, true).await
+}
+
+async fn serve(state: &AppState, auth: &AuthSession, id: &str, thumb: bool) -> Response {
+    let result = async {
+        let id: PhotoId = id.parse().map_err(|_| AppError::NotFound)?;
+        let ctx = tenant_ctx_of(auth, &state.pool).await?;
+        photos::read(state, &ctx, id, thumb).await
+    }
+    .await;
+    match result {
+        // A photo never changes under its id; only its organization's members may cache it.
+        Ok((content_type, bytes)) => (
+            [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())],
+            bytes,
+        )
+            .into_response(),
+        Err(err) => error(err),
+    }
+}
+
+/// `{"error": "…"}`: the message the upload form shows.
+fn error(err: AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(serde_json::json!({ "error": err.to_string() }))).into_response()
+}
