@@ -239,3 +239,45 @@ pub enum Scan {
     Member(ScannedEquipment),
     Public(PublicStatus),
 }
+
+/// The overview of an organization (or one facility) over a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub period_days: i32,
+    /// Cleanings done by their due time, of all cleanings that came due in the period (done or
+    /// not yet done).
+    pub on_time: i64,
+    pub due: i64,
+    pub overdue: Vec<OverdueItem>,
+    pub recent: Vec<Activity>,
+    /// The last 30 days, oldest first, by the facility's local day.
+    pub days: Vec<DayCount>,
+}
+
+impl Dashboard {
+    /// Whole percent, or `None` when nothing came due.
+    pub fn compliance_percent(&self) -> Option<i64> {
+        (self.due > 0).then(|| (self.on_time * 100 + self.due / 2) / self.due)
+    }
+}
+
+/// One signed cleaning in the recent-activity list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub equipment_id: EquipmentId,
+    pub equipment: String,
+    pub outcome: String,
+    pub signer: String,
+    /// Local to the facility.
+    pub at: String,
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCount {
+    /// YYYY-MM-DD.
+    pub day: String,
+    pub on_time: i64,
+    pub late: i64,
+    pub failed: i64,
+}

@@ -7,6 +7,7 @@ use leptos_router::components::A;
 use crate::components::form::{ActionDone, ActionError};
 use crate::model::role::Action;
 use crate::pages::auth::verify_email::ResendVerification;
+use crate::pages::dashboard::DashboardView;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -38,6 +39,7 @@ pub fn HomePage() -> impl IntoView {
                             {match info.current.clone() {
                                 Some(current) => view! {
                                     <p class="lead">{format!("You work in {} as {}.", current.org_name, current.role.label())}</p>
+                                    {info.email_verified.then(|| view! { <DashboardView/> })}
                                 }.into_any(),
                                 None => view! { <p class="lead">"You are not a member of any organization yet."</p> }.into_any(),
                             }}

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::form::{ActionDone, ActionError};
+use crate::components::photo_picker::{PhotoPicker, Upload};
 use crate::model::assets::{CleaningLog, PublicStatus, Scan, ScannedEquipment};
 use crate::model::error::AppError;
 use crate::pages::logs::{list_logs, LogCleaning, VerifyLog};
@@ -109,6 +110,13 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
     // The device's clock, filled in once the page is interactive; without it the server's is used.
     let device_time = RwSignal::new(String::new());
     Effect::new(move |_| device_time.set(js_now()));
+    let uploads = RwSignal::new(Vec::<Upload>::new());
+    // Signed: the photos belong to that log now; the next cleaning starts with none.
+    Effect::new(move |_| {
+        if matches!(log.value().get(), Some(Ok(_))) {
+            uploads.set(Vec::new());
+        }
+    });
     let e = equipment;
     let strict = e.strict_signatures;
     view! {
@@ -141,6 +149,8 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
                     <label for="log-notes">"Notes"</label>
                     <textarea id="log-notes" name="notes" rows="2"></textarea>
                 </div>
+                <PhotoPicker equipment=e.id uploads=uploads/>
+                <noscript><p class="muted">"Adding photos needs JavaScript; the cleaning can be recorded without."</p></noscript>
                 {strict.then(|| view! {
                     <div class="field">
                         <label for="log-password">"Your password (to sign)"</label>
@@ -175,6 +185,13 @@ fn log_entry(l: CleaningLog, verify: ServerAction<VerifyLog>, strict: bool) -> i
                 <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_default())}</span>
             </div>
             {(!l.notes.is_empty()).then(|| view! { <p>{l.notes.clone()}</p> })}
+            {(!l.photos.is_empty()).then(|| view! {
+                <p class="log-photos">
+                    {l.photos.iter().map(|p| view! {
+                        <a href=format!("/photos/{p}")><img src=format!("/photos/{p}/thumb") alt="Photo of the cleaning" width="80" height="60" loading="lazy"/></a>
+                    }).collect_view()}
+                </p>
+            })}
             {l.amendment_reason.clone().map(|r| view! { <p class="muted">{format!("Corrects an earlier log: {r}")}</p> })}
             {(!l.amended_by.is_empty()).then(|| view! { <p class="muted">"Corrected by a later log."</p> })}
             {match l.verified.clone() {

@@ -60,6 +60,7 @@ const COVERED: &[(&str, &str)] = &[
     ("set_schedule", "schedules::schedules_of_a_are_not_found_for_b"),
     ("clear_schedule", "schedules::schedules_of_a_are_not_found_for_b"),
     ("list_overdue", "schedules::schedules_of_a_are_not_found_for_b"),
+    ("get_dashboard", "dashboard::the_dashboard_of_b_shows_nothing_of_a"),
     ("get_settings", "org_settings::settings_of_a_are_neither_seen_nor_changed_by_b"),
     ("update_settings", "org_settings::settings_of_a_are_neither_seen_nor_changed_by_b"),
 ];

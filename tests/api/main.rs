@@ -10,6 +10,7 @@ mod assets;
 mod audit;
 mod cli;
 mod cross_tenant;
+mod dashboard;
 mod database;
 mod email_jobs;
 mod health;

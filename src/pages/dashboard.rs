@@ -1,0 +1,159 @@
+//! The overview of the current organization: compliance rate over a chosen period, what is
+//! overdue, recent activity, and the last 30 days as a bar chart (SVG, drawn on the server).
+
+use leptos::prelude::*;
+
+use crate::model::assets::{Dashboard, DayCount};
+use crate::model::error::AppError;
+use crate::model::ids::FacilityId;
+use crate::pages::facilities::list_facilities;
+
+#[server(endpoint = "get_dashboard")]
+pub async fn get_dashboard(facility_id: Option<FacilityId>, days: Option<i32>) -> Result<Dashboard, AppError> {
+    use crate::server::{assets::dashboard, auth::request::in_tenant};
+    in_tenant(async |tx| dashboard::summary(tx, facility_id, days.unwrap_or(30)).await).await
+}
+
+const PERIODS: [(i32, &str); 3] = [(7, "7 days"), (30, "30 days"), (90, "90 days")];
+
+#[component]
+pub fn DashboardView() -> impl IntoView {
+    let facility = RwSignal::new(String::new());
+    let days = RwSignal::new(30);
+    let facilities = Resource::new(|| (), |_| list_facilities());
+    let data = Resource::new(move || (facility.get(), days.get()), |(f, d)| get_dashboard(f.parse().ok(), Some(d)));
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the overview…"</p> }>
+            {move || Suspend::new(async move {
+                let sites = facilities.await.unwrap_or_default();
+                let dashboard = data.await;
+                view! {
+                    <div class="filters">
+                        <label>"Facility"
+                            <select prop:value=facility on:change=move |ev| facility.set(event_target_value(&ev))>
+                                <option value="">"All facilities"</option>
+                                {sites.into_iter().filter(|f| !f.retired).map(|f| view! { <option value=f.id.to_string()>{f.name}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        <label>"Period"
+                            <select prop:value=move || days.get().to_string() on:change=move |ev| days.set(event_target_value(&ev).parse().unwrap_or(30))>
+                                {PERIODS.iter().map(|(d, label)| view! { <option value=d.to_string()>{*label}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    </div>
+                    {match dashboard {
+                        Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Ok(d) => view! { <Overview d=d/> }.into_any(),
+                    }}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Overview(d: Dashboard) -> impl IntoView {
+    let rate = d.compliance_percent();
+    view! {
+        <section class="stats">
+            <div class="stat" data-stat="compliance">
+                <span class="stat__value">{rate.map(|r| format!("{r}%")).unwrap_or_else(|| "–".into())}</span>
+                <span class="stat__label">{format!("on time over {} days ({} of {} due)", d.period_days, d.on_time, d.due)}</span>
+            </div>
+            <div class="stat" data-stat="overdue" class:stat--alert=!d.overdue.is_empty()>
+                <span class="stat__value">{d.overdue.len().to_string()}</span>
+                <span class="stat__label">"overdue now"</span>
+            </div>
+        </section>
+        <h2>"Last 30 days"</h2>
+        <Chart days=d.days.clone()/>
+        <h2>"Overdue"</h2>
+        {if d.overdue.is_empty() {
+            view! { <p class="muted">"Nothing is overdue."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="list overdue-list">
+                    {d.overdue.iter().map(|o| view! {
+                        <li class="list__item">
+                            <div>
+                                <strong>{o.name.clone()}</strong>
+                                <div class="muted">{[o.facility_name.as_str(), o.location.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")}</div>
+                            </div>
+                            <span class="badge badge--overdue">{format!("since {} ({})", o.overdue_since, late_by(o.hours_overdue))}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <p><a href="/equipment?overdue=1">"All overdue equipment"</a></p>
+            }.into_any()
+        }}
+        <h2>"Recent activity"</h2>
+        {if d.recent.is_empty() {
+            view! { <p class="muted">"No cleanings recorded yet."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="audit-list">
+                    {d.recent.iter().map(|a| view! {
+                        <li class="audit-entry">
+                            <strong>{format!("{} · {}", a.equipment, a.outcome.to_uppercase())}</strong>
+                            <span class="muted">{format!(" {} by {}{}", a.at, a.signer, if a.verified { " · verified" } else { "" })}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}
+
+fn late_by(hours: i64) -> String {
+    match hours {
+        h if h < 1 => "under an hour".into(),
+        1 => "1 hour".into(),
+        h if h < 48 => format!("{h} hours"),
+        h => format!("{} days", h / 24),
+    }
+}
+
+/// Stacked bars per day: on time, late, failed. Each bar has a title for pointer and screen
+/// reader; the figure's caption sums it up.
+#[component]
+fn Chart(days: Vec<DayCount>) -> impl IntoView {
+    const W: f64 = 600.0;
+    const H: f64 = 160.0;
+    let max = days.iter().map(|d| d.on_time + d.late + d.failed).max().unwrap_or(0).max(1) as f64;
+    let step = W / days.len().max(1) as f64;
+    let total: i64 = days.iter().map(|d| d.on_time + d.late + d.failed).sum();
+    let bars = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let x = i as f64 * step + 1.0;
+            let width = (step - 2.0).max(1.0);
+            let mut top = H;
+            let mut segment = |count: i64, class: &'static str| {
+                let height = count as f64 / max * (H - 10.0);
+                top -= height;
+                (count > 0).then(|| {
+                    view! { <rect class=class x=format!("{x:.1}") y=format!("{top:.1}") width=format!("{width:.1}") height=format!("{height:.1}")/> }
+                })
+            };
+            let parts = (segment(d.on_time, "bar--ok"), segment(d.late, "bar--late"), segment(d.failed, "bar--fail"));
+            let title = format!("{}: {} on time, {} late, {} failed", d.day, d.on_time, d.late, d.failed);
+            view! { <g><title>{title}</title>{parts.0}{parts.1}{parts.2}</g> }
+        })
+        .collect_view();
+    let first = days.first().map(|d| d.day.clone()).unwrap_or_default();
+    let last = days.last().map(|d| d.day.clone()).unwrap_or_default();
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=format!("{total} cleanings from {first} to {last}") preserveAspectRatio="none">
+                <line class="chart__axis" x1="0" y1=H.to_string() x2=W.to_string() y2=H.to_string()/>
+                {bars}
+            </svg>
+            <figcaption class="muted">
+                <span>{first}</span>
+                <span class="chart__legend"><i class="key key--ok"></i>" on time "<i class="key key--late"></i>" late "<i class="key key--fail"></i>" failed"</span>
+                <span>{last}</span>
+            </figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,109 @@
+//! The overview's numbers against a known history: which cleanings came due, which were on
+//! time, what is overdue, the 30-day chart, recent activity; and nothing across organizations.
+
+use cleantrack::model::assets::Dashboard;
+use cleantrack::model::role::Role;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::helpers::{spawn_app, superuser_pool, TestApp};
+use crate::schedules::ago;
+use crate::world::{facility_with_equipment, World};
+
+async fn dashboard(app: &TestApp, client: &reqwest::Client, days: &str) -> Dashboard {
+    app.call(client, "get_dashboard", &[("days", days)]).await.assert_ok().json()
+}
+
+#[sqlx::test]
+async fn compliance_counts_due_cleanings_done_on_time_and_what_is_overdue(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let staff = &world.a.member(Role::Staff).client;
+    let (facility, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
+    let h = hood.to_string();
+    app.call(admin, "set_schedule", &[("equipment_id", h.as_str()), ("unit", "days"), ("every_n", "1")])
+        .await
+        .assert_ok();
+    // The schedule has been in place for ten days.
+    sqlx::query("UPDATE schedules SET starts_at = now() - interval '10 days'")
+        .execute(&superuser_pool(&db).await)
+        .await
+        .unwrap();
+    let log = |outcome: &'static str, at: String| {
+        let h = h.clone();
+        let app = &app;
+        async move {
+            let form =
+                [("equipment_id", h.as_str()), ("outcome", outcome), ("notes", "n"), ("performed_at", at.as_str())];
+            app.call(staff, "log_cleaning", &form).await.assert_ok();
+        }
+    };
+    // Due 9 days ago, done an hour early; due a day after that, done exactly then; due 7 days
+    // and an hour ago, done 2 days late; due 4 days ago, not done: overdue.
+    log("pass", ago(&app, "9 days 1 hour").await).await;
+    log("pass", ago(&app, "8 days 1 hour").await).await;
+    log("pass", ago(&app, "5 days").await).await;
+    log("fail", ago(&app, "1 day").await).await;
+    // Unscheduled equipment: activity, not compliance.
+    let f = facility.to_string();
+    let form = [
+        ("facility_id", f.as_str()),
+        ("name", "Bench"),
+        ("kind", "Bench"),
+        ("serial", ""),
+        ("location", ""),
+        ("risk_level", "low"),
+    ];
+    let bench: cleantrack::model::ids::EquipmentId =
+        app.call(admin, "create_equipment", &form).await.assert_ok().json();
+    let b = bench.to_string();
+    app.call(staff, "log_cleaning", &[("equipment_id", b.as_str()), ("outcome", "pass"), ("notes", "")])
+        .await
+        .assert_ok();
+
+    let month = dashboard(&app, admin, "30").await;
+    assert_eq!((month.on_time, month.due, month.compliance_percent()), (2, 4, Some(50)), "{month:?}");
+    assert_eq!(month.overdue.len(), 1);
+    assert_eq!(month.overdue[0].name, "Hood 1");
+    let week = dashboard(&app, &world.a.member(Role::Auditor).client, "7").await;
+    // The late one came due 7 days and an hour ago: before this week. Only the open one is in it.
+    assert_eq!((week.on_time, week.due, week.compliance_percent()), (0, 1, Some(0)), "{week:?}");
+
+    assert_eq!(month.days.len(), 30);
+    let sum = |f: fn(&cleantrack::model::assets::DayCount) -> i64| month.days.iter().map(f).sum::<i64>();
+    assert_eq!((sum(|d| d.on_time), sum(|d| d.late), sum(|d| d.failed)), (3, 1, 1), "bench counts as on time");
+    assert!(month.days.windows(2).all(|w| w[0].day < w[1].day), "oldest first");
+
+    assert_eq!(month.recent.len(), 5);
+    assert_eq!((month.recent[0].equipment.as_str(), month.recent[0].outcome.as_str()), ("Bench", "pass"));
+    assert_eq!(month.recent[1].signer, "Staff of Org A");
+
+    app.call(admin, "get_dashboard", &[("days", "0")]).await.assert_status(422);
+
+    // The home page draws it.
+    let html = admin.get(app.url("/app")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("50%") && html.contains("<svg") && html.contains("Hood 1"), "{html}");
+}
+
+#[sqlx::test]
+async fn the_dashboard_of_b_shows_nothing_of_a(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let (facility, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
+    let h = hood.to_string();
+    app.call(admin, "set_schedule", &[("equipment_id", h.as_str()), ("unit", "hours"), ("every_n", "1")])
+        .await
+        .assert_ok();
+    let at = ago(&app, "3 hours").await;
+    let form = [("equipment_id", h.as_str()), ("outcome", "pass"), ("notes", ""), ("performed_at", at.as_str())];
+    app.call(&world.a.member(Role::Staff).client, "log_cleaning", &form).await.assert_ok();
+    assert_eq!(dashboard(&app, admin, "30").await.overdue.len(), 1);
+
+    let b = &world.b.member(Role::Owner).client;
+    for form in [vec![("days", "30")], vec![("days", "30"), ("facility_id", &facility.to_string())]] {
+        let d: Dashboard = app.call(b, "get_dashboard", &form).await.assert_ok().json();
+        assert_eq!((d.on_time, d.due, d.overdue.len(), d.recent.len()), (0, 0, 0, 0));
+        assert!(d.days.iter().all(|d| d.on_time + d.late + d.failed == 0));
+    }
+}
