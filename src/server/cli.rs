@@ -40,7 +40,14 @@ enum Command {
     /// Run background jobs (email delivery, the daily digest) without serving HTTP.
     Worker,
     /// Development only: migrate, create a demo organization once, and print its sign-ins.
-    DemoData,
+    DemoData {
+        /// Equipment in each of the two facilities (the load benchmark uses 500).
+        #[arg(long, default_value_t = 6)]
+        equipment_per_facility: usize,
+        /// Days of cleaning history (the load benchmark uses 117: about 100,000 logs).
+        #[arg(long, default_value_t = 30)]
+        days: i32,
+    },
     /// Work with the audit trail.
     Audit {
         #[command(subcommand)]
@@ -76,7 +83,9 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::Worker => worker(config).await,
-        Command::DemoData => demo_data(config).await,
+        Command::DemoData { equipment_per_facility, days } => {
+            demo_data(config, super::demo::Scale { equipment_per_facility, days }).await
+        }
         Command::Check { deploy } => return check(&config, deploy),
         Command::CreateSuperuser { email, name } => create_superuser(config, &email, &name).await,
         Command::Audit { command: AuditCommand::Verify { org } } => return audit_verify(config, org).await,
@@ -136,13 +145,13 @@ async fn worker(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn demo_data(config: Config) -> anyhow::Result<()> {
+async fn demo_data(config: Config, scale: super::demo::Scale) -> anyhow::Result<()> {
     if config.env.is_production() {
         anyhow::bail!("demo data is for development only (APP_ENV=production)");
     }
     let pool = db::pool(&config.database);
     db::migrate(&pool).await?;
-    let logins = super::demo::create(&pool).await?;
+    let logins = super::demo::create(&pool, scale).await?;
     println!(
         "Demo organization \"Demo Clinic\": sign in at {}login with password \"{}\" as",
         config.public_url,

@@ -3,15 +3,30 @@
 
 use sqlx::PgPool;
 
-use crate::model::ids::{EquipmentId, FacilityId, LogId, OrgId, ProtocolId, UserId};
+use crate::model::ids::{EquipmentId, FacilityId, OrgId, ProtocolId, UserId};
 use crate::model::role::Role;
 use crate::server::auth::{password, TenantTx};
 
 pub const PASSWORD: &str = "demo harbour lantern 2026";
 const DOMAIN: &str = "demo.cleantrack.test";
 
+/// How much demo there is: the run command's default, or the load benchmark's.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    /// Per facility (there are two).
+    pub equipment_per_facility: usize,
+    /// Days of cleaning history.
+    pub days: i32,
+}
+
+impl Default for Scale {
+    fn default() -> Scale {
+        Scale { equipment_per_facility: 6, days: 30 }
+    }
+}
+
 /// Creates the demo organization unless it exists; returns the sign-in addresses by role.
-pub async fn create(pool: &PgPool) -> anyhow::Result<Vec<(Role, String)>> {
+pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, String)>> {
     let logins: Vec<(Role, String)> = Role::ALL.iter().map(|r| (*r, format!("{}@{DOMAIN}", r.as_str()))).collect();
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
         .bind(&logins[0].1)
@@ -85,9 +100,13 @@ pub async fn create(pool: &PgPool) -> anyhow::Result<Vec<(Role, String)>> {
         protocol_ids.push((id, steps));
     }
 
+    // Pumps daily, autoclaves on weekdays by 18:00, benches every other day; in place for
+    // as long as the history goes back.
+    let schedules =
+        [("days", Some(1), None), ("weekdays", None, Some(vec![1i16, 2, 3, 4, 5])), ("days", Some(2), None)];
     let mut equipment = Vec::new();
     for (f, (facility_name, tz)) in
-        [("Main Hospital", "Europe/Lisbon"), ("North Lab", "Europe/Lisbon")].into_iter().enumerate()
+        [("Main Hospital", "Europe/Lisbon"), ("North Lab", "America/New_York")].into_iter().enumerate()
     {
         let facility = FacilityId::new();
         sqlx::query("INSERT INTO facilities (id, org_id, name, address, time_zone) VALUES ($1, $2, $3, '', $4)")
@@ -97,7 +116,7 @@ pub async fn create(pool: &PgPool) -> anyhow::Result<Vec<(Role, String)>> {
             .bind(tz)
             .execute(tx.conn())
             .await?;
-        for i in 0..6 {
+        for i in 0..scale.equipment_per_facility {
             let (kind, p) = [("Infusion pump", 2), ("Autoclave", 1), ("Bench", 0)][i % 3];
             let id = EquipmentId::new();
             sqlx::query(
@@ -107,63 +126,77 @@ pub async fn create(pool: &PgPool) -> anyhow::Result<Vec<(Role, String)>> {
             .bind(id)
             .bind(org)
             .bind(facility)
-            .bind(format!("{kind} {}", f * 6 + i + 1))
+            .bind(format!("{kind} {}", f * scale.equipment_per_facility + i + 1))
             .bind(kind)
-            .bind(format!("Room {}", 100 * (f + 1) + i))
+            .bind(format!("Room {}", 100 * (f + 1) + i % 50))
             .bind(["low", "medium", "high", "critical"][(i + f) % 4])
             .bind(crate::server::auth::tokens::generate().token)
-            .bind(format!("DEMO{}{}", (b'A' + f as u8) as char, i + 2))
+            .bind(format!("DM{}{:04}", (b'A' + f as u8) as char, i + 2))
             .bind(protocol_ids[p].0)
+            .execute(tx.conn())
+            .await?;
+            let (unit, every, days) = schedules[p].clone();
+            sqlx::query(
+                "INSERT INTO schedules (org_id, equipment_id, unit, every_n, weekdays, due_time, starts_at) \
+                 VALUES ($1, $2, $3, $4, $5, CASE WHEN $3 = 'weekdays' THEN time '18:00' END, now() - make_interval(days => $6 + 1))",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(unit)
+            .bind(every)
+            .bind(days)
+            .bind(scale.days)
             .execute(tx.conn())
             .await?;
             equipment.push((id, p));
         }
     }
 
-    // A month of cleanings: most pieces daily, a few skipped days, an occasional failure.
+    // The history: most pieces cleaned daily, some days skipped (so some are overdue now), an
+    // occasional failure, every third log verified. One statement per piece of equipment.
     let staff = users.iter().find(|(r, _)| *r == Role::Staff).map(|(_, id)| *id).unwrap_or(owner);
     let supervisor = users.iter().find(|(r, _)| *r == Role::Supervisor).map(|(_, id)| *id).unwrap_or(owner);
     for (n, (id, p)) in equipment.iter().enumerate() {
         let steps = &protocol_ids[*p].1;
-        for day in 1..=30 {
-            if (day + n) % 7 == 0 || (n == 3 && day < 6) {
-                continue;
-            }
-            let fail = (day * 7 + n) % 23 == 0;
-            let checklist: Vec<serde_json::Value> = steps
+        let checklist = |failed_first: bool| -> serde_json::Value {
+            steps
                 .iter()
                 .enumerate()
-                .map(|(s, step)| serde_json::json!({ "step": step, "done": !(fail && s == 0) }))
-                .collect();
-            let log = LogId::new();
-            sqlx::query(
-                "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
-                        performed_at, received_at, checklist, outcome, notes) \
-                 VALUES ($1, $2, $3, $4, 1, $5, 'Staff Demo', now() - make_interval(days => $6, hours => $7), \
-                         now() - make_interval(days => $6, hours => $7) + interval '40 seconds', $8, $9, $10)",
-            )
-            .bind(log)
-            .bind(org)
-            .bind(id)
-            .bind(protocol_ids[*p].0)
-            .bind(staff)
-            .bind(day as i32)
-            .bind((n % 5) as i32)
-            .bind(serde_json::Value::Array(checklist))
-            .bind(if fail { "fail" } else { "pass" })
-            .bind(if fail { "Residue left on the surface; cleaned again" } else { "" })
-            .execute(tx.conn())
-            .await?;
-            if day % 3 == 0 {
-                sqlx::query("INSERT INTO verifications (org_id, log_id, verified_by, signer_name) VALUES ($1, $2, $3, 'Supervisor Demo')")
-                    .bind(org)
-                    .bind(log)
-                    .bind(supervisor)
-                    .execute(tx.conn())
-                    .await?;
-            }
-        }
+                .map(|(s, step)| serde_json::json!({ "step": step, "done": !(failed_first && s == 0) }))
+                .collect()
+        };
+        sqlx::query(
+            "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
+                    performed_at, received_at, checklist, outcome, notes) \
+             SELECT gen_random_uuid(), $1, $2, $3, 1, $4, 'Staff Demo', t, t + interval '40 seconds', \
+                    CASE WHEN fail THEN $7 ELSE $6 END, CASE WHEN fail THEN 'fail' ELSE 'pass' END, \
+                    CASE WHEN fail THEN 'Residue left on the surface; cleaned again' ELSE '' END \
+             FROM generate_series(1, $5) AS day, \
+                  LATERAL (SELECT now() - make_interval(days => day, hours => $8 % 5, mins => $8 % 47) AS t, \
+                                  (day * 7 + $8) % 23 = 0 AS fail) x \
+             WHERE NOT ((day + $8) % 7 = 0 OR ($8 % 10 = 3 AND day < 6)) \
+             ORDER BY t",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(protocol_ids[*p].0)
+        .bind(staff)
+        .bind(scale.days)
+        .bind(checklist(false))
+        .bind(checklist(true))
+        .bind(n as i32)
+        .execute(tx.conn())
+        .await?;
     }
+    sqlx::query(
+        "INSERT INTO verifications (org_id, log_id, verified_by, signer_name) \
+         SELECT org_id, id, $2, 'Supervisor Demo' FROM cleaning_logs \
+         WHERE org_id = $1 AND extract(day FROM performed_at)::int % 3 = 0 ORDER BY performed_at",
+    )
+    .bind(org)
+    .bind(supervisor)
+    .execute(tx.conn())
+    .await?;
     tx.commit().await?;
     Ok(logins)
 }

@@ -204,6 +204,14 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     let logs: Vec<cleantrack::model::assets::CleaningLog> =
         app.call(&staff, "list_logs", &[("equipment_id", &first)]).await.json();
     assert!(logs.len() >= 20, "a month of cleanings: {}", logs.len());
+    // Every piece is scheduled, and the skipped days leave some overdue.
+    assert!(equipment.items.iter().all(|e| e.status.schedule.is_some()));
+    let overdue: Vec<cleantrack::model::assets::OverdueItem> =
+        app.call(&staff, "list_overdue", &[]).await.assert_ok().json();
+    assert!((1..12).contains(&overdue.len()), "some, not all, overdue: {overdue:?}");
+    let dashboard: cleantrack::model::assets::Dashboard =
+        app.call(&staff, "get_dashboard", &[("days", "30")]).await.assert_ok().json();
+    assert!(dashboard.compliance_percent().is_some_and(|p| (50..100).contains(&p)), "{dashboard:?}");
 
     let mut production = vars.to_vec();
     production.extend([
