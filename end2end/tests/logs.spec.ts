@@ -1,44 +1,6 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 
-import { unique, verifiedOwner, waitForHydration } from "./support";
-
-/** An owner sets up a facility, a protocol and a piece of equipment through the screens, and
- *  returns the equipment's sticker address (from the label sheet's Open link). */
-async function setUp(page: Page): Promise<string> {
-  await verifiedOwner(page, "Lia Logs", `logs-${unique()}@clinic.example`, "Logs Clinic");
-
-  await page.goto("/facilities");
-  await waitForHydration(page);
-  await page.getByLabel("Name").fill("Ward 3");
-  await page.getByLabel("Time zone").fill("Europe/Lisbon");
-  await page.getByRole("button", { name: "Add facility" }).click();
-  await expect(page.getByText("Facility added.")).toBeVisible();
-
-  await page.goto("/protocols");
-  await waitForHydration(page);
-  await page.getByLabel("Name").fill("Pump wipe");
-  await page.getByLabel("Steps, one per line").fill("Switch off\nWipe with disinfectant");
-  await page.getByLabel("Disinfectant").fill("Alcohol 70%");
-  await page.getByRole("button", { name: "Create protocol" }).click();
-  await expect(page.getByText("Protocol created.")).toBeVisible();
-
-  await page.goto("/equipment");
-  await waitForHydration(page);
-  await page.getByLabel("Name").fill("Infusion pump 12");
-  await page.getByLabel("Kind").fill("Infusion pump");
-  await page.getByRole("button", { name: "Add equipment" }).click();
-  await expect(page.getByText("Equipment added.")).toBeVisible();
-  const row = page.locator('[data-equipment="Infusion pump 12"]');
-  await row.getByRole("button", { name: "Set protocol" }).click();
-  await expect(row).toContainText("Protocol: Pump wipe");
-
-  await page.goto("/facilities");
-  await page.getByRole("link", { name: "Print QR labels" }).click();
-  await expect(page.getByRole("heading", { name: "QR labels: Ward 3" })).toBeVisible();
-  await expect(page.locator(".label img")).toHaveCount(1);
-  const href = await page.getByRole("link", { name: "Open" }).getAttribute("href");
-  return new URL(href!).pathname;
-}
+import { setUpEquipment as setUp, waitForHydration } from "./support";
 
 test("on a phone, staff log a cleaning from the sticker page, and it shows in the history", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });

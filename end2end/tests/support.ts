@@ -54,3 +54,47 @@ export async function verifiedOwner(page: Page, name: string, email: string, org
   await page.getByRole("button", { name: "Confirm my email" }).click();
   await expect(page.getByRole("status")).toHaveText("Thank you: your email address is confirmed.");
 }
+
+/** An owner sets up a facility, a protocol and a piece of equipment through the screens, and
+ *  returns the equipment's sticker address (from the label sheet's Open link). */
+export async function setUpEquipment(page: Page): Promise<string> {
+  await verifiedOwner(page, "Lia Logs", `logs-${unique()}@clinic.example`, "Logs Clinic");
+
+  await page.goto("/facilities");
+  await waitForHydration(page);
+  await page.getByLabel("Name").fill("Ward 3");
+  await page.getByLabel("Time zone").fill("Europe/Lisbon");
+  await page.getByRole("button", { name: "Add facility" }).click();
+  await expect(page.getByText("Facility added.")).toBeVisible();
+
+  await page.goto("/protocols");
+  await waitForHydration(page);
+  await page.getByLabel("Name").fill("Pump wipe");
+  await page.getByLabel("Steps, one per line").fill("Switch off\nWipe with disinfectant");
+  await page.getByLabel("Disinfectant").fill("Alcohol 70%");
+  await page.getByRole("button", { name: "Create protocol" }).click();
+  await expect(page.getByText("Protocol created.")).toBeVisible();
+
+  await page.goto("/equipment");
+  await waitForHydration(page);
+  await page.getByLabel("Name").fill("Infusion pump 12");
+  await page.getByLabel("Kind").fill("Infusion pump");
+  await page.getByRole("button", { name: "Add equipment" }).click();
+  await expect(page.getByText("Equipment added.")).toBeVisible();
+  const row = page.locator('[data-equipment="Infusion pump 12"]');
+  await row.getByRole("button", { name: "Set protocol" }).click();
+  await expect(row).toContainText("Protocol: Pump wipe");
+  await row.getByText("Set schedule").click();
+  await row.getByLabel("Every").fill("1");
+  await row.getByLabel("Unit").selectOption("days");
+  await row.getByRole("button", { name: "Save schedule" }).click();
+  await expect(row).toContainText("Daily");
+  await expect(row).toContainText("Never cleaned");
+
+  await page.goto("/facilities");
+  await page.getByRole("link", { name: "Print QR labels" }).click();
+  await expect(page.getByRole("heading", { name: "QR labels: Ward 3" })).toBeVisible();
+  await expect(page.locator(".label img")).toHaveCount(1);
+  const href = await page.getByRole("link", { name: "Open" }).getAttribute("href");
+  return new URL(href!).pathname;
+}

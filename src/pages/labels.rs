@@ -42,6 +42,7 @@ pub fn LabelsPage() -> impl IntoView {
                         <div class="no-print">
                             <h1>{format!("QR labels: {}", sheet.facility_name)}</h1>
                             <p class="muted">"Print on A4 or Letter (three labels across). Stick each label on its equipment; scanning it opens the equipment's page."</p>
+                            <PrintButton/>
                         </div>
                         <div class="labels">
                             {sheet.labels.into_iter().map(|l| view! {
@@ -60,5 +61,24 @@ pub fn LabelsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Opens the browser's print dialog; without JavaScript the browser's own Print does the same.
+#[component]
+fn PrintButton() -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <Show when=move || hydrated.get()>
+            <button type="button" class="button" on:click=move |_| print()>"Print labels"</button>
+        </Show>
+    }
+}
+
+fn print() {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.print();
     }
 }

@@ -1,0 +1,113 @@
+import { expect, test, type Page } from "@playwright/test";
+
+import { followEmailLink, freshPage, PASSWORD, setUpEquipment, unique, waitForHydration } from "./support";
+
+/** A JPEG drawn by the browser itself, as a phone camera would hand it over. */
+async function cameraPhoto(page: Page): Promise<Buffer> {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 640;
+    canvas.height = 480;
+    const ctx = canvas.getContext("2d")!;
+    const gradient = ctx.createLinearGradient(0, 0, 640, 480);
+    gradient.addColorStop(0, "#0b6e4f");
+    gradient.addColorStop(1, "#f4f7f6");
+    ctx.fillStyle = gradient;
+    ctx.fillRect(0, 0, 640, 480);
+    return canvas.toDataURL("image/jpeg", 0.9);
+  });
+  return Buffer.from(dataUrl.split(",")[1], "base64");
+}
+
+/** The owner on `page` invites a supervisor, who accepts in a new phone-sized browser. */
+async function inviteSupervisor(page: Page, browser: import("@playwright/test").Browser): Promise<Page> {
+  const email = `sup-${unique()}@clinic.example`;
+  await page.goto("/team");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Role", { exact: true }).last().selectOption("supervisor");
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByText("Invitation sent.")).toBeVisible();
+  const supervisor = await freshPage(browser);
+  await supervisor.setViewportSize({ width: 390, height: 844 });
+  await followEmailLink(supervisor, email, "Join Logs Clinic on CleanTrack");
+  await waitForHydration(supervisor);
+  await supervisor.getByLabel("Your name").fill("Sam Supervisor");
+  await supervisor.getByLabel("Choose a password").fill(PASSWORD);
+  await supervisor.getByRole("button", { name: "Accept and join" }).click();
+  await expect(supervisor).toHaveURL(/\/app$/);
+  return supervisor;
+}
+
+test("on a phone, a cleaning is logged with a photo and a supervisor verifies it", async ({ page, browser }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const sticker = await setUpEquipment(page);
+
+  await page.goto(sticker);
+  await waitForHydration(page);
+  await expect(page.getByText("Never cleaned")).toBeVisible();
+  await page.getByLabel("Switch off").check();
+  await page.getByLabel("Wipe with disinfectant").check();
+  await page.getByLabel("Photos").setInputFiles({ name: "pump.jpg", mimeType: "image/jpeg", buffer: await cameraPhoto(page) });
+  // The upload shows its thumbnail once it has arrived (after a progress bar while sending).
+  const uploaded = page.locator(".photo-uploads img");
+  await expect(uploaded).toHaveCount(1);
+  await expect.poll(() => uploaded.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  // A file that is not a photo is refused by name, and nothing else is lost.
+  await page.getByLabel("Photos").setInputFiles({ name: "notes.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.7 x") });
+  await expect(page.locator(".photo-uploads [role=alert]")).toContainText("notes.pdf: That file is not a JPEG, PNG or WebP image.");
+  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await expect(page.getByText("Recorded and signed.")).toBeVisible();
+  const entry = page.locator(".audit-entry").first();
+  await expect(entry).toContainText("performed by Lia Logs");
+  await expect(entry.locator(".log-photos img")).toHaveCount(1);
+  await expect.poll(() => entry.locator(".log-photos img").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+
+  // The owner's overview counts it: one cleaning came due in the period, done on time.
+  await page.goto("/app");
+  await expect(page.locator('[data-stat="compliance"]')).toContainText("100%");
+  await expect(page.locator(".chart svg")).toBeVisible();
+
+  // Nobody verifies their own log; the supervisor does.
+  await page.goto(sticker);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Verify (second signature)" }).click();
+  await expect(page.getByRole("alert")).toContainText("cannot verify a cleaning you performed");
+  const supervisor = await inviteSupervisor(page, browser);
+  await supervisor.goto(sticker);
+  await waitForHydration(supervisor);
+  await supervisor.getByRole("button", { name: "Verify (second signature)" }).click();
+  await expect(supervisor.locator(".audit-entry").first()).toContainText("verified by Sam Supervisor");
+  const overflow = await supervisor.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});
+
+test("the label sheet prints three labels across on A4 and on Letter", async ({ page }) => {
+  await setUpEquipment(page);
+  await page.goto("/facilities");
+  await page.getByRole("link", { name: "Print QR labels" }).click();
+  await waitForHydration(page);
+  // The button opens the browser's print dialog.
+  await page.evaluate(() => {
+    (window as unknown as { printed: number }).printed = 0;
+    window.print = () => { (window as unknown as { printed: number }).printed += 1; };
+  });
+  await page.getByRole("button", { name: "Print labels" }).click();
+  expect(await page.evaluate(() => (window as unknown as { printed: number }).printed)).toBe(1);
+  await expect.poll(() => page.locator(".label img").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+
+  await page.emulateMedia({ media: "print" });
+  await expect(page.locator(".site-header")).toBeHidden();
+  await expect(page.getByRole("button", { name: "Print labels" })).toBeHidden();
+  await expect(page.locator(".label")).toContainText("Infusion pump 12");
+  // 60 mm at 96 px per inch, three columns.
+  const width = await page.locator(".label").evaluate((el) => el.getBoundingClientRect().width);
+  expect(Math.abs(width - (60 / 25.4) * 96)).toBeLessThan(2);
+  const columns = await page.locator(".labels").evaluate((el) => getComputedStyle(el).gridTemplateColumns.split(" ").length);
+  expect(columns).toBe(3);
+  for (const format of ["A4", "Letter"]) {
+    const pdf = await page.pdf({ format });
+    const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) ?? []).length;
+    expect(pages, format).toBe(1);
+  }
+});
