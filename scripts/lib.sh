@@ -108,3 +108,21 @@ ensure_local_database() {
 local_database_url() { echo "postgres://cleantrack:$LOCAL_DB_PASSWORD@127.0.0.1:$PGPORT_LOCAL/$1"; }
 
 random_secret() { head -c 48 /dev/urandom | base64 -w0 | tr '+/' '-_'; }
+
+# Prints what a phone downloads on a first visit of a page: the page's HTML (file $2, named
+# $1) plus the site's CSS, JS and WASM from a release build; raw, gzip and brotli, against the
+# 300 KB budget (DESIGN.md).
+report_first_visit() {
+  local label="$1" html="$2" pkg="$ROOT/target/site/pkg"
+  command -v brotli >/dev/null || apt_install brotli
+  printf '\n%-22s %10s %10s %10s\n' file raw gzip brotli
+  local total_raw=0 total_gz=0 total_br=0 r g b name
+  for f in "$html" "$pkg/cleantrack.css" "$pkg/cleantrack.js" "$pkg/cleantrack.wasm"; do
+    r=$(stat -c %s "$f") g=$(gzip -c -9 "$f" | wc -c) b=$(brotli -c -q 11 "$f" | wc -c)
+    total_raw=$((total_raw + r)) total_gz=$((total_gz + g)) total_br=$((total_br + b))
+    name=$(basename "$f"); [ "$f" = "$html" ] && name="$label"
+    printf '%-22s %10d %10d %10d\n' "$name" "$r" "$g" "$b"
+  done
+  printf '%-22s %10d %10d %10d\n' "first visit total" "$total_raw" "$total_gz" "$total_br"
+  printf '\nbudget: 300 KB (307200 bytes) compressed; brotli total is %d%% of it\n' $((total_br * 100 / 307200))
+}

@@ -9,6 +9,7 @@ pub mod facilities;
 pub mod home;
 pub mod labels;
 pub mod landing;
+pub mod log_history;
 pub mod logs;
 pub mod not_found;
 pub mod platform;

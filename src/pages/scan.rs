@@ -8,9 +8,10 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::form::{ActionDone, ActionError};
 use crate::components::photo_picker::{PhotoPicker, Upload};
-use crate::model::assets::{CleaningLog, PublicStatus, Scan, ScannedEquipment};
+use crate::model::assets::{PublicStatus, Scan, ScannedEquipment};
 use crate::model::error::AppError;
-use crate::pages::logs::{list_logs, LogCleaning, VerifyLog};
+use crate::pages::log_history::{log_entry, EntryContext};
+use crate::pages::logs::{list_logs, AmendLog, LogCleaning, VerifyLog};
 use crate::pages::schedules::DueBadge;
 
 /// A member's view of the equipment; for a visitor, the public panel if the organization shows
@@ -48,7 +49,11 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
                 }
                 other => other?,
             };
-            let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
+            // Work continues in the sticker's organization; the session is written only if that changes.
+            let current: Option<crate::model::ids::OrgId> = auth.session.get(CURRENT_ORG_KEY).await.ok().flatten();
+            if current != Some(ctx.org_id()) {
+                let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
+            }
             let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
             stickers::scanned(&mut tx, id).await.map(Scan::Member)
         }
@@ -106,7 +111,11 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
     let log = ServerAction::<LogCleaning>::new();
     let verify = ServerAction::<VerifyLog>::new();
     let id = equipment.id;
-    let history = Resource::new(move || (log.version().get(), verify.version().get()), move |_| list_logs(id));
+    let amend = ServerAction::<AmendLog>::new();
+    let history = Resource::new(
+        move || (log.version().get(), verify.version().get(), amend.version().get()),
+        move |_| list_logs(id),
+    );
     // The device's clock, filled in once the page is interactive; without it the server's is used.
     let device_time = RwSignal::new(String::new());
     Effect::new(move |_| device_time.set(js_now()));
@@ -119,6 +128,7 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
     });
     let e = equipment;
     let strict = e.strict_signatures;
+    let entry = EntryContext { verify, amend, strict, steps: std::sync::Arc::new(e.steps.clone()) };
     view! {
         <section class="scan">
             <p class="muted">{format!("{} · {}", e.facility_name, e.location)}</p>
@@ -163,50 +173,21 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
             </ActionForm>
             <h2>"History"</h2>
             <ActionError value=verify.value()/>
+            <ActionError value=amend.value()/>
+            <ActionDone value=amend.value() message="Correction recorded and signed; the original stays."/>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {move || {
+                    let entry = entry.clone();
+                    Suspend::new(async move {
                     match history.await {
                         Err(err) => view! { <p class="alert alert--error">{err.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="muted">"Not cleaned yet."</p> }.into_any(),
-                        Ok(list) => view! { <ol class="audit-list">{list.into_iter().map(|l| log_entry(l, verify, strict)).collect_view()}</ol> }.into_any(),
+                        Ok(list) => view! { <ol class="audit-list">{list.into_iter().map(|l| log_entry(l, entry.clone())).collect_view()}</ol> }.into_any(),
                     }
-                })}
+                    })
+                }}
             </Suspense>
         </section>
-    }
-}
-
-fn log_entry(l: CleaningLog, verify: ServerAction<VerifyLog>, strict: bool) -> impl IntoView {
-    let (id, attr) = (l.id.to_string(), l.id.to_string());
-    view! {
-        <li class="audit-entry" data-log=attr>
-            <div class="audit-entry__head">
-                <strong>{l.outcome.to_uppercase()}</strong>
-                <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_default())}</span>
-            </div>
-            {(!l.notes.is_empty()).then(|| view! { <p>{l.notes.clone()}</p> })}
-            {(!l.photos.is_empty()).then(|| view! {
-                <p class="log-photos">
-                    {l.photos.iter().map(|p| view! {
-                        <a href=format!("/photos/{p}")><img src=format!("/photos/{p}/thumb") alt="Photo of the cleaning" width="80" height="60" loading="lazy"/></a>
-                    }).collect_view()}
-                </p>
-            })}
-            {l.amendment_reason.clone().map(|r| view! { <p class="muted">{format!("Corrects an earlier log: {r}")}</p> })}
-            {(!l.amended_by.is_empty()).then(|| view! { <p class="muted">"Corrected by a later log."</p> })}
-            {match l.verified.clone() {
-                Some(s) => view! { <p class="muted">{format!("{} by {} at {}", s.meaning, s.name, s.at)}</p> }.into_any(),
-                None => view! {
-                    <ActionForm action=verify attr:class="inline-form">
-                        <input type="hidden" name="log_id" value=id/>
-                        {strict.then(|| view! {
-                            <input name="password" type="password" autocomplete="current-password" placeholder="Your password" aria-label="Your password (to sign)" required/>
-                        })}
-                        <button type="submit" class="button button--small">"Verify (second signature)"</button>
-                    </ActionForm>
-                }.into_any(),
-            }}
-        </li>
     }
 }
 

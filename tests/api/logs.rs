@@ -164,6 +164,7 @@ async fn an_amendment_is_a_new_log_that_names_the_original_and_why(_: PgPoolOpti
         (amendment, Some(original), Some("Residue found afterwards"))
     );
     assert_eq!((old.outcome.as_str(), old.amended_by.clone()), ("pass", vec![amendment]));
+    assert_eq!(new.performed_at, old.performed_at, "a correction is of the cleaning as it happened");
 }
 
 #[sqlx::test]

@@ -74,11 +74,18 @@ async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, A
     })
 }
 
+/// What a correction names: the original log, why, and when the original cleaning happened.
+struct Amends {
+    original: LogId,
+    reason: String,
+    performed_at: String,
+}
+
 async fn insert(
     tx: &mut TenantTx,
     equipment: EquipmentId,
     form: &LogForm,
-    amends: Option<(LogId, String)>,
+    amends: Option<Amends>,
 ) -> Result<LogId, AppError> {
     let now = current(tx, equipment).await?;
     let outcome = match form.outcome.trim() {
@@ -102,7 +109,9 @@ async fn insert(
         return Err(AppError::Invalid("This protocol requires a photo: add one before signing.".into()));
     }
     check_signature(tx, form.password.as_deref()).await?;
-    let performed_at = performed_at(tx, form.performed_at.as_deref()).await?;
+    // A correction is of the cleaning as it happened: its time, unless the correction gives one.
+    let given = form.performed_at.as_deref().filter(|t| !t.trim().is_empty());
+    let performed_at = performed_at(tx, given.or(amends.as_ref().map(|a| a.performed_at.as_str()))).await?;
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
     let checklist: Vec<serde_json::Value> =
         now.steps.iter().zip(&done).map(|(step, done)| serde_json::json!({ "step": step, "done": done })).collect();
@@ -122,8 +131,8 @@ async fn insert(
     .bind(serde_json::Value::Array(checklist))
     .bind(&outcome)
     .bind(&notes)
-    .bind(amends.as_ref().map(|a| a.0))
-    .bind(amends.map(|a| a.1))
+    .bind(amends.as_ref().map(|a| a.original))
+    .bind(amends.map(|a| a.reason))
     .execute(tx.conn())
     .await?;
     crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
@@ -156,18 +165,23 @@ pub async fn record(tx: &mut TenantTx, equipment: EquipmentId, form: &LogForm) -
 pub async fn amend(tx: &mut TenantTx, original: LogId, reason: &str, form: &LogForm) -> Result<LogId, AppError> {
     tx.ctx().require(Action::LogCleaning)?;
     let org = tx.ctx().org_id();
-    let equipment: Option<EquipmentId> =
-        sqlx::query_scalar("SELECT equipment_id FROM cleaning_logs WHERE org_id = $1 AND id = $2")
-            .bind(org)
-            .bind(original)
-            .fetch_optional(tx.conn())
-            .await?;
-    let equipment = equipment.ok_or(AppError::NotFound)?;
+    let found: Option<(EquipmentId, String)> = sqlx::query_as(
+        "SELECT equipment_id, to_char(performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') \
+         FROM cleaning_logs WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org)
+    .bind(original)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (equipment, performed_at) = found.ok_or(AppError::NotFound)?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::Invalid("Give the reason for the correction.".into()));
     }
-    insert(tx, equipment, form, Some((original, reason.to_owned()))).await
+    if reason.chars().count() > 500 {
+        return Err(AppError::Invalid("Keep the reason under 500 characters.".into()));
+    }
+    insert(tx, equipment, form, Some(Amends { original, reason: reason.to_owned(), performed_at })).await
 }
 
 /// The second signature. Nobody verifies their own log (the database refuses it too).

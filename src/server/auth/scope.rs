@@ -80,9 +80,11 @@ pub struct TenantTx {
 impl TenantTx {
     pub async fn begin(pool: &PgPool, ctx: &TenantCtx) -> Result<TenantTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        set(&mut tx, "app.org_id", &ctx.org_id.to_string()).await?;
-        set(&mut tx, "app.user_id", &ctx.user_id.to_string()).await?;
-        apply_request_meta(&mut tx).await?;
+        set_with_request(
+            &mut tx,
+            &[("app.org_id", &ctx.org_id.to_string()), ("app.user_id", &ctx.user_id.to_string())],
+        )
+        .await?;
         Ok(TenantTx { tx, ctx: ctx.clone() })
     }
 
@@ -109,8 +111,7 @@ pub struct UserTx {
 impl UserTx {
     pub async fn begin(pool: &PgPool, user_id: UserId) -> Result<UserTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        set(&mut tx, "app.user_id", &user_id.to_string()).await?;
-        apply_request_meta(&mut tx).await?;
+        set_with_request(&mut tx, &[("app.user_id", &user_id.to_string())]).await?;
         Ok(UserTx { tx, user_id })
     }
 
@@ -135,8 +136,7 @@ pub struct InvitationTokenTx {
 impl InvitationTokenTx {
     pub async fn begin(pool: &PgPool, token_hash: &[u8]) -> Result<InvitationTokenTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        set(&mut tx, "app.invitation_token_hash", &super::tokens::to_hex(token_hash)).await?;
-        apply_request_meta(&mut tx).await?;
+        set_with_request(&mut tx, &[("app.invitation_token_hash", &super::tokens::to_hex(token_hash))]).await?;
         Ok(InvitationTokenTx { tx })
     }
 
@@ -147,8 +147,8 @@ impl InvitationTokenTx {
     /// Continue in the invitation's organization as the person accepting it: the membership
     /// being created is what entitles them to the context.
     pub(super) async fn into_tenant(mut self, ctx: TenantCtx) -> Result<TenantTx, sqlx::Error> {
-        set(&mut self.tx, "app.org_id", &ctx.org_id.to_string()).await?;
-        set(&mut self.tx, "app.user_id", &ctx.user_id.to_string()).await?;
+        set(&mut self.tx, &[("app.org_id", &ctx.org_id.to_string()), ("app.user_id", &ctx.user_id.to_string())])
+            .await?;
         Ok(TenantTx { tx: self.tx, ctx })
     }
 }
@@ -162,7 +162,7 @@ impl StickerTx {
     pub async fn begin(pool: &PgPool, token: &str) -> Result<StickerTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
         sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
-        set(&mut tx, "app.qr_token", token).await?;
+        set(&mut tx, &[("app.qr_token", token)]).await?;
         Ok(StickerTx { tx })
     }
 
@@ -181,8 +181,7 @@ pub struct OrgJobTx {
 impl OrgJobTx {
     pub async fn begin(pool: &PgPool, org: OrgId) -> Result<OrgJobTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        set(&mut tx, "app.org_id", &org.to_string()).await?;
-        set(&mut tx, "app.actor_kind", "job").await?;
+        set(&mut tx, &[("app.org_id", &org.to_string()), ("app.actor_kind", "job")]).await?;
         Ok(OrgJobTx { tx })
     }
 
@@ -205,7 +204,7 @@ impl PlatformTx {
     pub(super) async fn begin(pool: &PgPool, operator: UserId) -> Result<PlatformTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
         sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
-        set(&mut tx, "app.user_id", &operator.to_string()).await?;
+        set(&mut tx, &[("app.user_id", &operator.to_string())]).await?;
         Ok(PlatformTx { tx })
     }
 
@@ -216,31 +215,43 @@ impl PlatformTx {
 
 /// Records where the request came from in the transaction, for the audit trail's triggers.
 pub async fn apply_meta(conn: &mut PgConnection, meta: &RequestMeta) -> Result<(), sqlx::Error> {
-    set(conn, "app.ip", &meta.ip.to_string()).await?;
+    set(conn, &meta_pairs(meta).iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await
+}
+
+fn meta_pairs(meta: &RequestMeta) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![("app.ip", meta.ip.to_string())];
     if let Some(agent) = &meta.user_agent {
-        set(conn, "app.user_agent", agent).await?;
+        pairs.push(("app.user_agent", agent.clone()));
     }
-    Ok(())
+    pairs
 }
 
 /// A transaction in no tenant, for account-level changes made without a signed-in user (a
 /// token link, a failed sign-in); carries the request's origin for the audit trail.
 pub async fn begin_anonymous(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    apply_request_meta(&mut tx).await?;
+    set_with_request(&mut tx, &[]).await?;
     Ok(tx)
 }
 
-async fn apply_request_meta(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    match request_meta() {
-        Some(meta) => apply_meta(conn, &meta).await,
-        None => Ok(()),
-    }
+/// `pairs`, plus the request's origin (IP, user agent) for the audit trail when there is a
+/// request, in one statement.
+async fn set_with_request(conn: &mut PgConnection, pairs: &[(&str, &str)]) -> Result<(), sqlx::Error> {
+    let meta = request_meta().map(|m| meta_pairs(&m)).unwrap_or_default();
+    let all: Vec<(&str, &str)> = pairs.iter().copied().chain(meta.iter().map(|(k, v)| (*k, v.as_str()))).collect();
+    set(conn, &all).await
 }
 
-/// `true` = local to the transaction: a pooled connection never carries it into the next one.
-async fn set(conn: &mut PgConnection, name: &str, value: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT set_config($1, $2, true)").bind(name).bind(value).execute(conn).await.map(drop)
+/// Transaction-local settings (`true` to set_config: a pooled connection never carries them
+/// into the next transaction), all in one round trip.
+async fn set(conn: &mut PgConnection, pairs: &[(&str, &str)]) -> Result<(), sqlx::Error> {
+    let (names, values): (Vec<&str>, Vec<&str>) = pairs.iter().copied().unzip();
+    sqlx::query("SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)")
+        .bind(names)
+        .bind(values)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// The demo organization of `cleantrack demo-data`: its owner acts, as at registration.

@@ -1,0 +1,106 @@
+//! One entry of a piece of equipment's cleaning history: the signed record, its photos, its
+//! verification (or the form to add one) and the form to record a correction.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::model::assets::CleaningLog;
+use crate::pages::logs::{AmendLog, VerifyLog};
+
+/// What every entry of one history shares.
+#[derive(Clone)]
+pub struct EntryContext {
+    pub verify: ServerAction<VerifyLog>,
+    pub amend: ServerAction<AmendLog>,
+    /// The organization asks for the password at each signing.
+    pub strict: bool,
+    /// The protocol's current steps, for a correction's checklist.
+    pub steps: Arc<Vec<String>>,
+}
+
+pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
+    let EntryContext { verify, amend, strict, steps } = cx;
+    let id = l.id.to_string();
+    let correction = l.amended_by.is_empty().then(|| correction_form(id.clone(), amend, strict, &steps));
+    view! {
+        <li class="audit-entry" data-log=l.id.to_string()>
+            <div class="audit-entry__head">
+                <strong>{l.outcome.to_uppercase()}</strong>
+                <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_default())}</span>
+            </div>
+            {(!l.notes.is_empty()).then(|| view! { <p>{l.notes.clone()}</p> })}
+            {(!l.photos.is_empty()).then(|| view! {
+                <p class="log-photos">
+                    {l.photos.iter().map(|p| view! {
+                        <a href=format!("/photos/{p}")><img src=format!("/photos/{p}/thumb") alt="Photo of the cleaning" width="80" height="60" loading="lazy"/></a>
+                    }).collect_view()}
+                </p>
+            })}
+            {l.amendment_reason.clone().map(|r| view! { <p class="muted">{format!("Corrects an earlier log: {r}")}</p> })}
+            {(!l.amended_by.is_empty()).then(|| view! { <p class="muted">"Corrected by a later log."</p> })}
+            {match l.verified.clone() {
+                Some(s) => view! { <p class="muted">{format!("{} by {} at {}", s.meaning, s.name, s.at)}</p> }.into_any(),
+                None => view! {
+                    <ActionForm action=verify attr:class="inline-form">
+                        <input type="hidden" name="log_id" value=id.clone()/>
+                        <Password strict=strict/>
+                        <button type="submit" class="button button--small">"Verify (second signature)"</button>
+                    </ActionForm>
+                }.into_any(),
+            }}
+            {correction}
+        </li>
+    }
+}
+
+/// A correction is a new signed log naming this one and why; this one stays as it was.
+fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, steps: &[String]) -> impl IntoView {
+    let field = |name: &str| format!("{name}-{id}");
+    let (reason, notes) = (field("reason"), field("notes"));
+    let checklist = (!steps.is_empty()).then(|| {
+        let boxes = steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                view! { <label class="check"><input type="checkbox" name=format!("done[{i}]")/>{format!(" {step}")}</label> }
+            })
+            .collect_view();
+        view! { <fieldset class="checklist"><legend>"Steps done"</legend>{boxes}</fieldset> }
+    });
+    view! {
+        <details class="correction">
+            <summary>"Correct this record"</summary>
+            <ActionForm action=amend attr:class="form">
+                <input type="hidden" name="log_id" value=id/>
+                <div class="field">
+                    <label for=reason.clone()>"Reason for the correction"</label>
+                    <input id=reason name="reason" required maxlength="500"/>
+                </div>
+                {checklist}
+                <fieldset class="outcome">
+                    <legend>"Outcome"</legend>
+                    <label class="check"><input type="radio" name="outcome" value="pass"/>" Pass"</label>
+                    <label class="check"><input type="radio" name="outcome" value="fail" checked/>" Fail"</label>
+                </fieldset>
+                <div class="field">
+                    <label for=notes.clone()>"Notes"</label>
+                    <textarea id=notes name="notes" rows="2"></textarea>
+                </div>
+                <Password strict=strict/>
+                <button type="submit" class="button button--small">"Sign the correction"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// The password field of a signing, when the organization has strict signatures.
+#[component]
+fn Password(strict: bool) -> impl IntoView {
+    strict.then(|| {
+        view! {
+            <input name="password" type="password" autocomplete="current-password" placeholder="Your password"
+                aria-label="Your password (to sign)" required/>
+        }
+    })
+}
