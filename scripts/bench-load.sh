@@ -40,7 +40,7 @@ PASSWORD="$("$BIN" demo-data | sed -n 's/.*with password "\(.*\)" as/\1/p')"
 
 server=""
 start_server() {
-  RUST_LOG="$1" "$BIN" serve >>"$server_log" 2>&1 &
+  RUST_LOG="$1" LOG_FORMAT=json "$BIN" serve >>"$server_log" 2>&1 &
   server=$!
   for _ in $(seq 100); do curl -fs "$URL/healthz" >/dev/null && return; sleep 0.1; done
   echo "server did not start"; cat "$server_log"; exit 1
@@ -64,11 +64,14 @@ curl -fs -b "$jar" -H "Accept: text/html" "$URL/q/$first_token" >/dev/null   # w
 : >"$server_log"
 curl -fs -b "$jar" -H "Accept: text/html" "$URL/q/$first_token" -o "$html"
 sleep 0.3
-page_queries=$(grep -c 'sqlx::query' "$server_log" || true)
+grep -o '"summary":"[^"]*"' "$server_log" | sed 's/"summary":/  page: /' || true
+page_queries=$(grep -c '"target":"sqlx::query"' "$server_log" || true)
 : >"$server_log"
 curl -fs -b "$jar" -H "Origin: $URL" -H "Accept: application/json" "${log_form[@]}" "$URL/api/log_cleaning" >/dev/null
 sleep 0.3
-log_queries=$(grep -c 'sqlx::query' "$server_log" || true)
+log_queries=$(grep -c '"target":"sqlx::query"' "$server_log" || true)
+# Which statements, for the report.
+grep -o '"summary":"[^"]*"' "$server_log" | sed 's/"summary":/  log: /' || true
 echo "QR page: $page_queries statements; log submission: $log_queries statements (BEGIN, COMMIT and set_config included)"
 stop_server
 

@@ -15,8 +15,11 @@ export async function followEmailLink(page: Page, to: string, subject: string) {
   await page.goto(new URL(href!).pathname + new URL(href!).search);
 }
 
+/** The header turns interactive once the WASM has loaded and hydrated. The test build's WASM
+ *  is a debug build of some 20 MB; the first tests to load it compile it while the server is
+ *  still cold, which can take longer than the usual 10 s. */
 export async function waitForHydration(page: Page) {
-  await expect(page.locator(".site-header.interactive")).toHaveCount(1);
+  await expect(page.locator(".site-header.interactive")).toHaveCount(1, { timeout: 30_000 });
 }
 
 export async function register(page: Page, name: string, email: string, org: string) {

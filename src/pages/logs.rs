@@ -53,9 +53,9 @@ pub async fn verify_log(log_id: LogId, password: Option<String>) -> Result<(), A
     in_tenant(async |tx| logs::verify(tx, log_id, password.as_deref()).await).await
 }
 
-/// The latest logs of a piece of equipment, newest first.
+/// The latest `limit` logs (default 50, at most 200) of a piece of equipment, newest first.
 #[server(endpoint = "list_logs")]
-pub async fn list_logs(equipment_id: EquipmentId) -> Result<Vec<CleaningLog>, AppError> {
+pub async fn list_logs(equipment_id: EquipmentId, limit: Option<i64>) -> Result<Vec<CleaningLog>, AppError> {
     use crate::server::{assets::logs, auth::request::in_tenant};
-    in_tenant(async |tx| logs::history(tx, equipment_id).await).await
+    in_tenant(async |tx| logs::history(tx, equipment_id, limit.unwrap_or(50)).await).await
 }

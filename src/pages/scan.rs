@@ -61,6 +61,9 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
     )
 }
 
+/// Cleanings listed under the form.
+const HISTORY_SHOWN: i64 = 10;
+
 #[component]
 pub fn ScanPage() -> impl IntoView {
     let params = use_params_map();
@@ -114,7 +117,8 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
     let amend = ServerAction::<AmendLog>::new();
     let history = Resource::new(
         move || (log.version().get(), verify.version().get(), amend.version().get()),
-        move |_| list_logs(id),
+        // The phone shows the latest few; each carries its forms, so the page stays small.
+        move |_| list_logs(id, Some(HISTORY_SHOWN)),
     );
     // The device's clock, filled in once the page is interactive; without it the server's is used.
     let device_time = RwSignal::new(String::new());
@@ -172,6 +176,7 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
                 <button type="submit" class="button" disabled=move || log.pending().get()>"Sign: I performed this cleaning"</button>
             </ActionForm>
             <h2>"History"</h2>
+            <p class="muted">{format!("The latest {HISTORY_SHOWN} cleanings; the audit trail and reports hold them all.")}</p>
             <ActionError value=verify.value()/>
             <ActionError value=amend.value()/>
             <ActionDone value=amend.value() message="Correction recorded and signed; the original stays."/>

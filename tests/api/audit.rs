@@ -432,3 +432,20 @@ async fn the_trail_of_a_is_invisible_to_b_in_the_page_the_check_and_the_export(_
     }
     assert_eq!(export(&app, &app.browser()).await.0, 401, "signed out");
 }
+
+#[sqlx::test]
+async fn a_compressed_export_arrives_whole(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    // As browsers ask: the compression layer then reads the streamed body to its end and once
+    // more, which must not break the stream (it once panicked the connection's task).
+    for _ in 0..3 {
+        let response =
+            admin.get(app.url("/audit/export.jsonl")).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        let body = response.bytes().await.expect("the whole body arrives");
+        assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+        assert!(body.len() > 100);
+    }
+}

@@ -234,8 +234,9 @@ type Row = (
     Vec<PhotoId>,
 );
 
-/// The latest 50 logs of a piece of equipment, newest first, with signatures and amendments.
-pub async fn history(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Vec<CleaningLog>, AppError> {
+/// The latest `limit` (at most 200) logs of a piece of equipment, newest first, with signatures
+/// and amendments.
+pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> Result<Vec<CleaningLog>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
     const TS: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
@@ -249,10 +250,11 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Vec<Cl
          FROM cleaning_logs l \
          LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
          LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
-         WHERE l.org_id = $1 AND l.equipment_id = $2 ORDER BY l.received_at DESC LIMIT 50"
+         WHERE l.org_id = $1 AND l.equipment_id = $2 ORDER BY l.received_at DESC LIMIT $3"
     ))
     .bind(org)
     .bind(equipment)
+    .bind(limit.clamp(1, 200))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows

@@ -26,7 +26,9 @@ pub async fn download(State(state): State<AppState>, auth: AuthSession, parts: a
             headers.insert(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8".parse().unwrap());
             let name = format!("attachment; filename=\"audit-{}.jsonl\"", ctx.org_id());
             headers.insert(header::CONTENT_DISPOSITION, name.parse().unwrap());
-            (headers, Body::from_stream(lines(state, ctx))).into_response()
+            // Fused: the compression layer polls a finished body once more (tower-http #732), and
+            // an unfused unfold panics when polled after its end.
+            (headers, Body::from_stream(futures_util::StreamExt::fuse(lines(state, ctx)))).into_response()
         }
         Err(err) => (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), err.to_string())
             .into_response(),
