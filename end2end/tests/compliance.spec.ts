@@ -78,6 +78,17 @@ test("on a phone, a cleaning is logged with a photo and a supervisor verifies it
   await waitForHydration(supervisor);
   await supervisor.getByRole("button", { name: "Verify (second signature)" }).click();
   await expect(supervisor.locator(".audit-entry").first()).toContainText("verified by Sam Supervisor");
+
+  // A mistake is corrected by a new signed record; the original stays, marked.
+  const original = supervisor.locator(".audit-entry").first();
+  await original.getByText("Correct this record").click();
+  await original.getByLabel("Reason for the correction").fill("Logged on the wrong sticker");
+  await original.getByLabel("Notes").fill("This was pump 13");
+  await original.getByRole("button", { name: "Sign the correction" }).click();
+  await expect(supervisor.getByText("Correction recorded and signed; the original stays.")).toBeVisible();
+  await expect(supervisor.locator(".audit-entry")).toHaveCount(2);
+  await expect(supervisor.locator(".audit-entry").first()).toContainText("Corrects an earlier log: Logged on the wrong sticker");
+  await expect(supervisor.locator(".audit-entry").nth(1)).toContainText("Corrected by a later log.");
   const overflow = await supervisor.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });

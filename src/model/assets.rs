@@ -83,7 +83,12 @@ pub struct ScannedEquipment {
     pub status: DueStatus,
     /// The organization asks for the password at every signing.
     pub strict_signatures: bool,
+    /// The latest [`HISTORY_SHOWN`] cleanings, read with the rest so the page costs one call.
+    pub history: Vec<CleaningLog>,
 }
+
+/// Cleanings listed on the QR page; each carries its forms, so the page stays small.
+pub const HISTORY_SHOWN: i64 = 10;
 
 /// One sticker on a label sheet; the QR image is at `/equipment/{id}/qr.svg`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

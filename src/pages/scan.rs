@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::form::{ActionDone, ActionError};
 use crate::components::photo_picker::{PhotoPicker, Upload};
-use crate::model::assets::{PublicStatus, Scan, ScannedEquipment};
+use crate::model::assets::{PublicStatus, Scan, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
 use crate::pages::log_history::{log_entry, EntryContext};
 use crate::pages::logs::{list_logs, AmendLog, LogCleaning, VerifyLog};
@@ -20,7 +20,6 @@ use crate::pages::schedules::DueBadge;
 pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
     use crate::server::assets::stickers;
     use crate::server::auth::request::{auth_session, reply, state, CURRENT_ORG_KEY};
-    use crate::server::auth::TenantTx;
     let state = state();
     let auth = auth_session().await?;
     let Some(user) = auth.user.clone() else {
@@ -39,7 +38,7 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
             if !user.email_verified {
                 return Err(AppError::Forbidden("Confirm your email address first.".into()));
             }
-            let (ctx, id) = match stickers::scan_context(&state.pool, token.trim(), user.id).await {
+            let (mut tx, id) = match stickers::member_scan(&state.pool, token.trim(), user.id).await {
                 // Not a member here: what anyone may see, if the organization shows it.
                 Err(AppError::NotFound) => {
                     return match stickers::public_status_unscoped(&state.pool, token.trim()).await? {
@@ -50,19 +49,18 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
                 other => other?,
             };
             // Work continues in the sticker's organization; the session is written only if that changes.
+            let org = tx.ctx().org_id();
             let current: Option<crate::model::ids::OrgId> = auth.session.get(CURRENT_ORG_KEY).await.ok().flatten();
-            if current != Some(ctx.org_id()) {
-                let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
+            if current != Some(org) {
+                let _ = auth.session.insert(CURRENT_ORG_KEY, org).await;
             }
-            let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
-            stickers::scanned(&mut tx, id).await.map(Scan::Member)
+            let scanned = stickers::scanned(&mut tx, id).await?;
+            tx.commit().await?;
+            Ok(Scan::Member(scanned))
         }
         .await,
     )
 }
-
-/// Cleanings listed under the form.
-const HISTORY_SHOWN: i64 = 10;
 
 #[component]
 pub fn ScanPage() -> impl IntoView {
@@ -115,10 +113,19 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
     let verify = ServerAction::<VerifyLog>::new();
     let id = equipment.id;
     let amend = ServerAction::<AmendLog>::new();
+    // The first list came with the equipment; after a signing it is read again.
+    let initial = equipment.history.clone();
     let history = Resource::new(
         move || (log.version().get(), verify.version().get(), amend.version().get()),
-        // The phone shows the latest few; each carries its forms, so the page stays small.
-        move |_| list_logs(id, Some(HISTORY_SHOWN)),
+        move |versions| {
+            let initial = initial.clone();
+            async move {
+                match versions {
+                    (0, 0, 0) => Ok(initial),
+                    _ => list_logs(id, Some(HISTORY_SHOWN)).await,
+                }
+            }
+        },
     );
     // The device's clock, filled in once the page is interactive; without it the server's is used.
     let device_time = RwSignal::new(String::new());

@@ -24,7 +24,11 @@ pub struct LogForm {
 
 /// With strict signatures (21 CFR Part 11 §11.200) each signing needs the signer's password
 /// again: proof that the person signing is the person signed in, at this moment.
-async fn check_signature(tx: &mut TenantTx, password: Option<&str>) -> Result<(), AppError> {
+/// `strict`: the organization's setting when the caller has read it already.
+async fn check_signature(tx: &mut TenantTx, strict: Option<bool>, password: Option<&str>) -> Result<(), AppError> {
+    if strict == Some(false) {
+        return Ok(());
+    }
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
     let (strict, stored): (bool, String) = sqlx::query_as(
         "SELECT o.strict_signatures, u.password_hash FROM organizations o, users u WHERE o.id = $1 AND u.id = $2",
@@ -51,13 +55,16 @@ struct Current {
     protocol: Option<(uuid::Uuid, i32)>,
     steps: Vec<String>,
     photo_required: bool,
+    /// The organization's strict-signatures setting.
+    strict: bool,
 }
 
 async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, AppError> {
     let org = tx.ctx().org_id();
-    type Row = (Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>, Option<bool>);
+    type Row = (Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>, Option<bool>, bool);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT p.id, p.current_version, v.steps, v.photo_required FROM equipment e \
+        "SELECT p.id, p.current_version, v.steps, v.photo_required, o.strict_signatures FROM equipment e \
+         JOIN organizations o ON o.id = e.org_id \
          LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
          LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
          WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'active'",
@@ -66,11 +73,12 @@ async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, A
     .bind(equipment)
     .fetch_optional(tx.conn())
     .await?;
-    let (id, version, steps, photo_required) = row.ok_or(AppError::NotFound)?;
+    let (id, version, steps, photo_required, strict) = row.ok_or(AppError::NotFound)?;
     Ok(Current {
         protocol: id.zip(version),
         steps: steps.map(|s| s.0).unwrap_or_default(),
         photo_required: photo_required.unwrap_or(false),
+        strict,
     })
 }
 
@@ -108,7 +116,7 @@ async fn insert(
     if now.photo_required && form.photos.is_empty() {
         return Err(AppError::Invalid("This protocol requires a photo: add one before signing.".into()));
     }
-    check_signature(tx, form.password.as_deref()).await?;
+    check_signature(tx, Some(now.strict), form.password.as_deref()).await?;
     // A correction is of the cleaning as it happened: its time, unless the correction gives one.
     let given = form.performed_at.as_deref().filter(|t| !t.trim().is_empty());
     let performed_at = performed_at(tx, given.or(amends.as_ref().map(|a| a.performed_at.as_str()))).await?;
@@ -119,7 +127,7 @@ async fn insert(
     sqlx::query(
         "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
                 performed_at, checklist, outcome, notes, amends, amendment_reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, (SELECT display_name FROM users WHERE id = $6), $7::timestamptz, $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, (SELECT display_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), $8, $9, $10, $11, $12)",
     )
     .bind(id)
     .bind(org)
@@ -140,9 +148,10 @@ async fn insert(
 }
 
 /// The device's time if it is a time and not in the future (10 minutes of clock skew allowed).
-async fn performed_at(tx: &mut TenantTx, raw: Option<&str>) -> Result<String, AppError> {
+/// `None`: now, by the database's clock (the insert says so).
+async fn performed_at(tx: &mut TenantTx, raw: Option<&str>) -> Result<Option<String>, AppError> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(sqlx::query_scalar("SELECT now()::text").fetch_one(tx.conn()).await?);
+        return Ok(None);
     };
     let checked: Result<(bool, String), _> =
         sqlx::query_as("SELECT $1::timestamptz > now() + interval '10 minutes', $1::timestamptz::text")
@@ -150,7 +159,7 @@ async fn performed_at(tx: &mut TenantTx, raw: Option<&str>) -> Result<String, Ap
             .fetch_one(tx.conn())
             .await;
     match checked {
-        Ok((false, value)) => Ok(value),
+        Ok((false, value)) => Ok(Some(value)),
         Ok((true, _)) => Err(AppError::Invalid("The cleaning time is in the future: check the device's clock.".into())),
         Err(_) => Err(AppError::Invalid(format!("`{raw}` is not a date and time."))),
     }
@@ -203,7 +212,7 @@ pub async fn verify(tx: &mut TenantTx, log: LogId, password: Option<&str>) -> Re
         }
         Some((_, true)) => Err(AppError::Conflict("This cleaning is already verified.".into())),
         Some(_) => {
-            check_signature(tx, password).await?;
+            check_signature(tx, None, password).await?;
             sqlx::query(
                 "INSERT INTO verifications (org_id, log_id, verified_by, signer_name) \
                  VALUES ($1, $2, $3, (SELECT display_name FROM users WHERE id = $3))",

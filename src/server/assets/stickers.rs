@@ -7,32 +7,20 @@ use sqlx::PgPool;
 use url::Url;
 
 use super::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
-use crate::model::assets::{Label, PublicStatus, ScannedEquipment};
+use crate::model::assets::{Label, PublicStatus, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
-use crate::model::ids::{EquipmentId, FacilityId, OrgId, UserId};
+use crate::model::ids::{EquipmentId, FacilityId, UserId};
 use crate::model::role::Action;
 use crate::server::auth::scope::StickerTx;
-use crate::server::auth::{tokens, TenantCtx, TenantTx};
-
-/// The organization and equipment a sticker token belongs to: the one cross-tenant lookup a
-/// scan needs, seeing only the row whose token the caller holds.
-pub async fn resolve_token_unscoped(pool: &PgPool, token: &str) -> Result<Option<(OrgId, EquipmentId)>, sqlx::Error> {
-    if token.is_empty() || token.len() > 100 {
-        return Ok(None);
-    }
-    let mut tx = StickerTx::begin(pool, token).await?;
-    sqlx::query_as("SELECT org_id, id FROM equipment WHERE qr_token = $1 AND status = 'active'")
-        .bind(token)
-        .fetch_optional(tx.conn())
-        .await
-}
+use crate::server::auth::{tokens, TenantTx};
 
 /// A signed-in user's scan: "not found" unless they are a member of the sticker's organization
-/// (whichever organization their session is in); then the context to work in.
-pub async fn scan_context(pool: &PgPool, token: &str, user: UserId) -> Result<(TenantCtx, EquipmentId), AppError> {
-    let (org, equipment) = resolve_token_unscoped(pool, token).await?.ok_or(AppError::NotFound)?;
-    let ctx = TenantCtx::for_member(pool, Some(org), user).await?.ok_or(AppError::NotFound)?;
-    Ok((ctx, equipment))
+/// (whichever organization their session is in); then a transaction in that organization.
+pub async fn member_scan(pool: &PgPool, token: &str, user: UserId) -> Result<(TenantTx, EquipmentId), AppError> {
+    if token.is_empty() || token.len() > 100 {
+        return Err(AppError::NotFound);
+    }
+    StickerTx::member_scan(pool, token, user).await?.ok_or(AppError::NotFound)
 }
 
 #[derive(sqlx::FromRow)]
@@ -70,6 +58,7 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
     .fetch_optional(tx.conn())
     .await?;
     let r = row.ok_or(AppError::NotFound)?;
+    let history = super::logs::history(tx, id, HISTORY_SHOWN).await?;
     Ok(ScannedEquipment {
         id,
         name: r.name,
@@ -83,6 +72,7 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
         steps: r.steps.map(|s| s.0).unwrap_or_default(),
         status: r.status.into(),
         strict_signatures: r.strict_signatures,
+        history,
     })
 }
 

@@ -15,7 +15,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::request::{request_meta, RequestMeta};
 use crate::model::error::AppError;
-use crate::model::ids::{OrgId, UserId};
+use crate::model::ids::{EquipmentId, OrgId, UserId};
 use crate::model::role::{Action, Role};
 
 /// Who is acting, in which organization, with which role.
@@ -164,6 +164,33 @@ impl StickerTx {
         sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
         set(&mut tx, &[("app.qr_token", token)]).await?;
         Ok(StickerTx { tx })
+    }
+
+    /// A signed-in user's scan in one transaction: the sticker's equipment and the user's role
+    /// in its organization are read together (this transaction sees that one equipment row
+    /// and the user's own memberships), and the same transaction then continues as a tenant
+    /// transaction there. `None` when the sticker is unknown, replaced or retired, or the user
+    /// is not a member of its organization.
+    pub async fn member_scan(
+        pool: &PgPool,
+        token: &str,
+        user: UserId,
+    ) -> Result<Option<(TenantTx, EquipmentId)>, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        set_with_request(&mut tx, &[("app.qr_token", token), ("app.user_id", &user.to_string())]).await?;
+        let found: Option<(OrgId, EquipmentId, Role)> = sqlx::query_as(
+            "SELECT e.org_id, e.id, m.role FROM equipment e \
+             JOIN memberships m ON m.org_id = e.org_id AND m.user_id = $2 \
+             WHERE e.qr_token = $1 AND e.status = 'active'",
+        )
+        .bind(token)
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((org, equipment, role)) = found else { return Ok(None) };
+        // From here on the organization's rows, and no longer the sticker's.
+        set(&mut tx, &[("app.org_id", &org.to_string()), ("app.qr_token", "")]).await?;
+        Ok(Some((TenantTx { tx, ctx: TenantCtx::new(org, user, role) }, equipment)))
     }
 
     pub fn conn(&mut self) -> &mut PgConnection {
