@@ -18,8 +18,7 @@ pub enum Upload {
 #[component]
 pub fn PhotoPicker(equipment: EquipmentId, uploads: RwSignal<Vec<Upload>>) -> impl IntoView {
     // Rendered only once hydrated: the server's HTML (and a browser without JS) has no picker.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = super::use_hydrated();
     let on_change = move |ev: leptos::ev::Event| start_uploads(&ev, equipment, uploads);
     view! {
         <Show when=move || hydrated.get()>

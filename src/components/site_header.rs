@@ -16,9 +16,8 @@ const COMING: &[&str] = &["Dashboard", "Cleaning logs", "Billing"];
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let open = RwSignal::new(false);
-    // Effects run only in the browser, after hydration: the header learns it can fold.
-    let interactive = RwSignal::new(false);
-    Effect::new(move |_| interactive.set(true));
+    // After hydration the header learns it can fold.
+    let interactive = super::use_hydrated();
     let session = crate::app::use_session();
 
     view! {

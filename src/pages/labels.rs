@@ -67,8 +67,7 @@ pub fn LabelsPage() -> impl IntoView {
 /// Opens the browser's print dialog; without JavaScript the browser's own Print does the same.
 #[component]
 fn PrintButton() -> impl IntoView {
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = crate::components::use_hydrated();
     view! {
         <Show when=move || hydrated.get()>
             <button type="button" class="button" on:click=move |_| print()>"Print labels"</button>
