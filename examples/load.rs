@@ -17,12 +17,15 @@ struct Args {
     log_mode: bool,
     concurrency: usize,
     seconds: u64,
+    /// The server's process id, to report its memory once everyone is signed in and at its
+    /// peak while the load runs (Linux /proc).
+    server_pid: Option<u32>,
 }
 
 fn args() -> Args {
     let mut raw = std::env::args().skip(1);
     let (mut url, mut email, mut password, mut targets, mut mode) = Default::default();
-    let (mut concurrency, mut seconds) = (64, 20);
+    let (mut concurrency, mut seconds, mut server_pid) = (64, 20, None);
     while let Some(flag) = raw.next() {
         let value = raw.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
@@ -33,6 +36,7 @@ fn args() -> Args {
             "--mode" => mode = value,
             "--concurrency" => concurrency = value.parse().expect("a number"),
             "--seconds" => seconds = value.parse().expect("a number"),
+            "--server-pid" => server_pid = Some(value.parse().expect("a process id")),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -45,7 +49,7 @@ fn args() -> Args {
         })
         .collect::<Vec<_>>();
     assert!(!targets.is_empty(), "no targets");
-    Args { url, email, password, targets, log_mode: mode == "log", concurrency, seconds }
+    Args { url, email, password, targets, log_mode: mode == "log", concurrency, seconds, server_pid }
 }
 
 async fn signed_in(args: &Args) -> reqwest::Client {
@@ -103,6 +107,17 @@ async fn main() {
     for _ in 0..args.concurrency {
         clients.push(signed_in(args).await);
     }
+    let rss_signed_in = args.server_pid.and_then(rss_kb);
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    if let Some(pid) = args.server_pid {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            while let Some(kb) = rss_kb(pid) {
+                peak.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+    }
     let warm_up = Instant::now() + Duration::from_secs(3);
     let end = warm_up + Duration::from_secs(args.seconds);
     let workers: Vec<_> = clients
@@ -148,4 +163,17 @@ async fn main() {
         pct(0.99),
         all.last().unwrap().as_secs_f64() * 1000.0,
     );
+    if let Some(signed_in) = rss_signed_in {
+        let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
+        println!("server_rss_mb: signed_in={} peak_during_load={}", signed_in / 1024, peak / 1024);
+    }
+}
+
+/// Resident memory of process `pid` in KiB.
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -77,20 +77,11 @@ stop_server
 
 step "load: $CONCURRENCY users, ${SECONDS_PER_RUN}s per run after a 3 s warm-up"
 start_server warn
-peak_file="$(mktemp)"
-( peak=0; while kill -0 "$server" 2>/dev/null; do
-    rss=$(awk '/VmRSS/ {print $2}' "/proc/$server/status" 2>/dev/null || echo 0)
-    [ "${rss:-0}" -gt "$peak" ] && peak=$rss && echo "$peak" >"$peak_file"
-    sleep 0.2; done ) &
-sampler=$!
 for mode in page log; do
   "$LOAD" --url "$URL" --email "$STAFF" --password "$PASSWORD" --targets "$targets" --mode "$mode" \
-    --concurrency "$CONCURRENCY" --seconds "$SECONDS_PER_RUN"
+    --concurrency "$CONCURRENCY" --seconds "$SECONDS_PER_RUN" --server-pid "$server"
 done
-echo "server peak memory (RSS): $(( $(cat "$peak_file") / 1024 )) MB"
 stop_server
-kill "$sampler" 2>/dev/null || true
-rm -f "$peak_file"
 
 step "first visit of the QR page (signed in), release build"
 report_first_visit "QR page HTML" "$html"

@@ -14,8 +14,14 @@ fn argon2() -> Argon2<'static> {
     )
 }
 
-/// Hashing takes tens of milliseconds of CPU on purpose; run it off the async executor.
+/// Each hash or check takes 19 MiB and tens of milliseconds of CPU on purpose. At most two run
+/// at once (more would not finish sooner on this many cores); the rest queue. Without the bound,
+/// a burst of sign-ins would take 19 MiB each at the same time: a cheap way to exhaust memory.
+static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Hashing runs off the async executor, in one of the slots above.
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _slot = ARGON2_SLOTS.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("{e}"))
@@ -26,6 +32,7 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 /// Whether `password` matches `stored`. With no stored hash (unknown email) a dummy hash is
 /// checked anyway, so the answer takes as long whether or not the account exists.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    let _slot = ARGON2_SLOTS.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
