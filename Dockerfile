@@ -19,11 +19,14 @@ RUN cargo leptos build --release --precompress
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home /app cleantrack
+ && useradd --system --uid 10001 --home /app cleantrack \
+ && mkdir -p /app/data/uploads && chown -R cleantrack /app/data
 WORKDIR /app
 COPY --from=build /src/target/release/cleantrack /app/cleantrack
 COPY --from=build /src/target/site /app/site
+# Photos go to /app/data/uploads unless S3_BUCKET is set; mount a persistent disk at /app/data.
 ENV APP_ENV=production \
+    UPLOAD_DIR=/app/data/uploads \
     LEPTOS_SITE_ROOT=/app/site \
     LEPTOS_SITE_ADDR=0.0.0.0:8080
 USER cleantrack
