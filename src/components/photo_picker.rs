@@ -126,13 +126,15 @@ fn send(file: web_sys::File, equipment: EquipmentId, uploads: RwSignal<Vec<Uploa
     }
 }
 
+/// Refusals come as the message itself, in plain text.
 #[cfg(feature = "hydrate")]
 fn error_message(body: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct Problem {
-        error: String,
+    let message = body.trim();
+    if message.is_empty() || message.len() > 300 {
+        "The upload failed; try again.".into()
+    } else {
+        message.to_owned()
     }
-    serde_json::from_str::<Problem>(body).map(|p| p.error).unwrap_or_else(|_| "The upload failed; try again.".into())
 }
 
 #[cfg(not(feature = "hydrate"))]

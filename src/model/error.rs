@@ -94,3 +94,13 @@ pub fn one_row(rows_affected: u64) -> Result<(), AppError> {
         Ok(())
     }
 }
+
+/// For plain axum routes (QR images, photos, the audit export): the status, and the message
+/// as text.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status = http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, self.to_string()).into_response()
+    }
+}

@@ -227,21 +227,30 @@ pub async fn verify(tx: &mut TenantTx, log: LogId, password: Option<&str>) -> Re
     }
 }
 
-type Row = (
-    LogId,
-    String,
-    String,
-    serde_json::Value,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<(String, String)>,
-    Option<LogId>,
-    Option<String>,
-    Vec<LogId>,
-    Vec<PhotoId>,
-);
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    id: LogId,
+    outcome: String,
+    notes: String,
+    checklist: sqlx::types::Json<Vec<ChecklistItem>>,
+    protocol: Option<String>,
+    performed_by: String,
+    performed_at: String,
+    received_at: String,
+    verified_by: Option<String>,
+    verified_at: Option<String>,
+    amends: Option<LogId>,
+    amendment_reason: Option<String>,
+    amended_by: Vec<LogId>,
+    photos: Vec<PhotoId>,
+}
+
+/// One step of a log's checklist as stored (see `insert`).
+#[derive(serde::Deserialize)]
+struct ChecklistItem {
+    step: String,
+    done: bool,
+}
 
 /// The latest `limit` (at most 200) logs of a piece of equipment, newest first, with signatures
 /// and amendments.
@@ -249,13 +258,14 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
     const TS: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT l.id, l.outcome, l.notes, l.checklist, p.name || ' v' || l.protocol_version, l.signer_name, \
-                to_char(l.performed_at AT TIME ZONE 'UTC', {TS}), to_char(l.received_at AT TIME ZONE 'UTC', {TS}), \
-                CASE WHEN v.log_id IS NULL THEN NULL ELSE (v.signer_name, to_char(v.verified_at AT TIME ZONE 'UTC', {TS})) END, \
+    let rows: Vec<HistoryRow> = sqlx::query_as(&format!(
+        "SELECT l.id, l.outcome, l.notes, l.checklist, p.name || ' v' || l.protocol_version AS protocol, \
+                l.signer_name AS performed_by, to_char(l.performed_at AT TIME ZONE 'UTC', {TS}) AS performed_at, \
+                to_char(l.received_at AT TIME ZONE 'UTC', {TS}) AS received_at, \
+                v.signer_name AS verified_by, to_char(v.verified_at AT TIME ZONE 'UTC', {TS}) AS verified_at, \
                 l.amends, l.amendment_reason, \
-                ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at), \
-                ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) \
+                ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
+                ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) AS photos \
          FROM cleaning_logs l \
          LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
          LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
@@ -268,52 +278,24 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                id,
-                outcome,
-                notes,
-                checklist,
-                protocol,
-                performed_by,
-                performed_at,
-                received_at,
-                verified,
-                amends,
-                amendment_reason,
-                amended_by,
-                photos,
-            )| {
-                let checklist = checklist
-                    .as_array()
-                    .map(|items| {
-                        items
-                            .iter()
-                            .map(|i| {
-                                (
-                                    i["step"].as_str().unwrap_or_default().to_owned(),
-                                    i["done"].as_bool().unwrap_or(false),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                CleaningLog {
-                    id,
-                    outcome,
-                    notes,
-                    checklist,
-                    protocol,
-                    performed_by,
-                    performed_at,
-                    received_at,
-                    verified: verified.map(|(name, at)| Signature { name, meaning: "verified".into(), at }),
-                    amends,
-                    amendment_reason,
-                    amended_by,
-                    photos,
-                }
-            },
-        )
+        .map(|r| CleaningLog {
+            id: r.id,
+            outcome: r.outcome,
+            notes: r.notes,
+            checklist: r.checklist.0.into_iter().map(|i| (i.step, i.done)).collect(),
+            protocol: r.protocol,
+            performed_by: r.performed_by,
+            performed_at: r.performed_at,
+            received_at: r.received_at,
+            verified: r.verified_by.zip(r.verified_at).map(|(name, at)| Signature {
+                name,
+                meaning: "verified".into(),
+                at,
+            }),
+            amends: r.amends,
+            amendment_reason: r.amendment_reason,
+            amended_by: r.amended_by,
+            photos: r.photos,
+        })
         .collect())
 }

@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 
@@ -30,8 +30,7 @@ pub async fn download(State(state): State<AppState>, auth: AuthSession, parts: a
             // an unfused unfold panics when polled after its end.
             (headers, Body::from_stream(futures_util::StreamExt::fuse(lines(state, ctx)))).into_response()
         }
-        Err(err) => (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), err.to_string())
-            .into_response(),
+        Err(err) => err.into_response(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! `POST /photos?equipment={id}`: upload one photo (multipart field `photo`), answered with its
-//! id as JSON; the log form then names it. `GET /photos/{id}` and `/photos/{id}/thumb`: the
+//! id as JSON (or the error's message as text); the log form then names it. `GET /photos/{id}` and `/photos/{id}/thumb`: the
 //! photo for members of its organization, 404 for anyone else.
 
 use axum::extract::{Multipart, Path, Query, State};
@@ -34,7 +34,7 @@ pub async fn upload(
     .await;
     match result {
         Ok(id) => (StatusCode::CREATED, Json(id)).into_response(),
-        Err(err) => error(err),
+        Err(err) => err.into_response(),
     }
 }
 
@@ -87,12 +87,6 @@ async fn serve(state: &AppState, auth: &AuthSession, id: &str, thumb: bool) -> R
             bytes,
         )
             .into_response(),
-        Err(err) => error(err),
+        Err(err) => err.into_response(),
     }
-}
-
-/// `{"error": "…"}`: the message the upload form shows.
-fn error(err: AppError) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(serde_json::json!({ "error": err.to_string() }))).into_response()
 }

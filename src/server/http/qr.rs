@@ -2,7 +2,7 @@
 //! organization (404 for anyone else, as for every other id).
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::model::error::AppError;
@@ -16,8 +16,7 @@ pub async fn qr_svg(State(state): State<AppState>, auth: AuthSession, Path(id): 
     match render(&state, &auth, &id).await {
         Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=300")], svg)
             .into_response(),
-        Err(err) => (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), err.to_string())
-            .into_response(),
+        Err(err) => err.into_response(),
     }
 }
 
