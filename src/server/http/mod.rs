@@ -11,6 +11,8 @@ pub mod photos;
 pub mod qr;
 pub mod security_headers;
 
+use std::sync::OnceLock;
+
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::middleware::from_fn_with_state;
@@ -18,7 +20,7 @@ use axum::routing::get;
 use axum::Router;
 use axum_login::AuthManagerLayerBuilder;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -37,7 +39,7 @@ use crate::app::{shell, App};
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let leptos_options = state.leptos_options.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -80,6 +82,15 @@ pub fn router(state: AppState) -> Router {
         router = router.route("/dev/mail", get(dev_mail::outbox));
     }
     router.layer(auth_layer(&state).build()).layer(layers).with_state(state)
+}
+
+/// The pages' routes, generated once per process. Generating renders the app with resource
+/// loading suppressed through a process-wide flag in leptos_server; two generations at once (tests
+/// build many apps in parallel) clear each other's flag, and a resource then runs without the
+/// `AppState` context and panics. Once is also all a process needs: the list never changes.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Sessions in Postgres (so any instance serves any user), and axum-login on top of them.
