@@ -84,6 +84,14 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl From<std::io::Error> for AppError {
+    fn from(err: std::io::Error) -> Self {
+        tracing::error!(error = %err, "i/o error");
+        AppError::Internal
+    }
+}
+
 /// For a write that names one row of the caller's organization: no row touched means the id is
 /// absent or another organization's, which the caller sees as "not found".
 #[cfg(feature = "ssr")]

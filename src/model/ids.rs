@@ -59,4 +59,6 @@ id_type!(
     LogId,
     /// An uploaded photo (attached to a log once the log is signed).
     PhotoId,
+    /// A report or binder prepared in the background for download.
+    ExportId,
 );

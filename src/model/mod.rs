@@ -9,4 +9,5 @@ pub mod error;
 pub mod ids;
 pub mod password;
 pub mod redirect;
+pub mod reports;
 pub mod role;

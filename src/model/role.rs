@@ -14,6 +14,8 @@ pub enum Role {
     Supervisor,
     Staff,
     Auditor,
+    /// A time-limited, read-only guest limited to chosen facilities (see `TenantCtx`).
+    Inspector,
 }
 
 /// Everything a member can attempt inside an organization.
@@ -39,10 +41,15 @@ pub enum Action {
     LogCleaning,
     /// Add the second signature to someone else's cleaning log.
     VerifyLogs,
+    /// Download cleaning logs (CSV) and inspection reports (PDF) of the facilities one sees.
+    ExportReports,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Owner, Role::Admin, Role::Supervisor, Role::Staff, Role::Auditor];
+    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Supervisor, Role::Staff, Role::Auditor, Role::Inspector];
+
+    /// The roles a member can be given on the team page; inspectors are invited as guests.
+    pub const MEMBER: [Role; 5] = [Role::Owner, Role::Admin, Role::Supervisor, Role::Staff, Role::Auditor];
 
     /// The permission matrix. A test checks that README's "Permissions" table says the same.
     pub fn can(self, action: Action) -> bool {
@@ -57,6 +64,7 @@ impl Role {
             ManageAssets | ManageSettings => matches!(self, Owner | Admin),
             LogCleaning => matches!(self, Owner | Admin | Supervisor | Staff),
             VerifyLogs => matches!(self, Owner | Admin | Supervisor),
+            ExportReports => matches!(self, Owner | Admin | Supervisor | Auditor | Inspector),
         }
     }
 
@@ -67,6 +75,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Staff => "staff",
             Role::Auditor => "auditor",
+            Role::Inspector => "inspector",
         }
     }
 
@@ -77,6 +86,7 @@ impl Role {
             Role::Supervisor => "Supervisor",
             Role::Staff => "Staff",
             Role::Auditor => "Auditor (read-only)",
+            Role::Inspector => "Inspector (guest)",
         }
     }
 

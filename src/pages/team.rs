@@ -71,7 +71,7 @@ pub fn TeamPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let role = session.await.ok().flatten().and_then(|s| s.current).map(|c| c.role);
                 let manage = role.is_some_and(|r| r.can(Action::ManageMembers));
-                let grantable: Vec<Role> = Role::ALL.into_iter()
+                let grantable: Vec<Role> = Role::MEMBER.into_iter()
                     .filter(|r| *r != Role::Owner || role.is_some_and(|me| me.can(Action::ManageOwners)))
                     .collect();
                 let list = match members.await {

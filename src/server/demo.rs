@@ -27,7 +27,7 @@ impl Default for Scale {
 
 /// Creates the demo organization unless it exists; returns the sign-in addresses by role.
 pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, String)>> {
-    let logins: Vec<(Role, String)> = Role::ALL.iter().map(|r| (*r, format!("{}@{DOMAIN}", r.as_str()))).collect();
+    let logins: Vec<(Role, String)> = Role::MEMBER.iter().map(|r| (*r, format!("{}@{DOMAIN}", r.as_str()))).collect();
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
         .bind(&logins[0].1)
         .fetch_one(pool)

@@ -13,6 +13,7 @@ pub mod http;
 pub mod jobs;
 pub mod mailer;
 pub mod photos;
+pub mod reports;
 pub mod secret;
 pub mod startup;
 pub mod state;

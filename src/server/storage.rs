@@ -54,6 +54,55 @@ impl Storage {
         }
     }
 
+    /// Stores a large file from disk without reading it into memory (exports).
+    pub async fn put_file(&self, key: &str, file: &Path, content_type: &str) -> anyhow::Result<()> {
+        match self {
+            Storage::Local(dir) => {
+                let path = local_path(dir, key)?;
+                if let Some(parent) = path.parent() {
+                    tokio::fs::create_dir_all(parent)
+                        .await
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                let partial = path.with_extension("partial");
+                tokio::fs::copy(file, &partial).await.with_context(|| format!("writing {}", partial.display()))?;
+                tokio::fs::rename(&partial, &path).await.with_context(|| format!("renaming to {}", path.display()))
+            }
+            Storage::S3 { client, bucket } => {
+                let body = ByteStream::from_path(file).await.context("reading the export file")?;
+                client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .content_type(content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .with_context(|| format!("S3 put {key}"))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The file as a stream of chunks, for downloads of any size; `None` if there is no such file.
+    pub async fn stream(
+        &self,
+        key: &str,
+    ) -> anyhow::Result<Option<std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>>> {
+        match self {
+            Storage::Local(dir) => match tokio::fs::File::open(local_path(dir, key)?).await {
+                Ok(file) => Ok(Some(Box::pin(file))),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(err) => Err(err).with_context(|| format!("opening {key}")),
+            },
+            Storage::S3 { client, bucket } => match client.get_object().bucket(bucket).key(key).send().await {
+                Ok(object) => Ok(Some(Box::pin(object.body.into_async_read()))),
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
+                Err(err) => Err(err).with_context(|| format!("S3 get {key}")),
+            },
+        }
+    }
+
     /// The file's bytes, or `None` if there is no such file.
     pub async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
         match self {

@@ -98,6 +98,7 @@ fn the_readme_permission_table_matches_the_code() {
         ("change the organization's settings (strict signatures, public sticker panel)", Action::ManageSettings),
         ("record (sign) a cleaning, amend a cleaning log", Action::LogCleaning),
         ("verify someone else's cleaning log (second signature)", Action::VerifyLogs),
+        ("download cleaning logs (CSV) and inspection reports (PDF)", Action::ExportReports),
     ];
     assert_eq!(table.len(), actions.len(), "README rows: {table:?}");
     for (row, (name, action)) in table.iter().zip(actions) {

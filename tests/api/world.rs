@@ -119,7 +119,11 @@ async fn org(app: &TestApp, tag: &str) -> Org {
         .execute(&mut *tx)
         .await
         .unwrap();
-        sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)")
+        // The inspector is a guest of every facility for a week.
+        sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role, access_until) \
+             VALUES ($1, $2, $3, CASE WHEN $3 = 'inspector' THEN now() + interval '7 days' END)",
+        )
             .bind(id)
             .bind(user)
             .bind(role)

@@ -17,10 +17,10 @@ use crate::server::auth::scope::apply_meta;
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
 use crate::server::state::AppState;
 
-const BATCH: i64 = 1000;
+pub(crate) const BATCH: i64 = 1000;
 
 pub async fn download(State(state): State<AppState>, auth: AuthSession, parts: axum::http::request::Parts) -> Response {
-    match start(&state, &auth, &RequestMeta::from_parts(&parts)).await {
+    match start(&state, &auth, &parts).await {
         Ok(ctx) => {
             let mut headers = HeaderMap::new();
             headers.insert(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8".parse().unwrap());
@@ -34,11 +34,11 @@ pub async fn download(State(state): State<AppState>, auth: AuthSession, parts: a
     }
 }
 
-async fn start(state: &AppState, auth: &AuthSession, meta: &RequestMeta) -> Result<TenantCtx, AppError> {
-    let ctx = tenant_ctx_of(auth, &state.pool).await?;
+async fn start(state: &AppState, auth: &AuthSession, parts: &axum::http::request::Parts) -> Result<TenantCtx, AppError> {
+    let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
     ctx.require(Action::ViewAudit)?;
     let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
-    apply_meta(tx.conn(), meta).await?;
+    apply_meta(tx.conn(), &RequestMeta::from_parts(parts)).await?;
     let event = SecurityEvent {
         org: Some(ctx.org_id()),
         actor: Some(ctx.user_id()),
@@ -85,7 +85,7 @@ fn lines(state: AppState, ctx: TenantCtx) -> impl futures_util::Stream<Item = Re
     })
 }
 
-async fn batch(state: &AppState, ctx: &TenantCtx, after: i64) -> Result<Vec<(i64, Vec<String>, String)>, sqlx::Error> {
+pub(crate) async fn batch(state: &AppState, ctx: &TenantCtx, after: i64) -> Result<Vec<(i64, Vec<String>, String)>, sqlx::Error> {
     let mut tx = TenantTx::begin(&state.pool, ctx).await?;
     let org = ctx.org_id();
     let rows = sqlx::query_as(

@@ -67,11 +67,27 @@ pub fn client_ip() -> IpAddr {
 pub async fn tenant_ctx() -> Result<TenantCtx, AppError> {
     // Contexts are read before the first await (see `state`).
     let pool = state().pool;
-    tenant_ctx_of(&auth_session().await?, &pool).await
+    let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
+    tenant_ctx_of(&auth_session().await?, &pool, &parts).await
 }
 
-/// [`tenant_ctx`] for plain axum handlers, which hold the session themselves.
-pub async fn tenant_ctx_of(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantCtx, AppError> {
+/// [`tenant_ctx`] for plain axum handlers, which hold the session and the request themselves.
+/// Every request of an inspector that gets this far is recorded in the audit trail with what
+/// it asked for: views included, as inspector access requires.
+pub async fn tenant_ctx_of(
+    auth: &AuthSession,
+    pool: &sqlx::PgPool,
+    request: &http::request::Parts,
+) -> Result<TenantCtx, AppError> {
+    let ctx = member_ctx(auth, pool).await?;
+    if ctx.is_guest() {
+        let what = request.uri.path_and_query().map_or_else(|| request.uri.path().to_owned(), |p| p.to_string());
+        super::scope::record_guest_view(pool, &ctx, &RequestMeta::from_parts(request), &what).await?;
+    }
+    Ok(ctx)
+}
+
+async fn member_ctx(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantCtx, AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     if !user.email_verified {
         return Err(AppError::Forbidden(

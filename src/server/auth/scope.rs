@@ -14,22 +14,29 @@
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::request::{request_meta, RequestMeta};
+use crate::server::audit::record::{record, SecurityEvent};
 use crate::model::error::AppError;
-use crate::model::ids::{EquipmentId, OrgId, UserId};
+use crate::model::ids::{EquipmentId, FacilityId, OrgId, UserId};
 use crate::model::role::{Action, Role};
 
-/// Who is acting, in which organization, with which role.
+/// Who is acting, in which organization, with which role, and (for an inspector) which
+/// facilities they may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantCtx {
     org_id: OrgId,
     user_id: UserId,
     role: Role,
+    facilities: Option<Vec<FacilityId>>,
 }
+
+/// A membership as it grants access: an inspector's has ended once `access_until` has passed,
+/// and every query that turns a membership into access filters with this.
+pub const MEMBERSHIP_ACTIVE: &str = "(m.access_until IS NULL OR m.access_until > now())";
 
 impl TenantCtx {
     /// For flows that are creating the membership itself (registration, accepted invitation).
     pub(super) fn new(org_id: OrgId, user_id: UserId, role: Role) -> TenantCtx {
-        TenantCtx { org_id, user_id, role }
+        TenantCtx { org_id, user_id, role, facilities: None }
     }
 
     /// The context of `user` in organization `org` (or in their oldest membership when `org` is
@@ -37,16 +44,17 @@ impl TenantCtx {
     /// The session layer calls this for every request; tests call it to act as a member.
     pub async fn for_member(pool: &PgPool, org: Option<OrgId>, user: UserId) -> Result<Option<TenantCtx>, sqlx::Error> {
         let mut tx = UserTx::begin(pool, user).await?;
-        let membership: Option<(OrgId, Role)> = sqlx::query_as(
-            "SELECT org_id, role FROM memberships WHERE user_id = $1 AND ($2::uuid IS NULL OR org_id = $2) \
-             ORDER BY created_at LIMIT 1",
-        )
+        let membership: Option<(OrgId, Role, Option<Vec<FacilityId>>)> = sqlx::query_as(&format!(
+            "SELECT m.org_id, m.role, m.facility_ids FROM memberships m \
+             WHERE m.user_id = $1 AND ($2::uuid IS NULL OR m.org_id = $2) AND {MEMBERSHIP_ACTIVE} \
+             ORDER BY m.created_at LIMIT 1"
+        ))
         .bind(user)
         .bind(org)
         .fetch_optional(tx.conn())
         .await?;
         tx.commit().await?;
-        Ok(membership.map(|(org_id, role)| TenantCtx::new(org_id, user, role)))
+        Ok(membership.map(|(org_id, role, facilities)| TenantCtx { org_id, user_id: user, role, facilities }))
     }
 
     pub fn org_id(&self) -> OrgId {
@@ -59,6 +67,28 @@ impl TenantCtx {
 
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// An inspector: read-only, limited in time, every view recorded.
+    pub fn is_guest(&self) -> bool {
+        self.role == Role::Inspector
+    }
+
+    /// The facilities this context may see; `None` for all of them.
+    pub fn facilities(&self) -> Option<&[FacilityId]> {
+        self.facilities.as_deref()
+    }
+
+    pub fn can_see_facility(&self, facility: FacilityId) -> bool {
+        self.facilities.as_ref().is_none_or(|list| list.contains(&facility))
+    }
+
+    /// The setting row-level security reads: a Postgres array literal, or empty for all.
+    fn facility_setting(&self) -> String {
+        match &self.facilities {
+            None => String::new(),
+            Some(list) => format!("{{{}}}", list.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
+        }
     }
 
     /// Early exit for server functions: `ctx.require(Action::InviteMembers)?`.
@@ -78,11 +108,20 @@ pub struct TenantTx {
 }
 
 impl TenantTx {
+    /// An inspector's transaction is read-only in the database too: whatever a code path
+    /// forgets to check, a guest changes nothing.
     pub async fn begin(pool: &PgPool, ctx: &TenantCtx) -> Result<TenantTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
+        if ctx.is_guest() {
+            sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        }
         set_with_request(
             &mut tx,
-            &[("app.org_id", &ctx.org_id.to_string()), ("app.user_id", &ctx.user_id.to_string())],
+            &[
+                ("app.org_id", &ctx.org_id.to_string()),
+                ("app.user_id", &ctx.user_id.to_string()),
+                ("app.facility_ids", &ctx.facility_setting()),
+            ],
         )
         .await?;
         Ok(TenantTx { tx, ctx: ctx.clone() })
@@ -178,19 +217,26 @@ impl StickerTx {
     ) -> Result<Option<(TenantTx, EquipmentId)>, sqlx::Error> {
         let mut tx = pool.begin().await?;
         set_with_request(&mut tx, &[("app.qr_token", token), ("app.user_id", &user.to_string())]).await?;
-        let found: Option<(OrgId, EquipmentId, Role)> = sqlx::query_as(
-            "SELECT e.org_id, e.id, m.role FROM equipment e \
-             JOIN memberships m ON m.org_id = e.org_id AND m.user_id = $2 \
-             WHERE e.qr_token = $1 AND e.status = 'active'",
-        )
+        let found: Option<(OrgId, EquipmentId, Role, Option<Vec<FacilityId>>)> = sqlx::query_as(&format!(
+            "SELECT e.org_id, e.id, m.role, m.facility_ids FROM equipment e \
+             JOIN memberships m ON m.org_id = e.org_id AND m.user_id = $2 AND {MEMBERSHIP_ACTIVE} \
+             WHERE e.qr_token = $1 AND e.status = 'active' \
+               AND (m.facility_ids IS NULL OR e.facility_id = ANY (m.facility_ids))"
+        ))
         .bind(token)
         .bind(user)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((org, equipment, role)) = found else { return Ok(None) };
+        let Some((org, equipment, role, facilities)) = found else { return Ok(None) };
+        let ctx = TenantCtx { org_id: org, user_id: user, role, facilities };
         // From here on the organization's rows, and no longer the sticker's.
-        set(&mut tx, &[("app.org_id", &org.to_string()), ("app.qr_token", "")]).await?;
-        Ok(Some((TenantTx { tx, ctx: TenantCtx::new(org, user, role) }, equipment)))
+        set(&mut tx, &[("app.org_id", &org.to_string()), ("app.qr_token", ""), ("app.facility_ids", &ctx.facility_setting())])
+            .await?;
+        if ctx.is_guest() {
+            record(&mut tx, guest_view(&ctx, &format!("sticker scan of equipment {equipment}"))).await?;
+            sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        }
+        Ok(Some((TenantTx { tx, ctx }, equipment)))
     }
 
     pub fn conn(&mut self) -> &mut PgConnection {
@@ -279,6 +325,56 @@ async fn set(conn: &mut PgConnection, pairs: &[(&str, &str)]) -> Result<(), sqlx
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// The one write an inspector makes: asking for a report (the export's row and its job). Any
+/// member's request goes through here; it is the tenant transaction without the guest's
+/// read-only mode.
+pub async fn begin_export_request(pool: &PgPool, ctx: &TenantCtx) -> Result<TenantTx, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    set_with_request(
+        &mut tx,
+        &[
+            ("app.org_id", &ctx.org_id.to_string()),
+            ("app.user_id", &ctx.user_id.to_string()),
+            ("app.facility_ids", &ctx.facility_setting()),
+        ],
+    )
+    .await?;
+    Ok(TenantTx { tx, ctx: ctx.clone() })
+}
+
+/// Records a member's security event (a view, a download) in a transaction of its own, so it
+/// is kept even for an inspector, whose tenant transactions are read-only.
+pub async fn record_member_event(
+    pool: &PgPool,
+    ctx: &TenantCtx,
+    meta: &RequestMeta,
+    event: SecurityEvent<'_>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut pairs = meta_pairs(meta);
+    pairs.push(("app.org_id", ctx.org_id.to_string()));
+    pairs.push(("app.user_id", ctx.user_id.to_string()));
+    set(&mut tx, &pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await?;
+    record(&mut tx, event).await?;
+    tx.commit().await
+}
+
+/// Records that an inspector looked at `what`.
+pub async fn record_guest_view(pool: &PgPool, ctx: &TenantCtx, meta: &RequestMeta, what: &str) -> Result<(), sqlx::Error> {
+    record_member_event(pool, ctx, meta, guest_view(ctx, what)).await
+}
+
+fn guest_view<'a>(ctx: &TenantCtx, what: &str) -> SecurityEvent<'a> {
+    SecurityEvent {
+        org: Some(ctx.org_id),
+        actor: Some(ctx.user_id),
+        action: "inspector.viewed",
+        entity_type: "request",
+        entity_id: None,
+        details: serde_json::json!({ "viewed": what }),
+    }
 }
 
 /// The demo organization of `cleantrack demo-data`: its owner acts, as at registration.

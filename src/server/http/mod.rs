@@ -76,6 +76,8 @@ pub fn router(state: AppState) -> Router {
         .route("/photos", axum::routing::post(photos::upload))
         .route("/photos/{id}", get(photos::original))
         .route("/photos/{id}/thumb", get(photos::thumbnail))
+        .route("/reports/logs.csv", get(crate::server::reports::csv_export::download))
+        .route("/exports/{id}", get(crate::server::reports::exports::download))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell));
     if !config.env.is_production() {

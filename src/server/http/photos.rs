@@ -3,6 +3,7 @@
 //! photo for members of its organization, 404 for anyone else.
 
 use axum::extract::{Multipart, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,11 +24,12 @@ pub async fn upload(
     State(state): State<AppState>,
     auth: AuthSession,
     Query(query): Query<UploadQuery>,
+    parts: Parts,
     multipart: Multipart,
 ) -> Response {
     let result = async {
         let equipment: EquipmentId = query.equipment.parse().map_err(|_| AppError::NotFound)?;
-        let ctx = tenant_ctx_of(&auth, &state.pool).await?;
+        let ctx = tenant_ctx_of(&auth, &state.pool, &parts).await?;
         let bytes = read_photo_field(multipart, state.config.uploads.max_photo_bytes).await?;
         photos::upload(&state, &ctx, equipment, bytes).await
     }
@@ -65,18 +67,18 @@ async fn read_photo_field(mut multipart: Multipart, max: usize) -> Result<Vec<u8
     Err(AppError::Invalid("Choose a photo to upload.".into()))
 }
 
-pub async fn original(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>) -> Response {
-    serve(&state, &auth, &id, false).await
+pub async fn original(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>, parts: Parts) -> Response {
+    serve(&state, &auth, &parts, &id, false).await
 }
 
-pub async fn thumbnail(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>) -> Response {
-    serve(&state, &auth, &id, true).await
+pub async fn thumbnail(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>, parts: Parts) -> Response {
+    serve(&state, &auth, &parts, &id, true).await
 }
 
-async fn serve(state: &AppState, auth: &AuthSession, id: &str, thumb: bool) -> Response {
+async fn serve(state: &AppState, auth: &AuthSession, parts: &Parts, id: &str, thumb: bool) -> Response {
     let result = async {
         let id: PhotoId = id.parse().map_err(|_| AppError::NotFound)?;
-        let ctx = tenant_ctx_of(auth, &state.pool).await?;
+        let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
         photos::read(state, &ctx, id, thumb).await
     }
     .await;

@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::model::error::AppError;
@@ -12,17 +13,17 @@ use crate::server::auth::request::tenant_ctx_of;
 use crate::server::auth::{AuthSession, TenantTx};
 use crate::server::state::AppState;
 
-pub async fn qr_svg(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>) -> Response {
-    match render(&state, &auth, &id).await {
+pub async fn qr_svg(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>, parts: Parts) -> Response {
+    match render(&state, &auth, &parts, &id).await {
         Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=300")], svg)
             .into_response(),
         Err(err) => err.into_response(),
     }
 }
 
-async fn render(state: &AppState, auth: &AuthSession, id: &str) -> Result<String, AppError> {
+async fn render(state: &AppState, auth: &AuthSession, parts: &Parts, id: &str) -> Result<String, AppError> {
     let id: EquipmentId = id.parse().map_err(|_| AppError::NotFound)?;
-    let ctx = tenant_ctx_of(auth, &state.pool).await?;
+    let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
     let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
     let url = stickers::sticker_url(&mut tx, &state.config.public_url, id).await?;
     stickers::svg(&url)

@@ -43,6 +43,7 @@ async fn dispatch(state: &AppState, job: &Job) -> Result<(), JobError> {
         digest::KIND => digest::run(state, &job.payload).await,
         digest::ORG_KIND => digest::run_org(state, &job.payload).await,
         photo_cleanup::KIND => photo_cleanup::run(state).await,
+        crate::server::reports::exports::KIND => crate::server::reports::exports::run(state, &job.payload).await,
         other => Err(JobError::Fatal(format!("no handler for job kind `{other}`"))),
     }
 }

@@ -10,7 +10,7 @@ use crate::model::error::AppError;
 use crate::model::ids::OrgId;
 use crate::model::role::Role;
 use crate::server::audit::record::{self as audit, SecurityEvent};
-use crate::server::auth::scope::UserTx;
+use crate::server::auth::scope::{UserTx, MEMBERSHIP_ACTIVE};
 use crate::server::auth::throttle::{self, Kind};
 use crate::server::auth::user::{self, Credentials};
 use crate::server::auth::{password, AuthSession};
@@ -79,7 +79,9 @@ pub async fn logout(state: &AppState, auth: &mut AuthSession) -> Result<(), AppE
 
 async fn first_membership(state: &AppState, user: &user::User) -> Result<Option<OrgId>, AppError> {
     let mut tx = UserTx::begin(&state.pool, user.id).await?;
-    let org = sqlx::query_scalar("SELECT org_id FROM memberships WHERE user_id = $1 ORDER BY created_at LIMIT 1")
+    let org = sqlx::query_scalar(&format!(
+        "SELECT m.org_id FROM memberships m WHERE m.user_id = $1 AND {MEMBERSHIP_ACTIVE} ORDER BY m.created_at LIMIT 1"
+    ))
         .bind(user.id)
         .fetch_optional(tx.conn())
         .await?;
@@ -92,7 +94,9 @@ pub async fn switch_org(state: &AppState, auth: &mut AuthSession, org: OrgId) ->
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     let mut tx = UserTx::begin(&state.pool, user.id).await?;
     let member: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1 AND org_id = $2)")
+        sqlx::query_scalar(&format!(
+            "SELECT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.org_id = $2 AND {MEMBERSHIP_ACTIVE})"
+        ))
             .bind(user.id)
             .bind(org)
             .fetch_one(tx.conn())
@@ -150,10 +154,10 @@ pub async fn session_info(state: &AppState, auth: &AuthSession) -> Result<Option
         return Ok(None);
     };
     let mut tx = UserTx::begin(&state.pool, user.id).await?;
-    let memberships: Vec<OrgMembership> = sqlx::query_as::<_, (OrgId, String, Role)>(
+    let memberships: Vec<OrgMembership> = sqlx::query_as::<_, (OrgId, String, Role)>(&format!(
         "SELECT m.org_id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
-         WHERE m.user_id = $1 ORDER BY lower(o.name)",
-    )
+         WHERE m.user_id = $1 AND {MEMBERSHIP_ACTIVE} ORDER BY lower(o.name)"
+    ))
     .bind(user.id)
     .fetch_all(tx.conn())
     .await?

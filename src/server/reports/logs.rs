@@ -1,0 +1,150 @@
+//! The cleaning logs a report covers, read in keyset pages so that a year of a large
+//! organization never sits in memory. Shared by the CSV export and the PDF report.
+
+use crate::model::error::AppError;
+use crate::model::ids::{EquipmentId, LogId, OrgId};
+use crate::model::reports::LogFilter;
+use crate::server::auth::TenantTx;
+
+/// Rows per page: large enough to keep round trips few, small enough to keep memory flat.
+pub const PAGE: i64 = 500;
+
+const UTC: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
+
+/// One log with everything an inspector reads about it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LogRow {
+    pub id: LogId,
+    pub facility: String,
+    pub time_zone: String,
+    pub equipment_id: EquipmentId,
+    pub equipment: String,
+    pub short_code: String,
+    pub serial: String,
+    pub protocol: Option<String>,
+    pub protocol_version: Option<i32>,
+    /// In the facility's time zone, as people on site read it.
+    pub performed_local: String,
+    pub performed_at: String,
+    pub received_at: String,
+    pub signer_name: String,
+    pub signature_meaning: String,
+    pub outcome: String,
+    pub steps_done: i32,
+    pub steps_total: i32,
+    pub notes: String,
+    pub amends: Option<LogId>,
+    pub amendment_reason: Option<String>,
+    pub verified_by: Option<String>,
+    pub verification_meaning: Option<String>,
+    pub verified_at: Option<String>,
+    /// SHA-256 (hex) of each attached photo, in order.
+    pub photo_sha256: Vec<String>,
+    /// Storage keys of the photos' thumbnails, in the same order.
+    pub thumb_keys: Vec<String>,
+    /// The keyset cursor: performed_at with microseconds.
+    pub cursor: String,
+}
+
+/// The logs matching a filter: parameters $1 (organization) to $7, bound by `bind_filter`.
+const MATCHING: &str = "FROM cleaning_logs l \
+     JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
+     JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
+     LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
+     LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
+     WHERE l.org_id = $1 \
+       AND ($2::uuid IS NULL OR e.facility_id = $2) \
+       AND ($3::uuid IS NULL OR l.equipment_id = $3) \
+       AND ($4::date IS NULL OR l.performed_at >= $4::date::timestamp AT TIME ZONE f.time_zone) \
+       AND ($5::date IS NULL OR l.performed_at < ($5::date + 1)::timestamp AT TIME ZONE f.time_zone) \
+       AND ($6::text IS NULL OR l.outcome = $6) \
+       AND ($7::uuid IS NULL OR l.performed_by = $7)";
+
+/// Binds [`MATCHING`]'s parameters, to any sqlx query.
+trait BindFilter: Sized {
+    fn bind_filter(self, org: OrgId, filter: &LogFilter) -> Self;
+}
+
+macro_rules! bind_filter_for {
+    ($($query:ty),+) => {$(
+        impl<'q, O> BindFilter for $query {
+            fn bind_filter(self, org: OrgId, filter: &LogFilter) -> Self {
+                self.bind(org)
+                    .bind(filter.facility)
+                    .bind(filter.equipment)
+                    .bind(filter.from.clone())
+                    .bind(filter.to.clone())
+                    .bind(filter.outcome.clone())
+                    .bind(filter.person)
+            }
+        }
+    )+};
+}
+bind_filter_for!(
+    sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+);
+
+/// Where a page ends; the next page starts after it.
+#[derive(Debug, Clone, Default)]
+pub struct Cursor(Option<(String, LogId)>);
+
+/// The next page of logs matching `filter` after `cursor`, ordered by performed time, then id;
+/// empty at the end. The caller's context decides what is visible (an inspector's facilities).
+pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) -> Result<Vec<LogRow>, AppError> {
+    let org = tx.ctx().org_id();
+    let (after_at, after_id) = cursor.0.clone().unzip();
+    let rows: Vec<LogRow> = sqlx::query_as(&format!(
+        "SELECT l.id, f.name AS facility, f.time_zone, e.id AS equipment_id, e.name AS equipment, e.short_code, e.serial, \
+                p.name AS protocol, l.protocol_version, \
+                to_char(l.performed_at AT TIME ZONE f.time_zone, 'YYYY-MM-DD HH24:MI') AS performed_local, \
+                to_char(l.performed_at AT TIME ZONE 'UTC', {UTC}) AS performed_at, \
+                to_char(l.received_at AT TIME ZONE 'UTC', {UTC}) AS received_at, \
+                l.signer_name, l.signature_meaning, l.outcome, \
+                (SELECT count(*) FILTER (WHERE (i->>'done')::boolean) FROM jsonb_array_elements(l.checklist) i)::int AS steps_done, \
+                jsonb_array_length(l.checklist) AS steps_total, \
+                l.notes, l.amends, l.amendment_reason, \
+                v.signer_name AS verified_by, v.signature_meaning AS verification_meaning, \
+                to_char(v.verified_at AT TIME ZONE 'UTC', {UTC}) AS verified_at, \
+                ARRAY(SELECT encode(ph.sha256, 'hex') FROM log_photos lp \
+                      JOIN photos ph ON ph.org_id = lp.org_id AND ph.id = lp.photo_id \
+                      WHERE lp.org_id = l.org_id AND lp.log_id = l.id ORDER BY lp.position) AS photo_sha256, \
+                ARRAY(SELECT ph.thumb_key FROM log_photos lp \
+                      JOIN photos ph ON ph.org_id = lp.org_id AND ph.id = lp.photo_id \
+                      WHERE lp.org_id = l.org_id AND lp.log_id = l.id ORDER BY lp.position) AS thumb_keys, \
+                to_char(l.performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS cursor \
+         {MATCHING} \
+           AND ($8::timestamptz IS NULL OR (l.performed_at, l.id) > ($8::timestamptz, $9::uuid)) \
+         ORDER BY l.performed_at, l.id LIMIT $10"
+    ))
+    .bind_filter(org, filter)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(PAGE)
+    .fetch_all(tx.conn())
+    .await?;
+    if let Some(last) = rows.last() {
+        cursor.0 = Some((last.cursor.clone(), last.id));
+    }
+    Ok(rows)
+}
+
+/// What a report's summary counts.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Totals {
+    pub logs: i64,
+    pub failures: i64,
+    pub amendments: i64,
+    pub verified: i64,
+}
+
+pub async fn totals(tx: &mut TenantTx, filter: &LogFilter) -> Result<Totals, AppError> {
+    let org = tx.ctx().org_id();
+    Ok(sqlx::query_as(&format!(
+        "SELECT count(*) AS logs, count(*) FILTER (WHERE l.outcome = 'fail') AS failures, \
+                count(l.amends) AS amendments, count(v.log_id) AS verified {MATCHING}"
+    ))
+    .bind_filter(org, filter)
+    .fetch_one(tx.conn())
+    .await?)
+}

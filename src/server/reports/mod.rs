@@ -1,0 +1,10 @@
+//! Reports for inspections: the cleaning logs as CSV (streamed), the PDF inspection report and
+//! the inspection binder (prepared in the background, see `exports`).
+
+pub mod binder;
+pub mod csv_export;
+pub mod exports;
+pub mod layout;
+pub mod logs;
+pub mod pdf_file;
+pub mod report_pdf;

@@ -1,0 +1,248 @@
+//! The inspection report of one facility and period, as PDF: a summary (compliance rate,
+//! overdue equipment, failures), then per piece of equipment its schedule and every log with
+//! its signatures, verification, amendment and thumbnails, and at the end the audit chain's
+//! verification result with the hash of its last event.
+
+use std::io::Write;
+
+use super::exports::Progress;
+use super::layout::{Font, Jpeg, Layout};
+use super::logs::{self, Cursor, LogRow};
+use crate::model::assets::DueStatus;
+use crate::model::audit::ChainCheck;
+use crate::model::error::AppError;
+use crate::model::ids::{EquipmentId, FacilityId};
+use crate::model::reports::LogFilter;
+use crate::server::assets::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
+use crate::server::auth::{TenantCtx, TenantTx};
+use crate::server::state::AppState;
+
+/// Thumbnails drawn per log; the rest are listed by their hash.
+const THUMBS_PER_LOG: usize = 3;
+
+#[derive(sqlx::FromRow)]
+struct EquipmentRow {
+    #[sqlx(flatten)]
+    facts: Equipment,
+    #[sqlx(flatten)]
+    due: StatusRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct Equipment {
+    id: EquipmentId,
+    name: String,
+    short_code: String,
+    kind: String,
+    location: String,
+    serial: String,
+    status: String,
+}
+
+/// What the report covers, with the context it is read in (an inspector sees their
+/// facilities only; the facility must be one of them).
+pub struct ReportScope<'a> {
+    pub ctx: &'a TenantCtx,
+    pub facility: FacilityId,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl ReportScope<'_> {
+    pub fn filter(&self) -> LogFilter {
+        LogFilter { facility: Some(self.facility), from: self.from.clone(), to: self.to.clone(), ..Default::default() }
+    }
+
+    pub fn period(&self) -> String {
+        crate::model::reports::describe_period(self.from.as_deref(), self.to.as_deref())
+    }
+}
+
+/// Writes the report to `out`; returns the number of logs it contains.
+pub async fn write<W: Write>(
+    state: &AppState,
+    scope: &ReportScope<'_>,
+    chain: &ChainCheck,
+    generated_at: &str,
+    out: W,
+    progress: &mut Progress,
+) -> Result<(W, i64), AppError> {
+    let filter = scope.filter();
+    let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
+    let org = scope.ctx.org_id();
+    let facility: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT f.name, f.address, f.time_zone, o.name FROM facilities f JOIN organizations o ON o.id = f.org_id \
+         WHERE f.org_id = $1 AND f.id = $2",
+    )
+    .bind(org)
+    .bind(scope.facility)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (facility_name, address, time_zone, org_name) = facility.ok_or(AppError::NotFound)?;
+    let equipment: Vec<EquipmentRow> = sqlx::query_as(&format!(
+        "SELECT e.id, e.name, e.short_code, e.kind, e.location, e.serial, e.status, {STATUS_COLUMNS} \
+         FROM equipment e {STATUS_JOINS} WHERE e.org_id = $1 AND e.facility_id = $2 ORDER BY lower(e.name), e.id"
+    ))
+    .bind(org)
+    .bind(scope.facility)
+    .fetch_all(tx.conn())
+    .await?;
+    let totals = logs::totals(&mut tx, &filter).await?;
+    tx.commit().await?;
+
+    let header = format!("{org_name} · {facility_name} · cleaning and disinfection inspection report");
+    let footer = format!("Period: {} · generated {generated_at} · CleanTrack", scope.period());
+    let mut doc = Layout::new(out, header, footer)?;
+    doc.line(0.0, Font::Bold, 18.0, "Inspection report")?;
+    doc.line(0.0, Font::Regular, 11.0, &format!("Organization: {org_name}"))?;
+    doc.line(0.0, Font::Regular, 11.0, &format!("Facility: {facility_name}"))?;
+    if !address.is_empty() {
+        doc.paragraph(0.0, Font::Regular, 11.0, &format!("Address: {address}"))?;
+    }
+    doc.line(0.0, Font::Regular, 11.0, &format!("Period: {} (days in {time_zone})", scope.period()))?;
+    doc.line(0.0, Font::Regular, 11.0, &format!("Generated: {generated_at}"))?;
+    doc.gap(8.0);
+
+    let statuses: Vec<(Equipment, DueStatus)> = equipment.into_iter().map(|row| (row.facts, row.due.into())).collect();
+    summary(&mut doc, &statuses, &totals)?;
+    doc.gap(6.0);
+    audit_section(&mut doc, chain)?;
+
+    let mut written = 0;
+    for (equipment, due) in &statuses {
+        doc.gap(10.0);
+        doc.ensure(60.0)?;
+        doc.line(0.0, Font::Bold, 13.0, &format!("{} ({})", equipment.name, equipment.short_code))?;
+        let mut facts = vec![equipment.kind.clone()];
+        facts.extend([&equipment.location, &equipment.serial].iter().filter(|s| !s.is_empty()).map(|s| s.to_string()));
+        if equipment.status != "active" {
+            facts.push(equipment.status.clone());
+        }
+        doc.line(0.0, Font::Regular, 9.5, &facts.join(" · "))?;
+        doc.line(0.0, Font::Regular, 9.5, &schedule_line(due))?;
+        let mut cursor = Cursor::default();
+        let filter = LogFilter { equipment: Some(equipment.id), ..filter.clone() };
+        let mut any = false;
+        loop {
+            let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
+            let rows = logs::page(&mut tx, &filter, &mut cursor).await?;
+            tx.commit().await?;
+            if rows.is_empty() {
+                break;
+            }
+            any = true;
+            for row in &rows {
+                log_entry(&mut doc, state, row).await?;
+            }
+            written += rows.len() as i64;
+            progress.advance(rows.len() as i64).await?;
+        }
+        if !any {
+            doc.line(12.0, Font::Regular, 9.5, "No cleaning logs in this period.")?;
+        }
+    }
+    let out = doc.finish(&format!("Inspection report: {facility_name}, {}", scope.period()))?;
+    Ok((out, written))
+}
+
+fn summary<W: Write>(doc: &mut Layout<W>, statuses: &[(Equipment, DueStatus)], totals: &logs::Totals) -> std::io::Result<()> {
+    let scheduled: Vec<_> = statuses.iter().filter(|(e, d)| e.status == "active" && d.schedule.is_some()).collect();
+    let overdue: Vec<_> = scheduled.iter().filter(|(_, d)| d.overdue).collect();
+    doc.line(0.0, Font::Bold, 13.0, "Summary")?;
+    let rate = if scheduled.is_empty() {
+        "no scheduled equipment".to_owned()
+    } else {
+        format!("{:.1}%", 100.0 * (scheduled.len() - overdue.len()) as f64 / scheduled.len() as f64)
+    };
+    let lines = [
+        format!("Equipment: {} ({} with a cleaning schedule)", statuses.len(), scheduled.len()),
+        format!("Compliance rate: {rate} (scheduled equipment not overdue when the report was made)"),
+        format!("Overdue now: {}", overdue.len()),
+        format!("Cleaning logs in the period: {}", totals.logs),
+        format!("Failures (outcome fail): {}", totals.failures),
+        format!("Amendments: {}", totals.amendments),
+        format!("Verified by a second signature: {}", totals.verified),
+    ];
+    for line in &lines {
+        doc.line(0.0, Font::Regular, 10.5, line)?;
+    }
+    for (equipment, due) in overdue {
+        let since = due.next_due.as_deref().unwrap_or("-");
+        doc.line(12.0, Font::Regular, 10.0, &format!("Overdue: {} ({}) since {since}", equipment.name, equipment.short_code))?;
+    }
+    Ok(())
+}
+
+fn audit_section<W: Write>(doc: &mut Layout<W>, chain: &ChainCheck) -> std::io::Result<()> {
+    doc.line(0.0, Font::Bold, 13.0, "Audit trail")?;
+    match chain {
+        ChainCheck::Verified { events, last_hash } => {
+            doc.line(0.0, Font::Regular, 10.5, &format!("Verified: all {events} events of the trail link and hash correctly."))?;
+            doc.line(0.0, Font::Regular, 9.0, &format!("Hash of the last event: {}", last_hash.as_deref().unwrap_or("none")))?;
+        }
+        ChainCheck::Broken { seq, reason } => {
+            doc.paragraph(0.0, Font::Bold, 10.5, &format!("NOT VERIFIED: event {seq} breaks the chain: {reason}."))?;
+        }
+    }
+    Ok(())
+}
+
+fn schedule_line(due: &DueStatus) -> String {
+    let schedule = due.schedule.as_ref().map_or_else(|| "no schedule".to_owned(), |s| s.describe());
+    let last = due.last_cleaned.as_deref().unwrap_or("never");
+    match (&due.next_due, due.overdue) {
+        (Some(next), true) => format!("Schedule: {schedule} · last cleaned {last} · OVERDUE since {next}"),
+        (Some(next), false) => format!("Schedule: {schedule} · last cleaned {last} · next due {next}"),
+        (None, _) => format!("Schedule: {schedule} · last cleaned {last}"),
+    }
+}
+
+async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow) -> Result<(), AppError> {
+    doc.gap(4.0);
+    doc.ensure(48.0)?;
+    let protocol = match (&row.protocol, row.protocol_version) {
+        (Some(name), Some(v)) => format!("{name} v{v}"),
+        _ => "no protocol".into(),
+    };
+    let outcome = row.outcome.to_uppercase();
+    let head = format!(
+        "{} ({})  {outcome}  {protocol}  checklist {}/{}",
+        row.performed_local, row.time_zone, row.steps_done, row.steps_total
+    );
+    doc.line(12.0, Font::Bold, 10.0, &head)?;
+    doc.line(
+        24.0,
+        Font::Regular,
+        9.0,
+        &format!("Signed by {} (meaning: {}) at {}; received {}", row.signer_name, row.signature_meaning, row.performed_at, row.received_at),
+    )?;
+    match (&row.verified_by, &row.verified_at) {
+        (Some(name), Some(at)) => {
+            let meaning = row.verification_meaning.as_deref().unwrap_or("verified");
+            doc.line(24.0, Font::Regular, 9.0, &format!("Verified by {name} (meaning: {meaning}) at {at}"))?;
+        }
+        _ => doc.line(24.0, Font::Regular, 9.0, "Not verified")?,
+    }
+    if let (Some(original), Some(reason)) = (&row.amends, &row.amendment_reason) {
+        doc.paragraph(24.0, Font::Regular, 9.0, &format!("Amends log {original}. Reason: {reason}"))?;
+    }
+    if !row.notes.is_empty() {
+        doc.paragraph(24.0, Font::Regular, 9.0, &format!("Notes: {}", row.notes))?;
+    }
+    doc.line(24.0, Font::Regular, 7.5, &format!("Log {}", row.id))?;
+    if !row.thumb_keys.is_empty() {
+        let mut thumbs = Vec::new();
+        for key in row.thumb_keys.iter().take(THUMBS_PER_LOG) {
+            match state.storage.get(key).await {
+                Ok(Some(bytes)) => thumbs.extend(Jpeg::read(bytes)),
+                Ok(None) => tracing::error!(key, "a thumbnail named in the report is missing"),
+                Err(err) => return Err(AppError::from(err)),
+            }
+        }
+        doc.thumbnails(24.0, 54.0, &thumbs)?;
+        for hash in &row.photo_sha256 {
+            doc.line(24.0, Font::Regular, 7.0, &format!("Photo SHA-256 {hash}"))?;
+        }
+    }
+    Ok(())
+}
