@@ -20,6 +20,7 @@ use crate::pages::auth::verify_email::VerifyEmailPage;
 use crate::pages::equipment::EquipmentListPage;
 use crate::pages::facilities::FacilitiesPage;
 use crate::pages::home::HomePage;
+use crate::pages::reports::ReportsPage;
 use crate::pages::labels::LabelsPage;
 use crate::pages::landing::Landing;
 use crate::pages::not_found::NotFound;
@@ -99,6 +100,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/q/:token") view=ScanPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>
         </main>

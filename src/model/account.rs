@@ -31,6 +31,8 @@ pub struct Member {
     pub display_name: String,
     pub email: String,
     pub role: Role,
+    /// An inspector's access ends then (UTC, "2026-12-01 17:00").
+    pub access_until: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,4 +90,6 @@ pub struct OrgSettings {
     pub strict_signatures: bool,
     /// Someone scanning a sticker without signing in sees "last cleaned" and "due", no names.
     pub public_status: bool,
+    /// Years records are kept; nothing is removed before (default 6).
+    pub retention_years: i32,
 }

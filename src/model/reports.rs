@@ -119,6 +119,16 @@ impl ExportKind {
     }
 }
 
+/// What the reports page offers to filter by: what the caller can see.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportOptions {
+    pub facilities: Vec<(FacilityId, String)>,
+    /// Equipment with its facility's name.
+    pub equipment: Vec<(EquipmentId, String, String)>,
+    /// Everyone who has signed a log, by the name they signed with most recently.
+    pub people: Vec<(UserId, String)>,
+}
+
 /// A background export as its requester sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportInfo {

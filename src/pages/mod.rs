@@ -14,6 +14,7 @@ pub mod logs;
 pub mod not_found;
 pub mod platform;
 pub mod protocols;
+pub mod reports;
 pub mod scan;
 pub mod schedules;
 pub mod settings;

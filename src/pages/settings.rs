@@ -15,9 +15,18 @@ pub async fn get_settings() -> Result<OrgSettings, AppError> {
 
 /// Ticked checkboxes arrive as "on", unticked ones not at all.
 #[server(endpoint = "update_settings")]
-pub async fn update_settings(strict_signatures: Option<String>, public_status: Option<String>) -> Result<(), AppError> {
-    use crate::server::{accounts::settings, auth::request::in_tenant};
-    let new = OrgSettings { strict_signatures: strict_signatures.is_some(), public_status: public_status.is_some() };
+pub async fn update_settings(
+    strict_signatures: Option<String>,
+    public_status: Option<String>,
+    retention_years: Option<i32>,
+) -> Result<(), AppError> {
+    use crate::server::accounts::settings::{self, SettingsChange};
+    use crate::server::auth::request::in_tenant;
+    let new = SettingsChange {
+        strict_signatures: strict_signatures.is_some(),
+        public_status: public_status.is_some(),
+        retention_years,
+    };
     in_tenant(async |tx| settings::update(tx, &new).await).await
 }
 
@@ -42,6 +51,10 @@ pub fn SettingsPage() -> impl IntoView {
                                 <input type="checkbox" name="public_status" checked=s.public_status/>
                                 " Public sticker panel: anyone scanning a sticker sees when it was last cleaned and when it is due (no names)"
                             </label>
+                            <label>"Keep records for (years)"
+                                <input type="number" name="retention_years" min="1" max="50" required value=s.retention_years/>
+                            </label>
+                            <p class="hint">"Nothing is removed before this period has passed since the newest record."</p>
                             <ActionError value=update.value()/>
                             <ActionDone value=update.value() message="Settings saved."/>
                             <button type="submit" class="button">"Save settings"</button>

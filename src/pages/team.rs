@@ -37,7 +37,7 @@ pub async fn invite_member(email: String, role: Role) -> Result<(), AppError> {
     use crate::server::accounts::invitations;
     use crate::server::auth::request::{in_tenant, state};
     let public_url = state().config.public_url.clone();
-    in_tenant(async |tx| invitations::create(tx, &public_url, &email, role).await).await
+    in_tenant(async |tx| invitations::create(tx, &public_url, &email, role, None).await).await
 }
 
 /// Invitations not yet accepted, withdrawn or expired.

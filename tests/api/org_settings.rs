@@ -28,7 +28,7 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
             .assert_status(403);
     }
     app.call(owner, "update_settings", &[("strict_signatures", "on")]).await.assert_ok();
-    assert_eq!(settings(&app, owner).await, OrgSettings { strict_signatures: true, public_status: false });
+    assert_eq!(settings(&app, owner).await, OrgSettings { strict_signatures: true, public_status: false, retention_years: 6 });
 
     let staff = &world.a.member(Role::Staff).client;
     let app = &app;
@@ -122,5 +122,5 @@ async fn settings_of_a_are_neither_seen_nor_changed_by_b(_: PgPoolOptions, db: P
     let b_owner = &world.b.member(Role::Owner).client;
     assert_eq!(settings(&app, b_owner).await, OrgSettings::default(), "B reads its own");
     app.call(b_owner, "update_settings", &[]).await.assert_ok();
-    assert_eq!(settings(&app, a_owner).await, OrgSettings { strict_signatures: true, public_status: true });
+    assert_eq!(settings(&app, a_owner).await, OrgSettings { strict_signatures: true, public_status: true, retention_years: 6 });
 }

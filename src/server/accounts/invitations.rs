@@ -5,7 +5,7 @@ use url::Url;
 use crate::model::account::PendingInvitation;
 use crate::model::email::Email;
 use crate::model::error::AppError;
-use crate::model::ids::InvitationId;
+use crate::model::ids::{FacilityId, InvitationId};
 use crate::model::role::{Action, Role};
 use crate::server::auth::{tokens, TenantTx};
 use crate::server::mailer;
@@ -14,11 +14,36 @@ const VALID_DAYS: i32 = 7;
 
 /// Records the invitation and its email in the caller's transaction. A newer invitation to the
 /// same address replaces (revokes) an older pending one, so only one link works at a time.
-pub async fn create(tx: &mut TenantTx, public_url: &Url, email: &str, role: Role) -> Result<(), AppError> {
+/// An inspector's limits: how many days their access lasts, and which facilities they see
+/// (`None`: all of them).
+pub struct GuestAccess {
+    pub days: i32,
+    pub facilities: Option<Vec<FacilityId>>,
+}
+
+/// The longest an inspector's access may last.
+pub const MAX_GUEST_DAYS: i32 = 90;
+
+pub async fn create(
+    tx: &mut TenantTx,
+    public_url: &Url,
+    email: &str,
+    role: Role,
+    guest: Option<GuestAccess>,
+) -> Result<(), AppError> {
     tx.ctx().require(Action::InviteMembers)?;
     if role == Role::Owner {
         tx.ctx().require(Action::ManageOwners)?;
     }
+    match (&guest, role) {
+        (None, Role::Inspector) => {
+            return Err(AppError::Invalid("Inspectors are invited with an end date and their facilities.".into()))
+        }
+        (Some(_), role) if role != Role::Inspector => return Err(AppError::Internal),
+        (Some(access), _) => check_guest_access(tx, access).await?,
+        (None, _) => {}
+    }
+    let (access_days, facilities) = guest.map_or((None, None), |g| (Some(g.days), g.facilities));
     let email = Email::parse(email).map_err(AppError::Invalid)?;
     let (org, inviter) = (tx.ctx().org_id(), tx.ctx().user_id());
     let already: bool = sqlx::query_scalar(
@@ -40,9 +65,11 @@ pub async fn create(tx: &mut TenantTx, public_url: &Url, email: &str, role: Role
     .execute(tx.conn())
     .await?;
     let token = tokens::generate();
+    // An inspector's link works no longer than their access.
     sqlx::query(
-        "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7))",
+        "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at, access_until, facility_ids) \
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => least($7, coalesce($8, $7))), \
+                 now() + make_interval(days => $8), $9)",
     )
     .bind(InvitationId::new())
     .bind(org)
@@ -51,6 +78,8 @@ pub async fn create(tx: &mut TenantTx, public_url: &Url, email: &str, role: Role
     .bind(&token.hash)
     .bind(inviter)
     .bind(VALID_DAYS)
+    .bind(access_days)
+    .bind(facilities)
     .execute(tx.conn())
     .await?;
     let (inviter_name, org_name): (String, String) = sqlx::query_as(
@@ -62,6 +91,26 @@ pub async fn create(tx: &mut TenantTx, public_url: &Url, email: &str, role: Role
     .await?;
     let link = mailer::link(public_url, "/invitations/accept", &token.token);
     mailer::send(tx.conn(), mailer::invitation(email.as_str(), &inviter_name, &org_name, role.label(), &link)).await?;
+    Ok(())
+}
+
+async fn check_guest_access(tx: &mut TenantTx, access: &GuestAccess) -> Result<(), AppError> {
+    if !(1..=MAX_GUEST_DAYS).contains(&access.days) {
+        return Err(AppError::Invalid(format!("Give the inspector between 1 and {MAX_GUEST_DAYS} days of access.")));
+    }
+    if let Some(list) = &access.facilities {
+        if list.is_empty() {
+            return Err(AppError::Invalid("Choose the facilities the inspector may see.".into()));
+        }
+        let found: i64 = sqlx::query_scalar("SELECT count(*) FROM facilities WHERE org_id = $1 AND id = ANY ($2)")
+            .bind(tx.ctx().org_id())
+            .bind(list)
+            .fetch_one(tx.conn())
+            .await?;
+        if found != list.len() as i64 {
+            return Err(AppError::NotFound);
+        }
+    }
     Ok(())
 }
 

@@ -5,25 +5,41 @@ use crate::model::error::AppError;
 use crate::model::role::Action;
 use crate::server::auth::TenantTx;
 
+/// The shortest retention an organization may choose.
+pub const MIN_RETENTION_YEARS: i32 = 1;
+
 pub async fn get(tx: &mut TenantTx) -> Result<OrgSettings, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let (strict_signatures, public_status): (bool, bool) =
-        sqlx::query_as("SELECT strict_signatures, public_status FROM organizations WHERE id = $1")
+    let (strict_signatures, public_status, retention_years): (bool, bool, i32) =
+        sqlx::query_as("SELECT strict_signatures, public_status, retention_years FROM organizations WHERE id = $1")
             .bind(org)
             .fetch_one(tx.conn())
             .await?;
-    Ok(OrgSettings { strict_signatures, public_status })
+    Ok(OrgSettings { strict_signatures, public_status, retention_years })
 }
 
-pub async fn update(tx: &mut TenantTx, settings: &OrgSettings) -> Result<(), AppError> {
+/// A change of settings; an absent retention keeps the current one.
+pub struct SettingsChange {
+    pub strict_signatures: bool,
+    pub public_status: bool,
+    pub retention_years: Option<i32>,
+}
+
+pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), AppError> {
     tx.ctx().require(Action::ManageSettings)?;
     let org = tx.ctx().org_id();
+    if settings.retention_years.is_some_and(|years| !(MIN_RETENTION_YEARS..=50).contains(&years)) {
+        return Err(AppError::Invalid(format!(
+            "Keep records between {MIN_RETENTION_YEARS} and 50 years (regulations commonly ask for 6)."
+        )));
+    }
     crate::model::error::one_row(
-        sqlx::query("UPDATE organizations SET strict_signatures = $2, public_status = $3 WHERE id = $1")
+        sqlx::query("UPDATE organizations SET strict_signatures = $2, public_status = $3, retention_years = coalesce($4, retention_years) WHERE id = $1")
             .bind(org)
             .bind(settings.strict_signatures)
             .bind(settings.public_status)
+            .bind(settings.retention_years)
             .execute(tx.conn())
             .await?
             .rows_affected(),

@@ -9,8 +9,10 @@ use crate::server::auth::TenantTx;
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, AppError> {
     tx.ctx().require(Action::ViewTeam)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<(UserId, String, String, Role)> = sqlx::query_as(
-        "SELECT u.id, u.display_name, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+    let rows: Vec<(UserId, String, String, Role, Option<String>)> = sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email, m.role, \
+                to_char(m.access_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') \
+         FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY m.role, lower(u.display_name)",
     )
     .bind(org)
@@ -18,7 +20,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, AppError> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, display_name, email, role)| Member { user_id, display_name, email, role })
+        .map(|(user_id, display_name, email, role, access_until)| Member { user_id, display_name, email, role, access_until })
         .collect())
 }
 

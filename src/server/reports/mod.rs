@@ -6,5 +6,6 @@ pub mod csv_export;
 pub mod exports;
 pub mod layout;
 pub mod logs;
+pub mod options;
 pub mod pdf_file;
 pub mod report_pdf;

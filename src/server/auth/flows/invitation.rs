@@ -127,12 +127,15 @@ pub async fn accept(
     if !still_usable {
         return Err(AppError::Invalid("This invitation has just been used or withdrawn.".into()));
     }
+    // An inspector's limits come with the invitation.
     let joined = sqlx::query(
-        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO NOTHING",
+        "INSERT INTO memberships (org_id, user_id, role, access_until, facility_ids) \
+         SELECT org_id, $2, role, access_until, facility_ids FROM invitations WHERE org_id = $1 AND id = $3 \
+         ON CONFLICT (org_id, user_id) DO NOTHING",
     )
     .bind(invitation.org_id)
     .bind(user_id)
-    .bind(invitation.role)
+    .bind(invitation.id)
     .execute(tx.conn())
     .await?
     .rows_affected();

@@ -39,7 +39,7 @@ pub async fn overview(state: &AppState, user: &User) -> Result<PlatformConsole, 
         .fetch_all(tx.conn())
         .await?
         .into_iter()
-        .map(|(org, user_id, display_name, email, role)| (org, Member { user_id, display_name, email, role }))
+        .map(|(org, user_id, display_name, email, role)| (org, Member { user_id, display_name, email, role, access_until: None }))
         .collect();
     let organizations = orgs
         .into_iter()

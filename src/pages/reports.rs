@@ -1,0 +1,282 @@
+//! Reports for inspections: the cleaning logs as CSV (a plain download, any filter), the PDF
+//! report and the inspection binder (prepared in the background, with progress), and, for
+//! admins, inspector access: time-limited, read-only guests for chosen facilities.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::form::{ActionDone, ActionError};
+use crate::model::account::Member;
+use crate::model::error::AppError;
+use crate::model::ids::{ExportId, FacilityId};
+use crate::model::reports::{ExportInfo, ExportKind, LogFilter, ReportOptions};
+use crate::model::role::{Action, Role};
+
+#[server(endpoint = "report_options")]
+pub async fn get_report_options() -> Result<ReportOptions, AppError> {
+    use crate::server::{auth::request::in_tenant, reports::options};
+    in_tenant(async |tx| options::get(tx).await).await
+}
+
+/// Asks for a PDF report (`report_pdf`) or an inspection binder (`binder`) of a facility and
+/// period; it is prepared in the background and listed by `list_exports`.
+#[server(endpoint = "request_export")]
+pub async fn request_export(
+    kind: String,
+    facility: FacilityId,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<ExportId, AppError> {
+    use crate::server::auth::request::{reply, state, tenant_ctx};
+    use crate::server::reports::exports;
+    let state = state();
+    reply(
+        async {
+            let kind = ExportKind::parse(&kind).ok_or_else(|| AppError::Invalid("Choose a report or a binder.".into()))?;
+            let ctx = tenant_ctx().await?;
+            exports::request(&state, &ctx, kind, facility, LogFilter { from, to, ..Default::default() }).await
+        }
+        .await,
+    )
+}
+
+/// The caller's recent exports with their progress.
+#[server(endpoint = "list_exports")]
+pub async fn list_exports() -> Result<Vec<ExportInfo>, AppError> {
+    use crate::server::{auth::request::in_tenant, reports::exports};
+    in_tenant(async |tx| exports::list(tx).await).await
+}
+
+/// Invites an inspector: read-only access for `days` days to all facilities (`all_facilities`
+/// ticked) or to those in `facility_list` (ids separated by commas).
+#[server(endpoint = "invite_inspector")]
+pub async fn invite_inspector(
+    email: String,
+    days: i32,
+    all_facilities: Option<String>,
+    facility_list: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::accounts::invitations::{self, GuestAccess};
+    use crate::server::auth::request::{in_tenant, state};
+    let public_url = state().config.public_url.clone();
+    let facilities = if all_facilities.is_some() {
+        None
+    } else {
+        let ids: Result<Vec<FacilityId>, _> =
+            facility_list.unwrap_or_default().split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse()).collect();
+        Some(ids.map_err(|_| AppError::NotFound)?)
+    };
+    let access = GuestAccess { days, facilities };
+    in_tenant(async |tx| invitations::create(tx, &public_url, &email, Role::Inspector, Some(access)).await).await
+}
+
+#[component]
+pub fn ReportsPage() -> impl IntoView {
+    let options = Resource::new(|| (), |_| get_report_options());
+    let session = crate::app::use_session();
+    let role = move || session.get().and_then(|s| s.ok().flatten()).and_then(|s| s.current).map(|m| m.role);
+    view! {
+        <Title text="Reports"/>
+        <h1>"Reports"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match options.await {
+                    Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok(options) => {
+                        let role = role();
+                        let binder = role.is_some_and(|r| r.can(Action::ViewAudit));
+                        let admin = role.is_some_and(|r| r.can(Action::InviteMembers));
+                        view! {
+                            <CsvForm options=options.clone()/>
+                            <ExportSection options=options.clone() binder=binder/>
+                            {admin.then(|| view! { <InspectorSection options=options.clone()/> })}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A plain GET form: the browser downloads the CSV, with or without the WASM.
+#[component]
+fn CsvForm(options: ReportOptions) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Cleaning logs (CSV)"</h2>
+            <form method="get" action="/reports/logs.csv" class="form" data-testid="csv-form">
+                <FacilitySelect options=options.facilities.clone() name="facility" all=true/>
+                <label>"Equipment"
+                    <select name="equipment">
+                        <option value="">"All equipment"</option>
+                        {options.equipment.into_iter().map(|(id, name, facility)| view! {
+                            <option value=id.to_string()>{format!("{name} · {facility}")}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <PeriodFields/>
+                <label>"Outcome"
+                    <select name="outcome">
+                        <option value="">"Pass and fail"</option>
+                        <option value="pass">"Pass"</option>
+                        <option value="fail">"Fail"</option>
+                    </select>
+                </label>
+                <label>"Performed by"
+                    <select name="person">
+                        <option value="">"Anyone"</option>
+                        {options.people.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class="button">"Download CSV"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn FacilitySelect(options: Vec<(FacilityId, String)>, name: &'static str, all: bool) -> impl IntoView {
+    view! {
+        <label>"Facility"
+            <select name=name required=!all>
+                {all.then(|| view! { <option value="">"All facilities"</option> })}
+                {options.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn PeriodFields() -> impl IntoView {
+    view! {
+        <div class="form-row">
+            <label>"From" <input type="date" name="from"/></label>
+            <label>"To" <input type="date" name="to"/></label>
+        </div>
+    }
+}
+
+#[component]
+fn ExportSection(options: ReportOptions, binder: bool) -> impl IntoView {
+    let request = ServerAction::<RequestExport>::new();
+    let tick = RwSignal::new(0u32);
+    let exports = Resource::new(move || (request.version().get(), tick.get()), |_| list_exports());
+    // While something is being prepared, look again every two seconds (in the browser only).
+    Effect::new(move |_| {
+        let busy = exports.get().and_then(Result::ok).is_some_and(|list| list.iter().any(|x| x.state == "queued" || x.state == "running"));
+        if busy {
+            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Inspection report and binder"</h2>
+            <p class="hint">"The PDF report lists, per piece of equipment, its schedule and every log with its signatures, verifications, amendments and photos, and ends with the audit trail's verification. The binder adds the logs as CSV, the audit trail and how to verify it."</p>
+            <ActionForm action=request attr:class="form">
+                <FacilitySelect options=options.facilities name="facility" all=false/>
+                <PeriodFields/>
+                <label>"Prepare"
+                    <select name="kind">
+                        <option value="report_pdf">{ExportKind::ReportPdf.label()}</option>
+                        {binder.then(|| view! { <option value="binder">{ExportKind::Binder.label()}</option> })}
+                    </select>
+                </label>
+                <ActionError value=request.value()/>
+                <ActionDone value=request.value() message="Preparing; it appears below when ready."/>
+                <button type="submit" class="button">"Prepare"</button>
+            </ActionForm>
+            <Transition fallback=|| ()>
+                {move || exports.get().map(|result| match result {
+                    Err(err) => view! { <p class="alert alert--error">{err.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="hint">"Nothing prepared yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="exports" data-testid="exports">
+                            {list.into_iter().map(export_row).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn export_row(export: ExportInfo) -> impl IntoView {
+    let percent = export.percent();
+    let status = match export.state.as_str() {
+        "ready" => view! {
+            <a class="button" href=format!("/exports/{}", export.id) download="">
+                {format!("Download ({} KB)", (export.byte_size.unwrap_or(0) + 1023) / 1024)}
+            </a>
+        }.into_any(),
+        "failed" => view! { <span class="alert alert--error">{export.error.clone().unwrap_or_default()}</span> }.into_any(),
+        _ => view! {
+            <progress max="100" value=percent.to_string()>{format!("{percent}%")}</progress>
+            <span>{format!(" {percent}% ({} of {} logs)", export.done, export.total)}</span>
+        }.into_any(),
+    };
+    view! {
+        <li>
+            <strong>{export.kind.label()}</strong>
+            {format!(" · {} · {} · asked {}", export.facility, export.period, export.created_at)}
+            " " {status}
+        </li>
+    }
+}
+
+#[component]
+fn InspectorSection(options: ReportOptions) -> impl IntoView {
+    let invite = ServerAction::<InviteInspector>::new();
+    let remove = ServerAction::<crate::pages::team::RemoveMember>::new();
+    let members = Resource::new(move || (invite.version().get(), remove.version().get()), |_| crate::pages::team::list_members());
+    let chosen = RwSignal::new(Vec::<String>::new());
+    view! {
+        <section class="card">
+            <h2>"Inspector access"</h2>
+            <p class="hint">"An inspector gets a read-only account for the facilities you choose, until the end date. Everything they view or download is in the audit trail. Remove them to end access early."</p>
+            <ActionForm action=invite attr:class="form">
+                <label>"Inspector's email" <input type="email" name="email" required/></label>
+                <label>"Access for (days)" <input type="number" name="days" min="1" max="90" value="7" required/></label>
+                <fieldset>
+                    <legend>"Facilities"</legend>
+                    <label class="check"><input type="checkbox" name="all_facilities"/>" All facilities"</label>
+                    {options.facilities.into_iter().map(|(id, name)| {
+                        let id = id.to_string();
+                        let value = id.clone();
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" value=id.clone() on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    chosen.update(|list| { list.retain(|x| x != &value); if on { list.push(value.clone()); } });
+                                }/>
+                                " " {name}
+                            </label>
+                        }
+                    }).collect_view()}
+                    <input type="hidden" name="facility_list" prop:value=move || chosen.get().join(",")/>
+                </fieldset>
+                <ActionError value=invite.value()/>
+                <ActionDone value=invite.value() message="Invitation sent."/>
+                <button type="submit" class="button">"Invite inspector"</button>
+            </ActionForm>
+            <Transition fallback=|| ()>
+                {move || members.get().map(|result| {
+                    let inspectors: Vec<Member> = result.unwrap_or_default().into_iter().filter(|m| m.role == Role::Inspector).collect();
+                    view! {
+                        <ul class="inspectors" data-testid="inspectors">
+                            {inspectors.into_iter().map(|m| view! {
+                                <li>
+                                    {format!("{} <{}> until {}", m.display_name, m.email, m.access_until.clone().unwrap_or_default())}
+                                    " "
+                                    <ActionForm action=remove attr:class="inline">
+                                        <input type="hidden" name="user_id" value=m.user_id.to_string()/>
+                                        <button type="submit" class="button button--small">"End access"</button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
