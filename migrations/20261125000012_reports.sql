@@ -44,7 +44,8 @@ CREATE FUNCTION app.all_facilities() RETURNS boolean
     AS $$ SELECT coalesce(current_setting('app.facility_ids', true), '') = '' $$;
 CREATE FUNCTION app.facility_visible(facility uuid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT app.all_facilities() OR facility = ANY (current_setting('app.facility_ids', true)::uuid[]) $$;
+    AS $$ SELECT app.all_facilities()
+              OR facility = ANY (coalesce(nullif(current_setting('app.facility_ids', true), ''), '{}')::uuid[]) $$;
 
 CREATE POLICY facilities_guest_scope ON facilities AS RESTRICTIVE USING (app.facility_visible(id));
 CREATE POLICY equipment_guest_scope ON equipment AS RESTRICTIVE USING (app.facility_visible(facility_id));

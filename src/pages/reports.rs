@@ -12,7 +12,7 @@ use crate::model::ids::{ExportId, FacilityId};
 use crate::model::reports::{ExportInfo, ExportKind, LogFilter, ReportOptions};
 use crate::model::role::{Action, Role};
 
-#[server(endpoint = "report_options")]
+#[server(endpoint = "get_report_options")]
 pub async fn get_report_options() -> Result<ReportOptions, AppError> {
     use crate::server::{auth::request::in_tenant, reports::options};
     in_tenant(async |tx| options::get(tx).await).await
@@ -59,15 +59,14 @@ pub async fn invite_inspector(
     use crate::server::accounts::invitations::{self, GuestAccess};
     use crate::server::auth::request::{in_tenant, state};
     let public_url = state().config.public_url.clone();
-    let facilities = if all_facilities.is_some() {
-        None
-    } else {
-        let ids: Result<Vec<FacilityId>, _> =
-            facility_list.unwrap_or_default().split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse()).collect();
-        Some(ids.map_err(|_| AppError::NotFound)?)
-    };
-    let access = GuestAccess { days, facilities };
-    in_tenant(async |tx| invitations::create(tx, &public_url, &email, Role::Inspector, Some(access)).await).await
+    let facilities: Option<Result<Vec<FacilityId>, _>> = all_facilities.is_none().then(|| {
+        facility_list.unwrap_or_default().split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse()).collect()
+    });
+    in_tenant(async |tx| {
+        let facilities = facilities.transpose().map_err(|_| AppError::NotFound)?;
+        invitations::create(tx, &public_url, &email, Role::Inspector, Some(GuestAccess { days, facilities })).await
+    })
+    .await
 }
 
 #[component]

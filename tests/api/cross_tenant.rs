@@ -63,6 +63,10 @@ const COVERED: &[(&str, &str)] = &[
     ("get_dashboard", "dashboard::the_dashboard_of_b_shows_nothing_of_a"),
     ("get_settings", "org_settings::settings_of_a_are_neither_seen_nor_changed_by_b"),
     ("update_settings", "org_settings::settings_of_a_are_neither_seen_nor_changed_by_b"),
+    ("get_report_options", "reports_exports_and_inspectors_of_a_are_not_found_for_b"),
+    ("request_export", "reports_exports_and_inspectors_of_a_are_not_found_for_b"),
+    ("list_exports", "reports_exports_and_inspectors_of_a_are_not_found_for_b"),
+    ("invite_inspector", "reports_exports_and_inspectors_of_a_are_not_found_for_b"),
 ];
 
 #[test]
@@ -144,7 +148,7 @@ async fn lists_of_b_show_nothing_of_a(_: PgPoolOptions, db: PgConnectOptions) {
     .assert_ok();
     for role in [Role::Owner, Role::Admin, Role::Supervisor, Role::Auditor] {
         let members: Vec<Member> = app.call(&world.b.member(role).client, "list_members", &[]).await.assert_ok().json();
-        assert_eq!(members.len(), 5);
+        assert_eq!(members.len(), Role::ALL.len());
         assert!(members.iter().all(|m| m.email.ends_with("@b.example")), "{members:?}");
     }
     let b_invites: Vec<PendingInvitation> =
@@ -178,7 +182,7 @@ async fn an_invitation_of_a_cannot_be_taken_by_a_member_of_b(_: PgPoolOptions, d
     app.call(&world.b.member(Role::Owner).client, "preview_invitation", &[("token", "forged-token")])
         .await
         .assert_status(422);
-    assert_eq!(a_members(&app, &world).await.len(), 5, "nobody joined A");
+    assert_eq!(a_members(&app, &world).await.len(), Role::ALL.len(), "nobody joined A");
 }
 
 #[sqlx::test]
@@ -250,7 +254,7 @@ async fn the_platform_console_is_not_found_for_tenant_members(_: PgPoolOptions, 
     let orgs = overview.organizations;
     let names: BTreeSet<_> = orgs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, BTreeSet::from(["Org A", "Org B"]));
-    assert!(orgs.iter().all(|o| o.members.len() == 5));
+    assert!(orgs.iter().all(|o| o.members.len() == Role::ALL.len()));
 }
 
 /// The second wall: inside one tenant's transaction, queries with no organization filter at all
@@ -290,4 +294,46 @@ async fn row_level_security_hides_other_tenants_from_a_query_without_a_filter(_:
 
 async fn tenant_ctx_of(app: &TestApp, user: cleantrack::model::ids::UserId) -> cleantrack::server::auth::TenantCtx {
     cleantrack::server::auth::TenantCtx::for_member(&app.pool, None, user).await.unwrap().expect("a member")
+}
+
+/// The reports of B show nothing of A; A's facilities and exports are "not found" for B, in
+/// the server functions and in the plain routes (`/reports/logs.csv`, `/exports/{id}`).
+#[sqlx::test]
+async fn reports_exports_and_inspectors_of_a_are_not_found_for_b(_: PgPoolOptions, db: PgConnectOptions) {
+    use cleantrack::model::reports::{ExportInfo, ReportOptions};
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let data = crate::reports::data(&app, &world).await;
+    let (export_of_a, _) = crate::reports::export(&app, &world.a.member(Role::Owner).client, "report_pdf", data.lab).await;
+    let lab = data.lab.to_string();
+    for role in Role::ALL {
+        let client = &world.b.member(role).client;
+        let may = role.can(cleantrack::model::role::Action::ExportReports);
+        let options = app.call(client, "get_report_options", &[]).await;
+        if may {
+            let options: ReportOptions = options.assert_ok().json();
+            assert!(options.facilities.is_empty() && options.equipment.is_empty() && options.people.is_empty());
+            let exports: Vec<ExportInfo> = app.call(client, "list_exports", &[]).await.assert_ok().json();
+            assert!(exports.is_empty());
+        } else {
+            options.assert_status(403);
+        }
+        app.call(client, "request_export", &[("kind", "report_pdf"), ("facility", &lab)])
+            .await
+            .assert_status(if may { 404 } else { 403 });
+        let csv = client.get(app.url(&format!("/reports/logs.csv?facility={lab}"))).send().await.unwrap();
+        if may {
+            assert_eq!(csv.status(), 200);
+            assert_eq!(csv.text().await.unwrap().lines().count(), 1, "only the header: nothing of A");
+        } else {
+            assert_eq!(csv.status(), 403);
+        }
+        let download = client.get(app.url(&format!("/exports/{export_of_a}"))).send().await.unwrap();
+        assert_eq!(download.status(), if may { 404 } else { 403 });
+        let invite = app.call(client, "invite_inspector", &[("email", "i@x.example"), ("days", "7"), ("facility_list", &lab)]).await;
+        invite.assert_status(if role.can(cleantrack::model::role::Action::InviteMembers) { 404 } else { 403 });
+    }
+    // Within A, an export is its requester's alone.
+    let other = world.a.member(Role::Auditor).client.get(app.url(&format!("/exports/{export_of_a}"))).send().await.unwrap();
+    assert_eq!(other.status(), 404);
 }

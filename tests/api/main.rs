@@ -20,6 +20,8 @@ mod logs;
 mod org_settings;
 mod photos;
 mod protocols;
+mod reports;
+mod inspectors;
 mod roles;
 mod schedule_rules;
 mod schedules;
