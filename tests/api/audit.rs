@@ -319,13 +319,13 @@ async fn parallel_writers_in_one_organization_keep_one_unbroken_chain(_: PgPoolO
         .fetch_all(&superuser_pool(&db).await)
         .await
         .unwrap();
-    assert_eq!(seqs, (1..=30).collect::<Vec<i64>>(), "5 memberships, 1 organization, 24 invitations, no gaps");
+    assert_eq!(seqs, (1..=31).collect::<Vec<i64>>(), "6 memberships, 1 organization, 24 invitations, no gaps");
     let check: ChainCheck =
         app.call(&world.a.member(Role::Auditor).client, "verify_audit_chain", &[]).await.assert_ok().json();
-    assert!(matches!(check, ChainCheck::Verified { events: 30, .. }), "{check:?}");
+    assert!(matches!(check, ChainCheck::Verified { events: 31, .. }), "{check:?}");
 }
 
-/// The README's algorithm, written again from its description: SHA-256 over
+/// The documented algorithm (docs/verifying-the-audit-trail.md), written again from its description: SHA-256 over
 /// "cleantrack-audit-v1", then each of the 13 fields in order, each preceded by a newline.
 fn verify_export(text: &str) -> Result<usize, String> {
     const FIELDS: [&str; 13] = [
@@ -391,7 +391,7 @@ async fn an_export_verifies_independently_and_stops_verifying_after_one_changed_
 
     let (status, text) = export(&app, admin).await;
     assert_eq!(status, 200);
-    assert_eq!(verify_export(&text), Ok(8), "6 fixture events, the role change, and this export itself");
+    assert_eq!(verify_export(&text), Ok(9), "7 fixture events, the role change, and this export itself");
     assert!(text.lines().last().unwrap().contains("audit.exported"));
 
     let tampered = text.replacen("\\\"auditor\\\"", "\\\"owner\\\"", 1);
