@@ -9,7 +9,7 @@ use crate::components::form::{ActionDone, ActionError};
 use crate::model::account::Member;
 use crate::model::error::AppError;
 use crate::model::ids::{ExportId, FacilityId};
-use crate::model::reports::{ExportInfo, ExportKind, LogFilter, ReportOptions};
+use crate::model::reports::{ExportInfo, ExportKind, ReportOptions};
 use crate::model::role::{Action, Role};
 
 #[server(endpoint = "get_report_options")]
@@ -28,6 +28,7 @@ pub async fn request_export(
     to: Option<String>,
 ) -> Result<ExportId, AppError> {
     use crate::server::auth::request::{reply, state, tenant_ctx};
+    use crate::model::reports::LogFilter;
     use crate::server::reports::exports;
     let state = state();
     reply(

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use cleantrack::model::assets::CleaningLog;
-use cleantrack::model::ids::{EquipmentId, LogId, PhotoId};
+use cleantrack::model::ids::{EquipmentId, FacilityId, LogId, PhotoId};
 use cleantrack::model::role::Role;
 use cleantrack::server::jobs::worker::{run_once, Outcome};
 use image::{DynamicImage, ImageFormat};
@@ -404,4 +404,26 @@ async fn the_cleanup_removes_abandoned_photos_and_their_files_but_never_attached
     let files = files_under(&upload_dir(&app));
     assert_eq!(files.len(), 4);
     assert!(!files.iter().any(|f| f.to_string_lossy().contains(&abandoned.to_string())));
+}
+
+/// A report with a photographed cleaning, built and served through a real S3 server: the PDF
+/// carries the thumbnail (as the JPEG it is) and the photo's hash, and the file is in the bucket.
+#[sqlx::test]
+async fn a_report_with_photos_is_built_and_served_from_s3(_: PgPoolOptions, db: PgConnectOptions) {
+    let s3 = S3Server::start().await;
+    let app = app_on_s3(&db, s3.vars("test-secret-key-for-s3s", "photos")).await;
+    let world = World::build(&app).await;
+    let (_, photo, _) = photo_round_trip(&app, &world, &db).await;
+    let (facility, sha256): (FacilityId, String) = sqlx::query_as(
+        "SELECT e.facility_id, encode(p.sha256, 'hex') FROM equipment e JOIN photos p ON p.equipment_id = e.id WHERE p.id = $1",
+    )
+    .bind(photo)
+    .fetch_one(&superuser_pool(&db).await)
+    .await
+    .unwrap();
+    let (export, pdf) = crate::reports::export(&app, &world.a.member(Role::Owner).client, "report_pdf", facility).await;
+    assert!(crate::reports::pdf_text(&pdf).contains(&format!("Photo SHA-256 {sha256}")));
+    assert!(pdf.windows(9).any(|w| w == b"DCTDecode"), "the thumbnail is embedded");
+    let objects = files_under(&s3.root.join("photos"));
+    assert!(objects.iter().any(|p| p.to_string_lossy().contains(&export.to_string())), "{objects:?}");
 }

@@ -104,10 +104,11 @@ async fn the_csv_and_the_pdf_say_what_the_database_holds(_: PgPoolOptions, db: P
     let by_id = |id: LogId| rows.iter().find(|r| &r[0] == id.to_string().as_str()).expect("log in the CSV").clone();
     let verified = by_id(d.verified);
     assert_eq!((&verified[1], &verified[2], &verified[11], &verified[12]), ("Lab", "Hood 1", "Staff of Org A", "performed"));
-    assert_eq!(&verified[19], "Supervisor of Org A");
+    assert_eq!(&verified[20], "Supervisor of Org A");
     assert_eq!(&verified[16], "'=cmd|' /C calc'!A0", "a formula is defused");
     let amendment = by_id(d.amendment);
     assert_eq!((&amendment[13], &amendment[17], &amendment[18]), ("fail", d.amended.to_string().as_str(), "Residue found afterwards"));
+    assert_eq!(&by_id(d.amended)[19], d.amendment.to_string().as_str(), "the original names its amendment");
     // Filters: facility, outcome, equipment, period.
     assert_eq!(csv(&app, auditor, &format!("facility={}", d.kitchen)).await.1.len(), 1);
     assert_eq!(csv(&app, auditor, "outcome=fail").await.1.len(), 1);
@@ -131,6 +132,7 @@ async fn the_csv_and_the_pdf_say_what_the_database_holds(_: PgPoolOptions, db: P
         "Signed by Staff of Org A (meaning: performed)",
         "Verified by Supervisor of Org A (meaning: verified)",
         &format!("Amends log {}. Reason: Residue found afterwards", d.amended),
+        &format!("Amended by log {} (below)", d.amendment),
         "Failures (outcome fail): 1",
         "Cleaning logs in the period: 3",
         "page 1",

@@ -68,5 +68,5 @@ pub async fn write<W: Write + Seek>(
 
     zip.start_file(VERIFY, options).map_err(zip_error)?;
     zip.write_all(VERIFY_TEXT.as_bytes())?;
-    Ok(zip.finish().map_err(zip_error)?)
+    zip.finish().map_err(zip_error)
 }

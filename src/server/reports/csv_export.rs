@@ -19,7 +19,7 @@ use crate::server::auth::scope::record_member_event;
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
 use crate::server::state::AppState;
 
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 23] = [
     "log_id",
     "facility",
     "equipment",
@@ -39,6 +39,7 @@ pub const COLUMNS: [&str; 22] = [
     "notes",
     "amends_log_id",
     "amendment_reason",
+    "amended_by_log_ids",
     "verified_by",
     "verified_at_utc",
     "photo_sha256",
@@ -147,6 +148,7 @@ pub fn lines(rows: &[LogRow]) -> Vec<u8> {
             row.notes.clone(),
             row.amends.map(|a| a.to_string()).unwrap_or_default(),
             row.amendment_reason.clone().unwrap_or_default(),
+            row.amended_by.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
             row.verified_by.clone().unwrap_or_default(),
             row.verified_at.clone().unwrap_or_default(),
             row.photo_sha256.join(" "),

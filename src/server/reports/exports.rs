@@ -75,34 +75,48 @@ pub async fn request(
     Ok(id)
 }
 
+#[derive(sqlx::FromRow)]
+struct ExportRow {
+    id: ExportId,
+    kind: String,
+    facility: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    state: String,
+    done: i32,
+    total: i32,
+    byte_size: Option<i64>,
+    error: Option<String>,
+    created_at: String,
+}
+
 /// The caller's own recent exports, newest first.
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<ExportInfo>, AppError> {
     tx.ctx().require(Action::ExportReports)?;
-    let rows: Vec<(ExportId, String, Option<String>, Option<String>, Option<String>, String, i32, i32, Option<i64>, Option<String>, String)> =
-        sqlx::query_as(
-            "SELECT x.id, x.kind, f.name, x.params->>'from', x.params->>'to', x.state, x.done, x.total, x.byte_size, x.error, \
-                    to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') \
-             FROM exports x LEFT JOIN facilities f ON f.org_id = x.org_id AND f.id = (x.params->>'facility')::uuid \
-             WHERE x.org_id = $1 AND x.requested_by = $2 ORDER BY x.created_at DESC LIMIT 20",
-        )
-        .bind(tx.ctx().org_id())
-        .bind(tx.ctx().user_id())
-        .fetch_all(tx.conn())
-        .await?;
+    let rows: Vec<ExportRow> = sqlx::query_as(
+        "SELECT x.id, x.kind, f.name AS facility, x.params->>'from' AS from, x.params->>'to' AS to, x.state, x.done, \
+                x.total, x.byte_size, x.error, to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS created_at \
+         FROM exports x LEFT JOIN facilities f ON f.org_id = x.org_id AND f.id = (x.params->>'facility')::uuid \
+         WHERE x.org_id = $1 AND x.requested_by = $2 ORDER BY x.created_at DESC LIMIT 20",
+    )
+    .bind(tx.ctx().org_id())
+    .bind(tx.ctx().user_id())
+    .fetch_all(tx.conn())
+    .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, kind, facility, from, to, state, done, total, byte_size, error, created_at)| {
+        .filter_map(|r| {
             Some(ExportInfo {
-                id,
-                kind: ExportKind::parse(&kind)?,
-                facility: facility.unwrap_or_default(),
-                period: describe_period(from.as_deref(), to.as_deref()),
-                state,
-                done,
-                total,
-                byte_size,
-                error,
-                created_at,
+                id: r.id,
+                kind: ExportKind::parse(&r.kind)?,
+                facility: r.facility.unwrap_or_default(),
+                period: describe_period(r.from.as_deref(), r.to.as_deref()),
+                state: r.state,
+                done: r.done,
+                total: r.total,
+                byte_size: r.byte_size,
+                error: r.error,
+                created_at: r.created_at,
             })
         })
         .collect())

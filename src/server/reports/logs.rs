@@ -35,6 +35,8 @@ pub struct LogRow {
     pub notes: String,
     pub amends: Option<LogId>,
     pub amendment_reason: Option<String>,
+    /// Later logs that amend this one.
+    pub amended_by: Vec<LogId>,
     pub verified_by: Option<String>,
     pub verification_meaning: Option<String>,
     pub verified_at: Option<String>,
@@ -104,6 +106,7 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
                 (SELECT count(*) FILTER (WHERE (i->>'done')::boolean) FROM jsonb_array_elements(l.checklist) i)::int AS steps_done, \
                 jsonb_array_length(l.checklist) AS steps_total, \
                 l.notes, l.amends, l.amendment_reason, \
+                ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
                 v.signer_name AS verified_by, v.signature_meaning AS verification_meaning, \
                 to_char(v.verified_at AT TIME ZONE 'UTC', {UTC}) AS verified_at, \
                 ARRAY(SELECT encode(ph.sha256, 'hex') FROM log_photos lp \

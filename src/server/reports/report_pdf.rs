@@ -226,6 +226,9 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
     if let (Some(original), Some(reason)) = (&row.amends, &row.amendment_reason) {
         doc.paragraph(24.0, Font::Regular, 9.0, &format!("Amends log {original}. Reason: {reason}"))?;
     }
+    for later in &row.amended_by {
+        doc.line(24.0, Font::Bold, 9.0, &format!("Amended by log {later} (below)"))?;
+    }
     if !row.notes.is_empty() {
         doc.paragraph(24.0, Font::Regular, 9.0, &format!("Notes: {}", row.notes))?;
     }
