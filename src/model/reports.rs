@@ -51,21 +51,28 @@ impl LogFilter {
         Ok(self)
     }
 
-    /// The filter as a query string for `/reports/logs.csv`.
-    pub fn query(&self) -> String {
-        let mut pairs = Vec::new();
-        let mut add = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                pairs.push(format!("{k}={}", v.replace(['&', '=', '#', '?', ' '], "")));
+    /// The filter from a query string as a plain HTML form sends it (empty fields for "any"),
+    /// validated.
+    pub fn from_query(query: &std::collections::HashMap<String, String>) -> Result<LogFilter, String> {
+        fn id<T: std::str::FromStr>(
+            query: &std::collections::HashMap<String, String>,
+            name: &str,
+        ) -> Result<Option<T>, String> {
+            match query.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(raw) => raw.parse().map(Some).map_err(|_| format!("The {name} is not one of ours: {raw}")),
             }
-        };
-        add("facility", self.facility.map(|f| f.to_string()));
-        add("equipment", self.equipment.map(|e| e.to_string()));
-        add("from", self.from.clone());
-        add("to", self.to.clone());
-        add("outcome", self.outcome.clone());
-        add("person", self.person.map(|p| p.to_string()));
-        pairs.join("&")
+        }
+        let text = |name: &str| query.get(name).cloned();
+        LogFilter {
+            facility: id(query, "facility")?,
+            equipment: id(query, "equipment")?,
+            from: text("from"),
+            to: text("to"),
+            outcome: text("outcome"),
+            person: id(query, "person")?,
+        }
+        .validated()
     }
 }
 
@@ -166,9 +173,19 @@ mod tests {
         assert_eq!(ok.validated().unwrap().from.as_deref(), Some("2026-01-01"));
         let bad = LogFilter { from: Some("yesterday".into()), ..Default::default() };
         assert!(bad.validated().unwrap_err().contains("2026-01-31"));
-        let reversed = LogFilter { from: Some("2026-02-01".into()), to: Some("2026-01-01".into()), ..Default::default() };
+        let reversed =
+            LogFilter { from: Some("2026-02-01".into()), to: Some("2026-01-01".into()), ..Default::default() };
         assert!(reversed.validated().is_err());
         let outcome = LogFilter { outcome: Some("maybe".into()), ..Default::default() };
         assert!(outcome.validated().is_err());
+        // A plain form sends every field, empty for "any".
+        let form: std::collections::HashMap<String, String> =
+            [("facility", ""), ("equipment", " "), ("from", ""), ("outcome", ""), ("person", "")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        assert_eq!(LogFilter::from_query(&form), Ok(LogFilter::default()));
+        let bad: std::collections::HashMap<String, String> = [("person".to_owned(), "bob".to_owned())].into();
+        assert!(LogFilter::from_query(&bad).unwrap_err().contains("person"));
     }
 }

@@ -46,7 +46,8 @@ pub enum Action {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Supervisor, Role::Staff, Role::Auditor, Role::Inspector];
+    pub const ALL: [Role; 6] =
+        [Role::Owner, Role::Admin, Role::Supervisor, Role::Staff, Role::Auditor, Role::Inspector];
 
     /// The roles a member can be given on the team page; inspectors are invited as guests.
     pub const MEMBER: [Role; 5] = [Role::Owner, Role::Admin, Role::Supervisor, Role::Staff, Role::Auditor];

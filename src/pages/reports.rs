@@ -27,13 +27,14 @@ pub async fn request_export(
     from: Option<String>,
     to: Option<String>,
 ) -> Result<ExportId, AppError> {
-    use crate::server::auth::request::{reply, state, tenant_ctx};
     use crate::model::reports::LogFilter;
+    use crate::server::auth::request::{reply, state, tenant_ctx};
     use crate::server::reports::exports;
     let state = state();
     reply(
         async {
-            let kind = ExportKind::parse(&kind).ok_or_else(|| AppError::Invalid("Choose a report or a binder.".into()))?;
+            let kind =
+                ExportKind::parse(&kind).ok_or_else(|| AppError::Invalid("Choose a report or a binder.".into()))?;
             let ctx = tenant_ctx().await?;
             exports::request(&state, &ctx, kind, facility, LogFilter { from, to, ..Default::default() }).await
         }
@@ -61,7 +62,12 @@ pub async fn invite_inspector(
     use crate::server::auth::request::{in_tenant, state};
     let public_url = state().config.public_url.clone();
     let facilities: Option<Result<Vec<FacilityId>, _>> = all_facilities.is_none().then(|| {
-        facility_list.unwrap_or_default().split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse()).collect()
+        facility_list
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse())
+            .collect()
     });
     in_tenant(async |tx| {
         let facilities = facilities.transpose().map_err(|_| AppError::NotFound)?;
@@ -163,7 +169,10 @@ fn ExportSection(options: ReportOptions, binder: bool) -> impl IntoView {
     let exports = Resource::new(move || (request.version().get(), tick.get()), |_| list_exports());
     // While something is being prepared, look again every two seconds (in the browser only).
     Effect::new(move |_| {
-        let busy = exports.get().and_then(Result::ok).is_some_and(|list| list.iter().any(|x| x.state == "queued" || x.state == "running"));
+        let busy = exports
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|list| list.iter().any(|x| x.state == "queued" || x.state == "running"));
         if busy {
             set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
         }
@@ -207,12 +216,16 @@ fn export_row(export: ExportInfo) -> impl IntoView {
             <a class="button" href=format!("/exports/{}", export.id) download="">
                 {format!("Download ({} KB)", (export.byte_size.unwrap_or(0) + 1023) / 1024)}
             </a>
-        }.into_any(),
-        "failed" => view! { <span class="alert alert--error">{export.error.clone().unwrap_or_default()}</span> }.into_any(),
+        }
+        .into_any(),
+        "failed" => {
+            view! { <span class="alert alert--error">{export.error.clone().unwrap_or_default()}</span> }.into_any()
+        }
         _ => view! {
             <progress max="100" value=percent.to_string()>{format!("{percent}%")}</progress>
             <span>{format!(" {percent}% ({} of {} logs)", export.done, export.total)}</span>
-        }.into_any(),
+        }
+        .into_any(),
     };
     view! {
         <li>
@@ -227,7 +240,8 @@ fn export_row(export: ExportInfo) -> impl IntoView {
 fn InspectorSection(options: ReportOptions) -> impl IntoView {
     let invite = ServerAction::<InviteInspector>::new();
     let remove = ServerAction::<crate::pages::team::RemoveMember>::new();
-    let members = Resource::new(move || (invite.version().get(), remove.version().get()), |_| crate::pages::team::list_members());
+    let members =
+        Resource::new(move || (invite.version().get(), remove.version().get()), |_| crate::pages::team::list_members());
     let chosen = RwSignal::new(Vec::<String>::new());
     view! {
         <section class="card">

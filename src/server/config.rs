@@ -48,6 +48,9 @@ pub struct Config {
     pub https: HttpsConfig,
     /// Peers whose `X-Forwarded-Proto` / `X-Forwarded-For` we believe. Empty: believe nobody.
     pub trusted_proxies: Vec<IpNet>,
+    /// Registrations (and, separately, password-reset requests) allowed from one client address
+    /// per hour. Raise it for many people behind one address (a hospital network, a test run).
+    pub signups_per_address_per_hour: i64,
     pub max_request_body_bytes: usize,
     pub request_timeout: Duration,
     pub log_format: LogFormat,
@@ -244,6 +247,8 @@ impl Config {
             })
             .collect();
 
+        let signups_per_address_per_hour =
+            p.parsed("SIGNUPS_PER_ADDRESS_PER_HOUR", "a number", Some("10")).unwrap_or(10);
         let max_request_body_bytes = p.parsed("MAX_REQUEST_BODY_BYTES", "a number of bytes", Some("16777216"));
         let request_timeout_secs: Option<u64> = p.parsed("REQUEST_TIMEOUT_SECS", "a number of seconds", Some("30"));
         let log_format = match p.get("LOG_FORMAT") {
@@ -278,6 +283,7 @@ impl Config {
             allowed_hosts,
             https,
             trusted_proxies,
+            signups_per_address_per_hour,
             max_request_body_bytes: max_request_body_bytes.unwrap(),
             request_timeout: Duration::from_secs(request_timeout_secs.unwrap()),
             log_format: log_format.unwrap(),

@@ -27,7 +27,7 @@ impl Default for Scale {
 
 /// Creates the demo organization unless it exists; returns the sign-in addresses by role.
 pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, String)>> {
-    let logins: Vec<(Role, String)> = Role::MEMBER.iter().map(|r| (*r, format!("{}@{DOMAIN}", r.as_str()))).collect();
+    let logins: Vec<(Role, String)> = Role::ALL.iter().map(|r| (*r, format!("{}@{DOMAIN}", r.as_str()))).collect();
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
         .bind(&logins[0].1)
         .fetch_one(pool)
@@ -53,13 +53,17 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
         users.push((*role, id));
     }
     sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, 'Demo Clinic')").bind(org).execute(tx.conn()).await?;
+    // The inspector is a guest for 30 days, of the first facility (set once it exists).
     for (role, id) in &users {
-        sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)")
-            .bind(org)
-            .bind(id)
-            .bind(role)
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role, access_until) \
+             VALUES ($1, $2, $3, CASE WHEN $3 = 'inspector' THEN now() + interval '30 days' END)",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(role)
+        .execute(tx.conn())
+        .await?;
     }
 
     let protocols = [
@@ -117,6 +121,15 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
             .bind(tz)
             .execute(tx.conn())
             .await?;
+        if f == 0 {
+            sqlx::query(
+                "UPDATE memberships SET facility_ids = ARRAY[$2::uuid] WHERE org_id = $1 AND role = 'inspector'",
+            )
+            .bind(org)
+            .bind(facility)
+            .execute(tx.conn())
+            .await?;
+        }
         for i in 0..scale.equipment_per_facility {
             let (kind, p) = [("Infusion pump", 2), ("Autoclave", 1), ("Bench", 0)][i % 3];
             let id = EquipmentId::new();

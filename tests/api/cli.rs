@@ -188,7 +188,7 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
 
     let mut conn = sqlx::PgConnection::connect_with(&db).await.unwrap();
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&mut conn).await.unwrap();
-    assert_eq!(users, 5, "one user per role, created once");
+    assert_eq!(users, 6, "one user per role, created once");
     let (ok, verify) = run(&["audit", "verify"], &vars);
     assert!(ok && !verify.contains("BROKEN"), "the demo data is audited like any change: {verify}");
 
@@ -212,6 +212,13 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     let dashboard: cleantrack::model::assets::Dashboard =
         app.call(&staff, "get_dashboard", &[("days", "30")]).await.assert_ok().json();
     assert!(dashboard.compliance_percent().is_some_and(|p| (50..100).contains(&p)), "{dashboard:?}");
+    // The demo inspector sees the first facility's equipment only.
+    let inspector = app.browser();
+    let form = [("email", "inspector@demo.cleantrack.test"), ("password", cleantrack::server::demo::PASSWORD)];
+    app.call(&inspector, "login", &form).await.assert_ok();
+    let seen: cleantrack::model::assets::EquipmentPage =
+        app.call(&inspector, "list_equipment", &[]).await.assert_ok().json();
+    assert_eq!(seen.total, 6);
 
     let mut production = vars.to_vec();
     production.extend([

@@ -304,7 +304,8 @@ async fn reports_exports_and_inspectors_of_a_are_not_found_for_b(_: PgPoolOption
     let app = spawn_app(db).await;
     let world = World::build(&app).await;
     let data = crate::reports::data(&app, &world).await;
-    let (export_of_a, _) = crate::reports::export(&app, &world.a.member(Role::Owner).client, "report_pdf", data.lab).await;
+    let (export_of_a, _) =
+        crate::reports::export(&app, &world.a.member(Role::Owner).client, "report_pdf", data.lab).await;
     let lab = data.lab.to_string();
     for role in Role::ALL {
         let client = &world.b.member(role).client;
@@ -318,9 +319,11 @@ async fn reports_exports_and_inspectors_of_a_are_not_found_for_b(_: PgPoolOption
         } else {
             options.assert_status(403);
         }
-        app.call(client, "request_export", &[("kind", "report_pdf"), ("facility", &lab)])
-            .await
-            .assert_status(if may { 404 } else { 403 });
+        app.call(client, "request_export", &[("kind", "report_pdf"), ("facility", &lab)]).await.assert_status(if may {
+            404
+        } else {
+            403
+        });
         let csv = client.get(app.url(&format!("/reports/logs.csv?facility={lab}"))).send().await.unwrap();
         if may {
             assert_eq!(csv.status(), 200);
@@ -330,10 +333,13 @@ async fn reports_exports_and_inspectors_of_a_are_not_found_for_b(_: PgPoolOption
         }
         let download = client.get(app.url(&format!("/exports/{export_of_a}"))).send().await.unwrap();
         assert_eq!(download.status(), if may { 404 } else { 403 });
-        let invite = app.call(client, "invite_inspector", &[("email", "i@x.example"), ("days", "7"), ("facility_list", &lab)]).await;
+        let invite = app
+            .call(client, "invite_inspector", &[("email", "i@x.example"), ("days", "7"), ("facility_list", &lab)])
+            .await;
         invite.assert_status(if role.can(cleantrack::model::role::Action::InviteMembers) { 404 } else { 403 });
     }
     // Within A, an export is its requester's alone.
-    let other = world.a.member(Role::Auditor).client.get(app.url(&format!("/exports/{export_of_a}"))).send().await.unwrap();
+    let other =
+        world.a.member(Role::Auditor).client.get(app.url(&format!("/exports/{export_of_a}"))).send().await.unwrap();
     assert_eq!(other.status(), 404);
 }

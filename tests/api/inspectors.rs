@@ -32,18 +32,26 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
     ] {
         app.call(admin, "invite_inspector", &form).await.assert_status(status);
     }
-    app.call(&world.a.member(Role::Supervisor).client, "invite_inspector", &[("email", EMAIL), ("days", "7"), ("facility_list", &lab)])
-        .await
-        .assert_status(403);
+    app.call(
+        &world.a.member(Role::Supervisor).client,
+        "invite_inspector",
+        &[("email", EMAIL), ("days", "7"), ("facility_list", &lab)],
+    )
+    .await
+    .assert_status(403);
     app.call(admin, "invite_member", &[("email", EMAIL), ("role", "inspector")]).await.assert_status(422);
     app.call(admin, "invite_inspector", &[("email", EMAIL), ("days", "7"), ("facility_list", &lab)]).await.assert_ok();
 
     // The inspector accepts with a new account.
     let token = app.last_token(EMAIL).await;
     let inspector = app.browser();
-    app.call(&inspector, "accept_invitation", &[("token", &token), ("name", "Ines Inspector"), ("password", "quiet harbour lantern mosaic")])
-        .await
-        .assert_ok();
+    app.call(
+        &inspector,
+        "accept_invitation",
+        &[("token", &token), ("name", "Ines Inspector"), ("password", "quiet harbour lantern mosaic")],
+    )
+    .await
+    .assert_ok();
 
     // Sees the Lab only: facilities, report options, CSV, photos of other facilities' logs.
     let facilities: Vec<Facility> = app.call(&inspector, "list_facilities", &[]).await.assert_ok().json();
@@ -54,7 +62,8 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
     let csv = inspector.get(app.url("/reports/logs.csv")).send().await.unwrap().text().await.unwrap();
     assert_eq!(csv.lines().count(), 1 + 3, "header and the Lab's logs, not the Kitchen's:\n{csv}");
     assert!(!csv.contains("Kitchen"));
-    let kitchen_csv = inspector.get(app.url(&format!("/reports/logs.csv?facility={}", d.kitchen))).send().await.unwrap();
+    let kitchen_csv =
+        inspector.get(app.url(&format!("/reports/logs.csv?facility={}", d.kitchen))).send().await.unwrap();
     assert_eq!(kitchen_csv.status(), 404);
     app.call(&inspector, "request_export", &[("kind", "report_pdf"), ("facility", &d.kitchen.to_string())])
         .await

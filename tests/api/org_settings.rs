@@ -28,7 +28,10 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
             .assert_status(403);
     }
     app.call(owner, "update_settings", &[("strict_signatures", "on")]).await.assert_ok();
-    assert_eq!(settings(&app, owner).await, OrgSettings { strict_signatures: true, public_status: false, retention_years: 6 });
+    assert_eq!(
+        settings(&app, owner).await,
+        OrgSettings { strict_signatures: true, public_status: false, retention_years: 6 }
+    );
 
     let staff = &world.a.member(Role::Staff).client;
     let app = &app;
@@ -60,7 +63,10 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
     app.call(supervisor, "verify_log", &[("log_id", &id), ("password", PASSWORD)]).await.assert_ok();
 
     // Organization B did not opt in: no password asked there.
-    assert_eq!(settings(&app, &world.b.member(Role::Owner).client).await, OrgSettings { retention_years: 6, ..OrgSettings::default() });
+    assert_eq!(
+        settings(&app, &world.b.member(Role::Owner).client).await,
+        OrgSettings { retention_years: 6, ..OrgSettings::default() }
+    );
     // And turned off, signing needs no password again.
     app.call(owner, "update_settings", &[]).await.assert_ok();
     log(None).await.assert_ok();
@@ -120,7 +126,14 @@ async fn settings_of_a_are_neither_seen_nor_changed_by_b(_: PgPoolOptions, db: P
     let a_owner = &world.a.member(Role::Owner).client;
     app.call(a_owner, "update_settings", &[("strict_signatures", "on"), ("public_status", "on")]).await.assert_ok();
     let b_owner = &world.b.member(Role::Owner).client;
-    assert_eq!(settings(&app, b_owner).await, OrgSettings { retention_years: 6, ..OrgSettings::default() }, "B reads its own");
+    assert_eq!(
+        settings(&app, b_owner).await,
+        OrgSettings { retention_years: 6, ..OrgSettings::default() },
+        "B reads its own"
+    );
     app.call(b_owner, "update_settings", &[]).await.assert_ok();
-    assert_eq!(settings(&app, a_owner).await, OrgSettings { strict_signatures: true, public_status: true, retention_years: 6 });
+    assert_eq!(
+        settings(&app, a_owner).await,
+        OrgSettings { strict_signatures: true, public_status: true, retention_years: 6 }
+    );
 }

@@ -48,7 +48,12 @@ pub async fn data(app: &TestApp, world: &World) -> Data {
         .call(
             staff,
             "amend_log",
-            &[("log_id", &amended.to_string()), ("reason", "Residue found afterwards"), ("outcome", "fail"), ("notes", "Sash")],
+            &[
+                ("log_id", &amended.to_string()),
+                ("reason", "Residue found afterwards"),
+                ("outcome", "fail"),
+                ("notes", "Sash"),
+            ],
         )
         .await
         .assert_ok()
@@ -99,15 +104,22 @@ async fn the_csv_and_the_pdf_say_what_the_database_holds(_: PgPoolOptions, db: P
 
     let (status, rows) = csv(&app, auditor, "").await;
     assert_eq!(status, 200);
-    let expected: i64 = sqlx::query_scalar("SELECT count(*) FROM cleaning_logs").fetch_one(&superuser_pool(&db).await).await.unwrap();
+    let expected: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM cleaning_logs").fetch_one(&superuser_pool(&db).await).await.unwrap();
     assert_eq!(rows.len() as i64, expected);
     let by_id = |id: LogId| rows.iter().find(|r| &r[0] == id.to_string().as_str()).expect("log in the CSV").clone();
     let verified = by_id(d.verified);
-    assert_eq!((&verified[1], &verified[2], &verified[11], &verified[12]), ("Lab", "Hood 1", "Staff of Org A", "performed"));
+    assert_eq!(
+        (&verified[1], &verified[2], &verified[11], &verified[12]),
+        ("Lab", "Hood 1", "Staff of Org A", "performed")
+    );
     assert_eq!(&verified[20], "Supervisor of Org A");
     assert_eq!(&verified[16], "'=cmd|' /C calc'!A0", "a formula is defused");
     let amendment = by_id(d.amendment);
-    assert_eq!((&amendment[13], &amendment[17], &amendment[18]), ("fail", d.amended.to_string().as_str(), "Residue found afterwards"));
+    assert_eq!(
+        (&amendment[13], &amendment[17], &amendment[18]),
+        ("fail", d.amended.to_string().as_str(), "Residue found afterwards")
+    );
     assert_eq!(&by_id(d.amended)[19], d.amendment.to_string().as_str(), "the original names its amendment");
     // Filters: facility, outcome, equipment, period.
     assert_eq!(csv(&app, auditor, &format!("facility={}", d.kitchen)).await.1.len(), 1);
@@ -158,9 +170,13 @@ async fn the_binders_trail_verifies_with_the_documented_algorithm(_: PgPoolOptio
     let d = data(&app, &world).await;
     let owner = &world.a.member(Role::Owner).client;
     // Supervisors export reports but not the binder (it holds the whole audit trail).
-    app.call(&world.a.member(Role::Supervisor).client, "request_export", &[("kind", "binder"), ("facility", &d.lab.to_string())])
-        .await
-        .assert_status(403);
+    app.call(
+        &world.a.member(Role::Supervisor).client,
+        "request_export",
+        &[("kind", "binder"), ("facility", &d.lab.to_string())],
+    )
+    .await
+    .assert_status(403);
 
     let (_, zip) = export(&app, owner, "binder", d.lab).await;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
@@ -182,7 +198,8 @@ async fn the_binders_trail_verifies_with_the_documented_algorithm(_: PgPoolOptio
     std::fs::write(dir.join("audit-trail.jsonl"), read(&mut archive, "audit-trail.jsonl")).unwrap();
     let instructions = String::from_utf8(read(&mut archive, "VERIFY-AUDIT-TRAIL.txt")).unwrap();
     let script = instructions.split("```python\n").nth(1).and_then(|s| s.split("```").next()).expect("a Python block");
-    let output = std::process::Command::new("python3").arg("-c").arg(script).current_dir(&dir).output().expect("python3 runs");
+    let output =
+        std::process::Command::new("python3").arg("-c").arg(script).current_dir(&dir).output().expect("python3 runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("events verify; last hash"), "{stdout}");

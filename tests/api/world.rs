@@ -124,12 +124,12 @@ async fn org(app: &TestApp, tag: &str) -> Org {
             "INSERT INTO memberships (org_id, user_id, role, access_until) \
              VALUES ($1, $2, $3, CASE WHEN $3 = 'inspector' THEN now() + interval '7 days' END)",
         )
-            .bind(id)
-            .bind(user)
-            .bind(role)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        .bind(id)
+        .bind(user)
+        .bind(role)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
         people.push((role, user, email));
     }
     tx.commit().await.unwrap();

@@ -20,7 +20,13 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, AppError> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, display_name, email, role, access_until)| Member { user_id, display_name, email, role, access_until })
+        .map(|(user_id, display_name, email, role, access_until)| Member {
+            user_id,
+            display_name,
+            email,
+            role,
+            access_until,
+        })
         .collect())
 }
 

@@ -34,7 +34,11 @@ pub async fn download(State(state): State<AppState>, auth: AuthSession, parts: a
     }
 }
 
-async fn start(state: &AppState, auth: &AuthSession, parts: &axum::http::request::Parts) -> Result<TenantCtx, AppError> {
+async fn start(
+    state: &AppState,
+    auth: &AuthSession,
+    parts: &axum::http::request::Parts,
+) -> Result<TenantCtx, AppError> {
     let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
     ctx.require(Action::ViewAudit)?;
     let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
@@ -85,7 +89,11 @@ fn lines(state: AppState, ctx: TenantCtx) -> impl futures_util::Stream<Item = Re
     })
 }
 
-pub(crate) async fn batch(state: &AppState, ctx: &TenantCtx, after: i64) -> Result<Vec<(i64, Vec<String>, String)>, sqlx::Error> {
+pub(crate) async fn batch(
+    state: &AppState,
+    ctx: &TenantCtx,
+    after: i64,
+) -> Result<Vec<(i64, Vec<String>, String)>, sqlx::Error> {
     let mut tx = TenantTx::begin(&state.pool, ctx).await?;
     let org = ctx.org_id();
     let rows = sqlx::query_as(

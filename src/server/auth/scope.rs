@@ -14,10 +14,10 @@
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::request::{request_meta, RequestMeta};
-use crate::server::audit::record::{record, SecurityEvent};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, OrgId, UserId};
 use crate::model::role::{Action, Role};
+use crate::server::audit::record::{record, SecurityEvent};
 
 /// Who is acting, in which organization, with which role, and (for an inspector) which
 /// facilities they may see.
@@ -230,8 +230,11 @@ impl StickerTx {
         let Some((org, equipment, role, facilities)) = found else { return Ok(None) };
         let ctx = TenantCtx { org_id: org, user_id: user, role, facilities };
         // From here on the organization's rows, and no longer the sticker's.
-        set(&mut tx, &[("app.org_id", &org.to_string()), ("app.qr_token", ""), ("app.facility_ids", &ctx.facility_setting())])
-            .await?;
+        set(
+            &mut tx,
+            &[("app.org_id", &org.to_string()), ("app.qr_token", ""), ("app.facility_ids", &ctx.facility_setting())],
+        )
+        .await?;
         if ctx.is_guest() {
             record(&mut tx, guest_view(&ctx, &format!("sticker scan of equipment {equipment}"))).await?;
             sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
@@ -362,7 +365,12 @@ pub async fn record_member_event(
 }
 
 /// Records that an inspector looked at `what`.
-pub async fn record_guest_view(pool: &PgPool, ctx: &TenantCtx, meta: &RequestMeta, what: &str) -> Result<(), sqlx::Error> {
+pub async fn record_guest_view(
+    pool: &PgPool,
+    ctx: &TenantCtx,
+    meta: &RequestMeta,
+    what: &str,
+) -> Result<(), sqlx::Error> {
     record_member_event(pool, ctx, meta, guest_view(ctx, what)).await
 }
 

@@ -32,7 +32,6 @@ impl Kind {
 const ACCOUNT_FREE_FAILURES: i64 = 5;
 const ACCOUNT_MAX_WAIT_MINUTES: i64 = 60;
 const IP_LOGIN_FAILURES_PER_15_MIN: i64 = 50;
-const IP_REQUESTS_PER_HOUR: i64 = 10;
 pub const RESET_EMAILS_PER_ACCOUNT_PER_HOUR: i64 = 3;
 
 pub async fn record(
@@ -90,10 +89,10 @@ pub async fn check_login(pool: &PgPool, email: &str, ip: IpAddr) -> Result<(), A
     Ok(())
 }
 
-/// Refuses registration or reset requests from an address that has made too many.
-pub async fn check_requests(pool: &PgPool, kind: Kind, ip: IpAddr) -> Result<(), AppError> {
+/// Refuses registration or reset requests from an address that has made `per_hour` already.
+pub async fn check_requests(pool: &PgPool, kind: Kind, ip: IpAddr, per_hour: i64) -> Result<(), AppError> {
     let sql = format!("kind = '{}' AND ip = $1 AND created_at > now() - interval '1 hour'", kind.as_str());
-    if count(pool, &sql, ip).await? >= IP_REQUESTS_PER_HOUR {
+    if count(pool, &sql, ip).await? >= per_hour {
         return Err(AppError::RateLimited("Too many requests from your network. Try again in an hour.".into()));
     }
     Ok(())

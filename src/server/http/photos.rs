@@ -67,11 +67,21 @@ async fn read_photo_field(mut multipart: Multipart, max: usize) -> Result<Vec<u8
     Err(AppError::Invalid("Choose a photo to upload.".into()))
 }
 
-pub async fn original(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>, parts: Parts) -> Response {
+pub async fn original(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Response {
     serve(&state, &auth, &parts, &id, false).await
 }
 
-pub async fn thumbnail(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>, parts: Parts) -> Response {
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Response {
     serve(&state, &auth, &parts, &id, true).await
 }
 

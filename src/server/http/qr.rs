@@ -13,7 +13,12 @@ use crate::server::auth::request::tenant_ctx_of;
 use crate::server::auth::{AuthSession, TenantTx};
 use crate::server::state::AppState;
 
-pub async fn qr_svg(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>, parts: Parts) -> Response {
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Response {
     match render(&state, &auth, &parts, &id).await {
         Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=300")], svg)
             .into_response(),

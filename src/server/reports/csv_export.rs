@@ -48,10 +48,10 @@ pub const COLUMNS: [&str; 23] = [
 pub async fn download(
     State(state): State<AppState>,
     auth: AuthSession,
-    Query(filter): Query<LogFilter>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
     parts: Parts,
 ) -> Response {
-    match start(&state, &auth, &parts, filter).await {
+    match start(&state, &auth, &parts, &query).await {
         Ok((ctx, filter)) => {
             let mut headers = HeaderMap::new();
             headers.insert(header::CONTENT_TYPE, "text/csv; charset=utf-8".parse().unwrap());
@@ -68,11 +68,11 @@ async fn start(
     state: &AppState,
     auth: &AuthSession,
     parts: &Parts,
-    filter: LogFilter,
+    query: &std::collections::HashMap<String, String>,
 ) -> Result<(TenantCtx, LogFilter), AppError> {
     let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
     ctx.require(Action::ExportReports)?;
-    let filter = filter.validated().map_err(AppError::Invalid)?;
+    let filter = LogFilter::from_query(query).map_err(AppError::Invalid)?;
     if filter.facility.is_some_and(|f| !ctx.can_see_facility(f)) {
         return Err(AppError::NotFound);
     }

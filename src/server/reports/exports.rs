@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -170,7 +170,8 @@ struct Params {
 /// The job: builds the file as its requester (who must still be a member, with the same
 /// facilities), stores it, and marks the export ready, or failed with the reason.
 pub async fn run(state: &AppState, payload: &serde_json::Value) -> Result<(), JobError> {
-    let Payload { export, org } = serde_json::from_value(payload.clone()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let Payload { export, org } =
+        serde_json::from_value(payload.clone()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let retry = |e: AppError| JobError::Retry(e.to_string());
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(|e| retry(e.into()))?;
     let row: Option<(UserId, String, serde_json::Value, String)> = sqlx::query_as(
@@ -204,13 +205,15 @@ pub async fn run(state: &AppState, payload: &serde_json::Value) -> Result<(), Jo
             .map_err(|e| retry(e.into()))?;
         }
         Err(message) => {
-            sqlx::query("UPDATE exports SET state = 'failed', error = $3, finished_at = now() WHERE org_id = $1 AND id = $2")
-                .bind(org)
-                .bind(export)
-                .bind(&message)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| retry(e.into()))?;
+            sqlx::query(
+                "UPDATE exports SET state = 'failed', error = $3, finished_at = now() WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org)
+            .bind(export)
+            .bind(&message)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| retry(e.into()))?;
         }
     }
     tx.commit().await.map_err(|e| retry(e.into()))
@@ -250,7 +253,9 @@ async fn build(
             (out, "pdf", "application/pdf")
         }
         ExportKind::Binder => {
-            let out = binder::write(state, &scope, chain, generated_at, out, &mut progress).await.map_err(|e| internal(&e))?;
+            let out = binder::write(state, &scope, chain, generated_at, out, &mut progress)
+                .await
+                .map_err(|e| internal(&e))?;
             (out, "zip", "application/zip")
         }
     };
@@ -283,14 +288,20 @@ fn digest(file: &mut std::fs::File) -> std::io::Result<(i64, Vec<u8>)> {
 }
 
 /// `GET /exports/{id}`: the file, to the member who asked for it (404 for anyone else).
-pub async fn download(State(state): State<AppState>, auth: AuthSession, Path(id): Path<String>, parts: Parts) -> Response {
+pub async fn download(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Response {
     match open(&state, &auth, &parts, &id).await {
         Ok((kind, reader, size)) => {
             let (extension, content_type) = match kind {
                 ExportKind::ReportPdf => ("pdf", "application/pdf"),
                 ExportKind::Binder => ("zip", "application/zip"),
             };
-            let disposition = format!("attachment; filename=\"cleantrack-{}-{id}.{extension}\"", kind.as_str().replace('_', "-"));
+            let disposition =
+                format!("attachment; filename=\"cleantrack-{}-{id}.{extension}\"", kind.as_str().replace('_', "-"));
             (
                 [
                     (header::CONTENT_TYPE, content_type.to_owned()),
@@ -308,7 +319,12 @@ pub async fn download(State(state): State<AppState>, auth: AuthSession, Path(id)
 
 type Reader = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>;
 
-async fn open(state: &AppState, auth: &AuthSession, parts: &Parts, id: &str) -> Result<(ExportKind, Reader, i64), AppError> {
+async fn open(
+    state: &AppState,
+    auth: &AuthSession,
+    parts: &Parts,
+    id: &str,
+) -> Result<(ExportKind, Reader, i64), AppError> {
     let id: ExportId = id.parse().map_err(|_| AppError::NotFound)?;
     let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
     ctx.require(Action::ExportReports)?;

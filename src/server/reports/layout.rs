@@ -46,8 +46,17 @@ impl<W: Write> Layout<W> {
         let mut pdf = PdfFile::new(out)?;
         let pages_ref = pdf.alloc();
         let fonts = [pdf.alloc(), pdf.alloc()];
-        let mut layout =
-            Layout { pdf, pages_ref, fonts, pages: Vec::new(), content: Content::new(), images: Vec::new(), y: TOP, header, footer };
+        let mut layout = Layout {
+            pdf,
+            pages_ref,
+            fonts,
+            pages: Vec::new(),
+            content: Content::new(),
+            images: Vec::new(),
+            y: TOP,
+            header,
+            footer,
+        };
         layout.start_page();
         Ok(layout)
     }
@@ -159,7 +168,11 @@ impl<W: Write> Layout<W> {
             image.finish();
             self.pdf.write(image_ref, &chunk)?;
             let name = format!("Im{}", self.images.len() + 1);
-            self.content.save_state().transform([width, 0.0, 0.0, height, x, self.y]).x_object(Name(name.as_bytes())).restore_state();
+            self.content
+                .save_state()
+                .transform([width, 0.0, 0.0, height, x, self.y])
+                .x_object(Name(name.as_bytes()))
+                .restore_state();
             self.images.push((name, image_ref));
             x += width + 6.0;
         }

@@ -145,7 +145,11 @@ pub async fn write<W: Write>(
     Ok((out, written))
 }
 
-fn summary<W: Write>(doc: &mut Layout<W>, statuses: &[(Equipment, DueStatus)], totals: &logs::Totals) -> std::io::Result<()> {
+fn summary<W: Write>(
+    doc: &mut Layout<W>,
+    statuses: &[(Equipment, DueStatus)],
+    totals: &logs::Totals,
+) -> std::io::Result<()> {
     let scheduled: Vec<_> = statuses.iter().filter(|(e, d)| e.status == "active" && d.schedule.is_some()).collect();
     let overdue: Vec<_> = scheduled.iter().filter(|(_, d)| d.overdue).collect();
     doc.line(0.0, Font::Bold, 13.0, "Summary")?;
@@ -168,7 +172,12 @@ fn summary<W: Write>(doc: &mut Layout<W>, statuses: &[(Equipment, DueStatus)], t
     }
     for (equipment, due) in overdue {
         let since = due.next_due.as_deref().unwrap_or("-");
-        doc.line(12.0, Font::Regular, 10.0, &format!("Overdue: {} ({}) since {since}", equipment.name, equipment.short_code))?;
+        doc.line(
+            12.0,
+            Font::Regular,
+            10.0,
+            &format!("Overdue: {} ({}) since {since}", equipment.name, equipment.short_code),
+        )?;
     }
     Ok(())
 }
@@ -177,8 +186,18 @@ fn audit_section<W: Write>(doc: &mut Layout<W>, chain: &ChainCheck) -> std::io::
     doc.line(0.0, Font::Bold, 13.0, "Audit trail")?;
     match chain {
         ChainCheck::Verified { events, last_hash } => {
-            doc.line(0.0, Font::Regular, 10.5, &format!("Verified: all {events} events of the trail link and hash correctly."))?;
-            doc.line(0.0, Font::Regular, 9.0, &format!("Hash of the last event: {}", last_hash.as_deref().unwrap_or("none")))?;
+            doc.line(
+                0.0,
+                Font::Regular,
+                10.5,
+                &format!("Verified: all {events} events of the trail link and hash correctly."),
+            )?;
+            doc.line(
+                0.0,
+                Font::Regular,
+                9.0,
+                &format!("Hash of the last event: {}", last_hash.as_deref().unwrap_or("none")),
+            )?;
         }
         ChainCheck::Broken { seq, reason } => {
             doc.paragraph(0.0, Font::Bold, 10.5, &format!("NOT VERIFIED: event {seq} breaks the chain: {reason}."))?;
@@ -214,7 +233,10 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
         24.0,
         Font::Regular,
         9.0,
-        &format!("Signed by {} (meaning: {}) at {}; received {}", row.signer_name, row.signature_meaning, row.performed_at, row.received_at),
+        &format!(
+            "Signed by {} (meaning: {}) at {}; received {}",
+            row.signer_name, row.signature_meaning, row.performed_at, row.received_at
+        ),
     )?;
     match (&row.verified_by, &row.verified_at) {
         (Some(name), Some(at)) => {

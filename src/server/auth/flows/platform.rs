@@ -39,7 +39,9 @@ pub async fn overview(state: &AppState, user: &User) -> Result<PlatformConsole, 
         .fetch_all(tx.conn())
         .await?
         .into_iter()
-        .map(|(org, user_id, display_name, email, role)| (org, Member { user_id, display_name, email, role, access_until: None }))
+        .map(|(org, user_id, display_name, email, role)| {
+            (org, Member { user_id, display_name, email, role, access_until: None })
+        })
         .collect();
     let organizations = orgs
         .into_iter()

@@ -17,7 +17,7 @@ const RESET_HOURS: i32 = 1;
 /// out who has one. Only the rate limit per address is visible.
 pub async fn request_reset(state: &AppState, ip: IpAddr, email: &str) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(AppError::Invalid)?;
-    throttle::check_requests(&state.pool, Kind::Reset, ip).await?;
+    throttle::check_requests(&state.pool, Kind::Reset, ip, state.config.signups_per_address_per_hour).await?;
     let user = user::find_by_email(&state.pool, email.as_str()).await?;
     let under_limit = throttle::reset_emails_last_hour(&state.pool, email.as_str()).await?
         < throttle::RESET_EMAILS_PER_ACCOUNT_PER_HOUR;

@@ -29,7 +29,7 @@ pub async fn register(
     ip: IpAddr,
     form: Registration,
 ) -> Result<(), AppError> {
-    throttle::check_requests(&state.pool, Kind::Register, ip).await?;
+    throttle::check_requests(&state.pool, Kind::Register, ip, state.config.signups_per_address_per_hour).await?;
     throttle::record(&state.pool, Kind::Register, None, ip, true).await?;
 
     let name = clean_name(&form.name, "your name", 100)?;

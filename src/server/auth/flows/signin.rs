@@ -82,9 +82,9 @@ async fn first_membership(state: &AppState, user: &user::User) -> Result<Option<
     let org = sqlx::query_scalar(&format!(
         "SELECT m.org_id FROM memberships m WHERE m.user_id = $1 AND {MEMBERSHIP_ACTIVE} ORDER BY m.created_at LIMIT 1"
     ))
-        .bind(user.id)
-        .fetch_optional(tx.conn())
-        .await?;
+    .bind(user.id)
+    .fetch_optional(tx.conn())
+    .await?;
     tx.commit().await?;
     Ok(org)
 }
@@ -93,14 +93,13 @@ async fn first_membership(state: &AppState, user: &user::User) -> Result<Option<
 pub async fn switch_org(state: &AppState, auth: &mut AuthSession, org: OrgId) -> Result<(), AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     let mut tx = UserTx::begin(&state.pool, user.id).await?;
-    let member: bool =
-        sqlx::query_scalar(&format!(
-            "SELECT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.org_id = $2 AND {MEMBERSHIP_ACTIVE})"
-        ))
-            .bind(user.id)
-            .bind(org)
-            .fetch_one(tx.conn())
-            .await?;
+    let member: bool = sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.org_id = $2 AND {MEMBERSHIP_ACTIVE})"
+    ))
+    .bind(user.id)
+    .bind(org)
+    .fetch_one(tx.conn())
+    .await?;
     tx.commit().await?;
     if !member {
         return Err(AppError::NotFound);
