@@ -3,8 +3,10 @@
 //! view and download, and loses access when the time is up or the admin ends it.
 
 use cleantrack::model::assets::Facility;
+use cleantrack::model::ids::UserId;
 use cleantrack::model::reports::ReportOptions;
 use cleantrack::model::role::Role;
+use cleantrack::server::auth::{TenantCtx, TenantTx};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, superuser_pool};
@@ -71,6 +73,25 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
     let (_, pdf) = export(&app, &inspector, "report_pdf", d.lab).await;
     assert!(pdf_text(&pdf).contains("Facility: Lab"));
 
+    // The second wall: in the inspector's own transaction, queries without any facility filter
+    // see the Lab's rows only, and writing is refused by the database itself.
+    let su = superuser_pool(&db).await;
+    let ines: UserId =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(EMAIL).fetch_one(&su).await.unwrap();
+    let ctx = TenantCtx::for_member(&app.pool, Some(world.a.id), ines).await.unwrap().expect("a member");
+    let mut tx = TenantTx::begin(&app.pool, &ctx).await.unwrap();
+    let seen: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM facilities), (SELECT count(*) FROM equipment), \
+                (SELECT count(*) FROM cleaning_logs), (SELECT count(*) FROM verifications)",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .unwrap();
+    assert_eq!(seen, [(1, 1, 3, 1)], "facilities, equipment, logs, verifications of the Lab only");
+    let write = sqlx::query("UPDATE facilities SET name = 'Renamed'").execute(tx.conn()).await.unwrap_err();
+    assert!(write.to_string().contains("read-only transaction"), "{write}");
+    drop(tx);
+
     // Changes nothing: every attempt is refused, and the team and the audit trail are closed.
     let (hood, amendment) = (d.hood.to_string(), d.amendment.to_string());
     for (endpoint, form) in [
@@ -90,7 +111,6 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
     assert_eq!(audit.status(), 403);
 
     // Everything they looked at is in the trail, with who and what.
-    let su = superuser_pool(&db).await;
     let viewed: Vec<String> = sqlx::query_scalar(
         "SELECT e.after->>'viewed' FROM audit_events e JOIN users u ON u.id = e.actor_user_id \
          WHERE e.action = 'inspector.viewed' AND u.email = $1 ORDER BY e.seq",

@@ -231,3 +231,29 @@ async fn retention_keeps_an_organization_and_its_records(_: PgPoolOptions, db: P
     let (_, rows) = csv(&app, owner, "").await;
     assert!(rows.iter().filter(|r| &r[11] == "Staff of Org A").count() >= 3);
 }
+
+/// Keyset pages of 500: more logs than a page, many signed at the same instant, come out
+/// once each and in order.
+#[sqlx::test]
+async fn the_csv_pages_through_many_logs_without_losing_or_repeating_one(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let d = data(&app, &world).await;
+    let su = superuser_pool(&db).await;
+    sqlx::query(
+        "INSERT INTO cleaning_logs (id, org_id, equipment_id, performed_by, signer_name, performed_at, outcome) \
+         SELECT gen_random_uuid(), e.org_id, e.id, u.id, 'Bulk Signer', \
+                CASE WHEN n % 2 = 0 THEN timestamptz '2026-01-01 08:00Z' ELSE timestamptz '2026-01-01 08:00Z' + n * interval '1 minute' END, 'pass' \
+         FROM equipment e, users u, generate_series(1, 1200) n WHERE e.id = $1 AND u.email = 'staff@a.example'",
+    )
+    .bind(d.hood)
+    .execute(&su)
+    .await
+    .unwrap();
+    let (status, rows) = csv(&app, &world.a.member(Role::Owner).client, "").await;
+    assert_eq!(status, 200);
+    let ids: std::collections::BTreeSet<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!((rows.len(), ids.len()), (1204, 1204), "every log once");
+    let times: Vec<&str> = rows.iter().map(|r| &r[9]).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+}

@@ -44,23 +44,24 @@ pub struct LogRow {
     pub photo_sha256: Vec<String>,
     /// Storage keys of the photos' thumbnails, in the same order.
     pub thumb_keys: Vec<String>,
-    /// The keyset cursor: performed_at with microseconds.
-    pub cursor: String,
+    /// The keyset cursor: performed_at as the database has it.
+    pub performed_ts: time::OffsetDateTime,
 }
 
 /// The logs matching a filter: parameters $1 (organization) to $7, bound by `bind_filter`.
-const MATCHING: &str = "FROM cleaning_logs l \
-     JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
-     JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
-     LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
-     LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
-     WHERE l.org_id = $1 \
-       AND ($2::uuid IS NULL OR e.facility_id = $2) \
-       AND ($3::uuid IS NULL OR l.equipment_id = $3) \
-       AND ($4::date IS NULL OR l.performed_at >= $4::date::timestamp AT TIME ZONE f.time_zone) \
-       AND ($5::date IS NULL OR l.performed_at < ($5::date + 1)::timestamp AT TIME ZONE f.time_zone) \
-       AND ($6::text IS NULL OR l.outcome = $6) \
-       AND ($7::uuid IS NULL OR l.performed_by = $7)";
+/// Only `cleaning_logs l` is in scope, so a page can walk the (org, performed_at, id) index
+/// and stop after a page's worth; facility and period (days in each facility's time zone) are
+/// checked through the log's equipment.
+const MATCHING: &str = "l.org_id = $1 \
+     AND ($3::uuid IS NULL OR l.equipment_id = $3) \
+     AND ($6::text IS NULL OR l.outcome = $6) \
+     AND ($7::uuid IS NULL OR l.performed_by = $7) \
+     AND (($2::uuid IS NULL AND $4::date IS NULL AND $5::date IS NULL) OR EXISTS ( \
+         SELECT 1 FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
+         WHERE e.org_id = l.org_id AND e.id = l.equipment_id \
+           AND ($2::uuid IS NULL OR e.facility_id = $2) \
+           AND ($4::date IS NULL OR l.performed_at >= $4::date::timestamp AT TIME ZONE f.time_zone) \
+           AND ($5::date IS NULL OR l.performed_at < ($5::date + 1)::timestamp AT TIME ZONE f.time_zone)))";
 
 /// Binds [`MATCHING`]'s parameters, to any sqlx query.
 trait BindFilter: Sized {
@@ -89,15 +90,22 @@ bind_filter_for!(
 
 /// Where a page ends; the next page starts after it.
 #[derive(Debug, Clone, Default)]
-pub struct Cursor(Option<(String, LogId)>);
+pub struct Cursor(Option<(time::OffsetDateTime, LogId)>);
 
 /// The next page of logs matching `filter` after `cursor`, ordered by performed time, then id;
 /// empty at the end. The caller's context decides what is visible (an inspector's facilities).
 pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) -> Result<Vec<LogRow>, AppError> {
     let org = tx.ctx().org_id();
     let (after_at, after_id) = cursor.0.clone().unzip();
+    // Plans made for these values: a generic plan cannot see which filters are empty, and
+    // would walk every log for each page.
+    sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(tx.conn()).await?;
     let rows: Vec<LogRow> = sqlx::query_as(&format!(
-        "SELECT l.id, f.name AS facility, f.time_zone, e.id AS equipment_id, e.name AS equipment, e.short_code, e.serial, \
+        "WITH page AS MATERIALIZED ( \
+             SELECT l.* FROM cleaning_logs l WHERE {MATCHING} \
+               AND ($8::timestamptz IS NULL OR (l.performed_at >= $8::timestamptz AND (l.performed_at, l.id) > ($8::timestamptz, $9::uuid))) \
+             ORDER BY l.performed_at, l.id LIMIT $10) \
+         SELECT l.id, f.name AS facility, f.time_zone, e.id AS equipment_id, e.name AS equipment, e.short_code, e.serial, \
                 p.name AS protocol, l.protocol_version, \
                 to_char(l.performed_at AT TIME ZONE f.time_zone, 'YYYY-MM-DD HH24:MI') AS performed_local, \
                 to_char(l.performed_at AT TIME ZONE 'UTC', {UTC}) AS performed_at, \
@@ -115,10 +123,13 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
                 ARRAY(SELECT ph.thumb_key FROM log_photos lp \
                       JOIN photos ph ON ph.org_id = lp.org_id AND ph.id = lp.photo_id \
                       WHERE lp.org_id = l.org_id AND lp.log_id = l.id ORDER BY lp.position) AS thumb_keys, \
-                to_char(l.performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS cursor \
-         {MATCHING} \
-           AND ($8::timestamptz IS NULL OR (l.performed_at, l.id) > ($8::timestamptz, $9::uuid)) \
-         ORDER BY l.performed_at, l.id LIMIT $10"
+                l.performed_at AS performed_ts \
+         FROM page l \
+         JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
+         JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
+         LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
+         LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
+         ORDER BY l.performed_at, l.id"
     ))
     .bind_filter(org, filter)
     .bind(after_at)
@@ -127,7 +138,7 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
     .fetch_all(tx.conn())
     .await?;
     if let Some(last) = rows.last() {
-        cursor.0 = Some((last.cursor.clone(), last.id));
+        cursor.0 = Some((last.performed_ts, last.id));
     }
     Ok(rows)
 }
@@ -145,7 +156,8 @@ pub async fn totals(tx: &mut TenantTx, filter: &LogFilter) -> Result<Totals, App
     let org = tx.ctx().org_id();
     Ok(sqlx::query_as(&format!(
         "SELECT count(*) AS logs, count(*) FILTER (WHERE l.outcome = 'fail') AS failures, \
-                count(l.amends) AS amendments, count(v.log_id) AS verified {MATCHING}"
+                count(l.amends) AS amendments, count(v.log_id) AS verified \
+         FROM cleaning_logs l LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id WHERE {MATCHING}"
     ))
     .bind_filter(org, filter)
     .fetch_one(tx.conn())
