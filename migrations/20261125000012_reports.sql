@@ -60,7 +60,8 @@ CREATE POLICY photos_guest_scope ON photos AS RESTRICTIVE
 CREATE POLICY log_photos_guest_scope ON log_photos AS RESTRICTIVE
     USING (app.all_facilities() OR EXISTS (SELECT 1 FROM cleaning_logs l WHERE l.org_id = log_photos.org_id AND l.id = log_photos.log_id));
 
--- Reports prepared in the background (PDF report, inspection binder) and kept for download.
+-- Reports prepared in the background (PDF report, inspection binder) and kept for download
+-- for a week (then `expired`: the file is removed, the row stays).
 -- Progress updates are operational, not records: only the request is in the audit trail (the
 -- insert below, and a security event for each download).
 CREATE TABLE exports (
@@ -70,7 +71,7 @@ CREATE TABLE exports (
     kind text NOT NULL CHECK (kind IN ('report_pdf', 'binder')),
     -- The filters, as the request gave them (facility, period, ...).
     params jsonb NOT NULL,
-    state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'ready', 'failed')),
+    state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'ready', 'failed', 'expired')),
     done integer NOT NULL DEFAULT 0,
     total integer NOT NULL DEFAULT 0,
     storage_key text,

@@ -143,7 +143,7 @@ pub struct ExportInfo {
     pub kind: ExportKind,
     pub facility: String,
     pub period: String,
-    /// `queued`, `running`, `ready` or `failed`.
+    /// `queued`, `running`, `ready`, `failed` or `expired` (the file is kept a week).
     pub state: String,
     pub done: i32,
     pub total: i32,
@@ -156,7 +156,7 @@ impl ExportInfo {
     /// Percent done, for the progress bar.
     pub fn percent(&self) -> u32 {
         match self.state.as_str() {
-            "ready" => 100,
+            "ready" | "expired" => 100,
             _ if self.total > 0 => (self.done.max(0) as u32 * 100 / self.total as u32).min(99),
             _ => 0,
         }

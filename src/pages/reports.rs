@@ -221,6 +221,7 @@ fn export_row(export: ExportInfo) -> impl IntoView {
         "failed" => {
             view! { <span class="alert alert--error">{export.error.clone().unwrap_or_default()}</span> }.into_any()
         }
+        "expired" => view! { <span class="hint">"Expired after a week: prepare it again."</span> }.into_any(),
         _ => view! {
             <progress max="100" value=percent.to_string()>{format!("{percent}%")}</progress>
             <span>{format!(" {percent}% ({} of {} logs)", export.done, export.total)}</span>

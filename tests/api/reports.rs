@@ -152,6 +152,16 @@ async fn the_csv_and_the_pdf_say_what_the_database_holds(_: PgPoolOptions, db: P
         assert!(text.contains(expected), "the PDF lacks {expected:?}:\n{text}");
     }
     assert!(!text.contains("Kitchen only"), "another facility's logs stay out");
+
+    // A week later the hourly cleanup removes the file; the record of the export stays.
+    sqlx::query("UPDATE exports SET finished_at = now() - interval '8 days'")
+        .execute(&superuser_pool(&db).await)
+        .await
+        .unwrap();
+    cleantrack::server::jobs::photo_cleanup::run(&app.state).await.unwrap();
+    let list: Vec<ExportInfo> = app.call(auditor, "list_exports", &[]).await.assert_ok().json();
+    assert_eq!(list[0].state, "expired");
+    assert_eq!(auditor.get(app.url(&format!("/exports/{}", list[0].id))).send().await.unwrap().status(), 404);
     // The chain was verified when the report was made; the head may have moved since (the
     // download itself is recorded), so the report's hash is an event of the chain.
     let reported = text.split("Hash of the last event: ").nth(1).expect("hash line").split_whitespace().next().unwrap();

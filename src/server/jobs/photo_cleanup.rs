@@ -1,5 +1,6 @@
 //! Hourly: remove photos that were uploaded but never stored (a crash mid-upload) or never
-//! attached to a log (an abandoned form), with their files. See `server::photos`.
+//! attached to a log (an abandoned form), with their files (see `server::photos`); and the
+//! files of exports older than a week (see `server::reports::exports`).
 
 use super::JobError;
 use crate::server::state::AppState;
@@ -17,10 +18,13 @@ pub async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
 
 pub async fn run(state: &AppState) -> Result<(), JobError> {
     let orgs = super::organizations_for_scheduler_unscoped(state).await.map_err(|e| JobError::Retry(e.to_string()))?;
-    let mut removed = 0;
+    let (mut removed, mut expired) = (0, 0);
     for org in orgs {
         removed += crate::server::photos::clean_up(state, org).await.map_err(|e| JobError::Retry(format!("{e:#}")))?;
+        expired += crate::server::reports::exports::expire_old(state, org)
+            .await
+            .map_err(|e| JobError::Retry(format!("{e:#}")))?;
     }
-    tracing::info!(removed, "photo cleanup");
+    tracing::info!(removed, expired, "hourly cleanup");
     Ok(())
 }

@@ -287,6 +287,33 @@ fn digest(file: &mut std::fs::File) -> std::io::Result<(i64, Vec<u8>)> {
     Ok((size, hasher.finalize().to_vec()))
 }
 
+/// How long a prepared file stays downloadable; the data it holds stays in the database.
+pub const KEPT_DAYS: i32 = 7;
+
+/// Removes the files of exports older than [`KEPT_DAYS`] and marks them expired; run by the
+/// hourly cleanup. Returns how many.
+pub async fn expire_old(state: &AppState, org: OrgId) -> anyhow::Result<usize> {
+    let mut tx = OrgJobTx::begin(&state.pool, org).await?;
+    let old: Vec<(ExportId, String)> = sqlx::query_as(
+        "SELECT id, storage_key FROM exports WHERE org_id = $1 AND state = 'ready' \
+           AND finished_at < now() - make_interval(days => $2) FOR UPDATE SKIP LOCKED",
+    )
+    .bind(org)
+    .bind(KEPT_DAYS)
+    .fetch_all(tx.conn())
+    .await?;
+    for (id, key) in &old {
+        state.storage.delete(key).await?;
+        sqlx::query("UPDATE exports SET state = 'expired', storage_key = NULL WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(old.len())
+}
+
 /// `GET /exports/{id}`: the file, to the member who asked for it (404 for anyone else).
 pub async fn download(
     State(state): State<AppState>,
