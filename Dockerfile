@@ -15,6 +15,8 @@ COPY src src
 COPY style style
 COPY public public
 COPY migrations migrations
+# The audit-trail verification text, compiled into the binary for the inspection binder.
+COPY docs docs
 RUN cargo leptos build --release --precompress
 
 FROM debian:bookworm-slim AS runtime

@@ -38,27 +38,30 @@ CREATE TRIGGER organizations_retention BEFORE DELETE ON organizations
 -- The facility limit of the current transaction: set from the tenant context for inspectors
 -- (a Postgres array literal), unset for everyone else. Restrictive policies add it to the
 -- organization policies, so an inspector's queries see only their facilities whatever the
--- code asks. Simple SQL functions, inlined into the policies.
+-- code asks. Each policy reads the setting through `(SELECT ...)`: an InitPlan, evaluated once
+-- per query instead of once per row, so everyone else pays next to nothing for the check.
+-- (`= ANY ((SELECT ...)::uuid[])`: the cast makes it an array, not a subquery, for ANY.)
 CREATE FUNCTION app.all_facilities() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT coalesce(current_setting('app.facility_ids', true), '') = '' $$;
-CREATE FUNCTION app.facility_visible(facility uuid) RETURNS boolean
+CREATE FUNCTION app.visible_facilities() RETURNS uuid[]
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT app.all_facilities()
-              OR facility = ANY (coalesce(nullif(current_setting('app.facility_ids', true), ''), '{}')::uuid[]) $$;
+    AS $$ SELECT coalesce(nullif(current_setting('app.facility_ids', true), ''), '{}')::uuid[] $$;
 
-CREATE POLICY facilities_guest_scope ON facilities AS RESTRICTIVE USING (app.facility_visible(id));
-CREATE POLICY equipment_guest_scope ON equipment AS RESTRICTIVE USING (app.facility_visible(facility_id));
+CREATE POLICY facilities_guest_scope ON facilities AS RESTRICTIVE
+    USING ((SELECT app.all_facilities()) OR id = ANY ((SELECT app.visible_facilities())::uuid[]));
+CREATE POLICY equipment_guest_scope ON equipment AS RESTRICTIVE
+    USING ((SELECT app.all_facilities()) OR facility_id = ANY ((SELECT app.visible_facilities())::uuid[]));
 CREATE POLICY schedules_guest_scope ON schedules AS RESTRICTIVE
-    USING (app.all_facilities() OR EXISTS (SELECT 1 FROM equipment e WHERE e.org_id = schedules.org_id AND e.id = schedules.equipment_id));
+    USING ((SELECT app.all_facilities()) OR EXISTS (SELECT 1 FROM equipment e WHERE e.org_id = schedules.org_id AND e.id = schedules.equipment_id));
 CREATE POLICY cleaning_logs_guest_scope ON cleaning_logs AS RESTRICTIVE
-    USING (app.all_facilities() OR EXISTS (SELECT 1 FROM equipment e WHERE e.org_id = cleaning_logs.org_id AND e.id = cleaning_logs.equipment_id));
+    USING ((SELECT app.all_facilities()) OR EXISTS (SELECT 1 FROM equipment e WHERE e.org_id = cleaning_logs.org_id AND e.id = cleaning_logs.equipment_id));
 CREATE POLICY verifications_guest_scope ON verifications AS RESTRICTIVE
-    USING (app.all_facilities() OR EXISTS (SELECT 1 FROM cleaning_logs l WHERE l.org_id = verifications.org_id AND l.id = verifications.log_id));
+    USING ((SELECT app.all_facilities()) OR EXISTS (SELECT 1 FROM cleaning_logs l WHERE l.org_id = verifications.org_id AND l.id = verifications.log_id));
 CREATE POLICY photos_guest_scope ON photos AS RESTRICTIVE
-    USING (app.all_facilities() OR EXISTS (SELECT 1 FROM equipment e WHERE e.org_id = photos.org_id AND e.id = photos.equipment_id));
+    USING ((SELECT app.all_facilities()) OR EXISTS (SELECT 1 FROM equipment e WHERE e.org_id = photos.org_id AND e.id = photos.equipment_id));
 CREATE POLICY log_photos_guest_scope ON log_photos AS RESTRICTIVE
-    USING (app.all_facilities() OR EXISTS (SELECT 1 FROM cleaning_logs l WHERE l.org_id = log_photos.org_id AND l.id = log_photos.log_id));
+    USING ((SELECT app.all_facilities()) OR EXISTS (SELECT 1 FROM cleaning_logs l WHERE l.org_id = log_photos.org_id AND l.id = log_photos.log_id));
 
 -- Reports prepared in the background (PDF report, inspection binder) and kept for download
 -- for a week (then `expired`: the file is removed, the row stays).
