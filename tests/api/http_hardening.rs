@@ -113,3 +113,34 @@ async fn x_forwarded_proto_is_believed_only_from_a_trusted_proxy(_: PgPoolOption
 fn value(headers: &HeaderMap, name: &str) -> String {
     headers.get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
+
+/// The site's files come from the site directory with their type, precompressed when asked, and
+/// 304 when the browser's copy is fresh; anything else is the 404 page. A file never takes
+/// another request's status, however the requests interleave (they once did: a revalidated
+/// cleantrack.js went out as 404 right after a 404 page).
+#[sqlx::test]
+async fn site_files_are_served_with_their_own_status(_: PgPoolOptions, db: PgConnectOptions) {
+    let site = crate::helpers::fresh_dir("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/app.js"), "console.log('hi')").unwrap();
+    let site_root = site.to_string_lossy().into_owned();
+    let app = spawn_app_with(config_for(db, &[("LEPTOS_SITE_ROOT", &site_root)])).await;
+
+    let first = app.get("/pkg/app.js").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(value(first.headers(), "content-type"), "text/javascript");
+    let modified = value(first.headers(), "last-modified");
+    let again =
+        app.client.get(app.url("/pkg/app.js")).header(header::IF_MODIFIED_SINCE, &modified).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    let requests = (0..40).map(|n| {
+        let (client, url) = (app.client.clone(), app.url(if n % 2 == 0 { "/favicon.ico" } else { "/pkg/app.js" }));
+        tokio::spawn(async move { (n, client.get(url).send().await.unwrap().status()) })
+    });
+    for request in requests.collect::<Vec<_>>() {
+        let (n, status) = request.await.unwrap();
+        let expected = if n % 2 == 0 { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        assert_eq!(status, expected, "request {n}");
+    }
+}

@@ -14,6 +14,7 @@ pub mod security_headers;
 use std::sync::OnceLock;
 
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::{Request, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
@@ -25,6 +26,7 @@ use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
@@ -39,6 +41,7 @@ use crate::app::{shell, App};
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let leptos_options = state.leptos_options.clone();
+    let leptos_site_root = leptos_options.site_root.clone();
     let routes = route_list();
 
     let layers = ServiceBuilder::new()
@@ -79,7 +82,18 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/logs.csv", get(crate::server::reports::csv_export::download))
         .route("/exports/{id}", get(crate::server::reports::exports::download))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell));
+        // The site's files (JS, WASM, CSS, favicon; precompressed variants when the browser
+        // takes them, 304 for a fresh copy), then the 404 page for anything else. Static files
+        // are not left to leptos_axum's file handler: it builds each response under
+        // `Owner::new()`, a child of whatever reactive owner the worker thread last had, so a
+        // file could pick up another request's response options and go out with its 404
+        // status (seen in the browser tests, on a revalidated cleantrack.js).
+        .fallback_service(ServeDir::new(&*leptos_site_root).precompressed_br().precompressed_gzip().fallback(
+            Handler::with_state(
+                leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell),
+                state.clone(),
+            ),
+        ));
     if !config.env.is_production() {
         router = router.route("/dev/mail", get(dev_mail::outbox));
     }
