@@ -7,9 +7,11 @@ ALTER TABLE memberships
     ADD COLUMN facility_ids uuid[],
     ADD CONSTRAINT memberships_guest_limits CHECK ((role = 'inspector') = (access_until IS NOT NULL)),
     ADD CONSTRAINT memberships_facilities_only_for_guests CHECK (facility_ids IS NULL OR role = 'inspector');
+-- An inspector is invited by name as well as address: the trail says who was let in.
 ALTER TABLE invitations
     ADD COLUMN access_until timestamptz,
     ADD COLUMN facility_ids uuid[],
+    ADD COLUMN invitee_name text CHECK (char_length(invitee_name) <= 100),
     ADD CONSTRAINT invitations_guest_limits CHECK ((role = 'inspector') = (access_until IS NOT NULL));
 
 -- How long records are kept. Nothing of an organization is removed before this period has

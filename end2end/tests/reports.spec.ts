@@ -37,6 +37,7 @@ test("an owner downloads the logs as CSV, prepares a PDF report and lets an insp
   // An inspector for Ward 3, for a week: read-only, and the team page is not for them.
   const email = `inspector-${unique()}@authority.example`;
   const access = page.locator("section", { hasText: "Inspector access" });
+  await access.getByLabel("Inspector's name").fill("Ines Inspector");
   await access.getByLabel("Inspector's email").fill(email);
   await access.getByLabel("Ward 3").check();
   await access.getByRole("button", { name: "Invite inspector" }).click();
@@ -44,7 +45,7 @@ test("an owner downloads the logs as CSV, prepares a PDF report and lets an insp
   const inspector = await freshPage(browser);
   await followEmailLink(inspector, email, "Join Logs Clinic on CleanTrack");
   await waitForHydration(inspector);
-  await inspector.getByLabel("Your name").fill("Ines Inspector");
+  await expect(inspector.getByLabel("Your name")).toHaveValue("Ines Inspector");
   await inspector.getByLabel("Choose a password").fill(PASSWORD);
   await inspector.getByRole("button", { name: "Accept and join" }).click();
   await expect(inspector).toHaveURL(/\/app$/);

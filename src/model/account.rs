@@ -53,6 +53,8 @@ pub struct InvitationPreview {
     pub role: Role,
     /// An account with the invited email exists: the invitee signs in instead of registering.
     pub account_exists: bool,
+    /// The name the inviter gave (inspectors), to start the new account with.
+    pub name: Option<String>,
 }
 
 /// Platform console: one organization with its people and usage.

@@ -54,6 +54,7 @@ pub async fn list_exports() -> Result<Vec<ExportInfo>, AppError> {
 #[server(endpoint = "invite_inspector")]
 pub async fn invite_inspector(
     email: String,
+    name: String,
     days: i32,
     all_facilities: Option<String>,
     facility_list: Option<String>,
@@ -71,7 +72,8 @@ pub async fn invite_inspector(
     });
     in_tenant(async |tx| {
         let facilities = facilities.transpose().map_err(|_| AppError::NotFound)?;
-        invitations::create(tx, &public_url, &email, Role::Inspector, Some(GuestAccess { days, facilities })).await
+        invitations::create(tx, &public_url, &email, Role::Inspector, Some(GuestAccess { name, days, facilities }))
+            .await
     })
     .await
 }
@@ -249,6 +251,7 @@ fn InspectorSection(options: ReportOptions) -> impl IntoView {
             <h2>"Inspector access"</h2>
             <p class="hint">"An inspector gets a read-only account for the facilities you choose, until the end date. Everything they view or download is in the audit trail. Remove them to end access early."</p>
             <ActionForm action=invite attr:class="form">
+                <label>"Inspector's name" <input type="text" name="name" autocomplete="off" required/></label>
                 <label>"Inspector's email" <input type="email" name="email" required/></label>
                 <label>"Access for (days)" <input type="number" name="days" min="1" max="90" value="7" required/></label>
                 <fieldset>

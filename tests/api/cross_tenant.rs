@@ -334,7 +334,11 @@ async fn reports_exports_and_inspectors_of_a_are_not_found_for_b(_: PgPoolOption
         let download = client.get(app.url(&format!("/exports/{export_of_a}"))).send().await.unwrap();
         assert_eq!(download.status(), if may { 404 } else { 403 });
         let invite = app
-            .call(client, "invite_inspector", &[("email", "i@x.example"), ("days", "7"), ("facility_list", &lab)])
+            .call(
+                client,
+                "invite_inspector",
+                &[("email", "i@x.example"), ("name", "I"), ("days", "7"), ("facility_list", &lab)],
+            )
             .await;
         invite.assert_status(if role.can(cleantrack::model::role::Action::InviteMembers) { 404 } else { 403 });
     }

@@ -28,25 +28,35 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
 
     // Bad invitations are refused clearly; only owners and admins invite.
     for (form, status) in [
-        (vec![("email", EMAIL), ("days", "0"), ("facility_list", lab.as_str())], 422),
-        (vec![("email", EMAIL), ("days", "7"), ("facility_list", "")], 422),
-        (vec![("email", EMAIL), ("days", "7"), ("facility_list", "not-an-id")], 404),
+        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "0"), ("facility_list", lab.as_str())], 422),
+        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facility_list", "")], 422),
+        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facility_list", "not-an-id")], 404),
+        (vec![("email", EMAIL), ("name", " "), ("days", "7"), ("facility_list", lab.as_str())], 422),
     ] {
         app.call(admin, "invite_inspector", &form).await.assert_status(status);
     }
     app.call(
         &world.a.member(Role::Supervisor).client,
         "invite_inspector",
-        &[("email", EMAIL), ("days", "7"), ("facility_list", &lab)],
+        &[("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facility_list", &lab)],
     )
     .await
     .assert_status(403);
     app.call(admin, "invite_member", &[("email", EMAIL), ("role", "inspector")]).await.assert_status(422);
-    app.call(admin, "invite_inspector", &[("email", EMAIL), ("days", "7"), ("facility_list", &lab)]).await.assert_ok();
+    app.call(
+        admin,
+        "invite_inspector",
+        &[("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facility_list", &lab)],
+    )
+    .await
+    .assert_ok();
 
-    // The inspector accepts with a new account.
+    // The inspector accepts with a new account, under the name the admin gave.
     let token = app.last_token(EMAIL).await;
     let inspector = app.browser();
+    let preview: cleantrack::model::account::InvitationPreview =
+        app.call(&inspector, "preview_invitation", &[("token", &token)]).await.assert_ok().json();
+    assert_eq!((preview.role, preview.name.as_deref()), (Role::Inspector, Some("Ines Inspector")));
     app.call(
         &inspector,
         "accept_invitation",

@@ -58,6 +58,8 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                             let login_href = format!("/login?next={}", urlencode(&next));
                             let needs_account = signed_in.is_none() && !invite.account_exists;
                             let needs_sign_in = signed_in.is_none() && invite.account_exists;
+                            // Copy, so the nested `Show` closures can each read it.
+                            let given_name = StoredValue::new(invite.name.clone().unwrap_or_default());
                             view! {
                                 <p>"You are invited to join " <strong>{invite.org_name.clone()}</strong>
                                    " as " <strong>{invite.role.label()}</strong> " with the address " <strong>{invite.email.clone()}</strong> "."</p>
@@ -68,7 +70,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                                     <ActionForm action=action attr:class="form">
                                         <input type="hidden" name="token" value=token.get_untracked()/>
                                         <Show when=move || needs_account>
-                                            <Field label="Your name" name="name" autocomplete="name"/>
+                                            <Field label="Your name" name="name" autocomplete="name" value=given_name.get_value()/>
                                             <Field label="Choose a password" name="password" kind="password" autocomplete="new-password" hint="At least 12 characters."/>
                                         </Show>
                                         <ActionError value=action.value()/>

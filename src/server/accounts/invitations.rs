@@ -17,6 +17,8 @@ const VALID_DAYS: i32 = 7;
 /// An inspector's limits: how many days their access lasts, and which facilities they see
 /// (`None`: all of them).
 pub struct GuestAccess {
+    /// The inspector's name, as the admin gives it.
+    pub name: String,
     pub days: i32,
     pub facilities: Option<Vec<FacilityId>>,
 }
@@ -43,7 +45,14 @@ pub async fn create(
         (Some(access), _) => check_guest_access(tx, access).await?,
         (None, _) => {}
     }
-    let (access_days, facilities) = guest.map_or((None, None), |g| (Some(g.days), g.facilities));
+    let (name, access_days, facilities) = match guest {
+        Some(g) => (
+            Some(crate::server::auth::flows::clean_name(&g.name, "the inspector's name", 100)?),
+            Some(g.days),
+            g.facilities,
+        ),
+        None => (None, None, None),
+    };
     let email = Email::parse(email).map_err(AppError::Invalid)?;
     let (org, inviter) = (tx.ctx().org_id(), tx.ctx().user_id());
     let already: bool = sqlx::query_scalar(
@@ -67,9 +76,10 @@ pub async fn create(
     let token = tokens::generate();
     // An inspector's link works no longer than their access.
     sqlx::query(
-        "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at, access_until, facility_ids) \
+        "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at, access_until, facility_ids, \
+                                  invitee_name) \
          VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => least($7, coalesce($8, $7))), \
-                 now() + make_interval(days => $8), $9)",
+                 now() + make_interval(days => $8), $9, $10)",
     )
     .bind(InvitationId::new())
     .bind(org)
@@ -80,6 +90,7 @@ pub async fn create(
     .bind(VALID_DAYS)
     .bind(access_days)
     .bind(facilities)
+    .bind(name)
     .execute(tx.conn())
     .await?;
     let (inviter_name, org_name): (String, String) = sqlx::query_as(

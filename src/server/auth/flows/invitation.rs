@@ -20,6 +20,7 @@ struct Invitation {
     org_name: String,
     email: String,
     role: Role,
+    invitee_name: Option<String>,
     usable: bool,
     accepted: bool,
     revoked: bool,
@@ -29,7 +30,7 @@ const INVALID: &str = "This invitation link is not valid. Ask the person who inv
 
 async fn load(conn: &mut PgConnection) -> Result<Invitation, AppError> {
     let found: Option<Invitation> = sqlx::query_as(
-        "SELECT i.id, i.org_id, o.name AS org_name, i.email, i.role,
+        "SELECT i.id, i.org_id, o.name AS org_name, i.email, i.role, i.invitee_name,
                 (i.expires_at > now() AND i.accepted_at IS NULL AND i.revoked_at IS NULL) AS usable,
                 i.accepted_at IS NOT NULL AS accepted, i.revoked_at IS NOT NULL AS revoked
          FROM invitations i JOIN organizations o ON o.id = i.org_id
@@ -62,6 +63,7 @@ pub async fn preview(state: &AppState, token: &str) -> Result<InvitationPreview,
         email: invitation.email,
         role: invitation.role,
         account_exists,
+        name: invitation.invitee_name,
     })
 }
 
