@@ -28,16 +28,9 @@ impl Storage {
     pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> anyhow::Result<()> {
         match self {
             Storage::Local(dir) => {
-                let path = local_path(dir, key)?;
-                if let Some(parent) = path.parent() {
-                    tokio::fs::create_dir_all(parent)
-                        .await
-                        .with_context(|| format!("creating {}", parent.display()))?;
-                }
-                // Written under a temporary name and renamed: a reader never sees half a file.
-                let partial = path.with_extension("partial");
+                let (path, partial) = local_target(dir, key).await?;
                 tokio::fs::write(&partial, bytes).await.with_context(|| format!("writing {}", partial.display()))?;
-                tokio::fs::rename(&partial, &path).await.with_context(|| format!("renaming to {}", path.display()))
+                publish(&partial, &path).await
             }
             Storage::S3 { client, bucket } => {
                 client
@@ -58,15 +51,9 @@ impl Storage {
     pub async fn put_file(&self, key: &str, file: &Path, content_type: &str) -> anyhow::Result<()> {
         match self {
             Storage::Local(dir) => {
-                let path = local_path(dir, key)?;
-                if let Some(parent) = path.parent() {
-                    tokio::fs::create_dir_all(parent)
-                        .await
-                        .with_context(|| format!("creating {}", parent.display()))?;
-                }
-                let partial = path.with_extension("partial");
+                let (path, partial) = local_target(dir, key).await?;
                 tokio::fs::copy(file, &partial).await.with_context(|| format!("writing {}", partial.display()))?;
-                tokio::fs::rename(&partial, &path).await.with_context(|| format!("renaming to {}", path.display()))
+                publish(&partial, &path).await
             }
             Storage::S3 { client, bucket } => {
                 let body = ByteStream::from_path(file).await.context("reading the export file")?;
@@ -148,6 +135,21 @@ impl Storage {
             Storage::S3 { bucket, .. } => format!("S3 bucket {bucket}"),
         }
     }
+}
+
+/// Where a local file goes, and the temporary name it is written under first (its directory
+/// created): renamed into place by [`publish`], so a reader never sees half a file.
+async fn local_target(dir: &Path, key: &str) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let path = local_path(dir, key)?;
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent).await.with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let partial = path.with_extension("partial");
+    Ok((path, partial))
+}
+
+async fn publish(partial: &Path, path: &Path) -> anyhow::Result<()> {
+    tokio::fs::rename(partial, path).await.with_context(|| format!("renaming to {}", path.display()))
 }
 
 /// Keys are ours, but a path is still checked to stay inside the directory.

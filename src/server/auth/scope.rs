@@ -111,8 +111,12 @@ impl TenantTx {
     /// An inspector's transaction is read-only in the database too: whatever a code path
     /// forgets to check, a guest changes nothing.
     pub async fn begin(pool: &PgPool, ctx: &TenantCtx) -> Result<TenantTx, sqlx::Error> {
+        TenantTx::open(pool, ctx, ctx.is_guest()).await
+    }
+
+    async fn open(pool: &PgPool, ctx: &TenantCtx, read_only: bool) -> Result<TenantTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        if ctx.is_guest() {
+        if read_only {
             sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
         }
         set_with_request(
@@ -334,17 +338,7 @@ async fn set(conn: &mut PgConnection, pairs: &[(&str, &str)]) -> Result<(), sqlx
 /// member's request goes through here; it is the tenant transaction without the guest's
 /// read-only mode.
 pub async fn begin_export_request(pool: &PgPool, ctx: &TenantCtx) -> Result<TenantTx, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    set_with_request(
-        &mut tx,
-        &[
-            ("app.org_id", &ctx.org_id.to_string()),
-            ("app.user_id", &ctx.user_id.to_string()),
-            ("app.facility_ids", &ctx.facility_setting()),
-        ],
-    )
-    .await?;
-    Ok(TenantTx { tx, ctx: ctx.clone() })
+    TenantTx::open(pool, ctx, false).await
 }
 
 /// Records a member's security event (a view, a download) in a transaction of its own, so it

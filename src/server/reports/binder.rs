@@ -14,7 +14,6 @@ use super::report_pdf::{self, ReportScope};
 use crate::model::audit::ChainCheck;
 use crate::model::error::AppError;
 use crate::server::audit::export::{batch, line};
-use crate::server::auth::TenantTx;
 use crate::server::state::AppState;
 
 pub const REPORT: &str = "inspection-report.pdf";
@@ -37,17 +36,14 @@ pub async fn write<W: Write + Seek>(
     let mut zip = ZipWriter::new(out);
 
     zip.start_file(REPORT, options).map_err(zip_error)?;
-    let (returned, _) = report_pdf::write(state, scope, chain, generated_at, zip, progress).await?;
-    zip = returned;
+    zip = report_pdf::write(state, scope, chain, generated_at, zip, progress).await?;
 
     zip.start_file(LOGS, options).map_err(zip_error)?;
     zip.write_all(&csv_export::header_line())?;
     let filter = scope.filter();
     let mut cursor = Cursor::default();
     loop {
-        let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
-        let rows = logs::page(&mut tx, &filter, &mut cursor).await?;
-        tx.commit().await?;
+        let rows = logs::next_page(&state.pool, scope.ctx, &filter, &mut cursor).await?;
         if rows.is_empty() {
             break;
         }

@@ -16,7 +16,7 @@ use crate::model::role::Action;
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::request::{tenant_ctx_of, RequestMeta};
 use crate::server::auth::scope::record_member_event;
-use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
+use crate::server::auth::{AuthSession, TenantCtx};
 use crate::server::state::AppState;
 
 pub const COLUMNS: [&str; 23] = [
@@ -98,13 +98,7 @@ fn chunks(
         let (state, ctx, filter) = (state.clone(), ctx.clone(), filter.clone());
         async move {
             let mut cursor = cursor?;
-            let page = async {
-                let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
-                let rows = logs::page(&mut tx, &filter, &mut cursor).await?;
-                tx.commit().await?;
-                Ok::<_, AppError>(rows)
-            };
-            match page.await {
+            match logs::next_page(&state.pool, &ctx, &filter, &mut cursor).await {
                 Ok(rows) if rows.is_empty() => None,
                 Ok(rows) => Some((Ok(lines(&rows)), Some(cursor))),
                 Err(err) => {

@@ -247,7 +247,7 @@ async fn build(
     let out = std::io::BufWriter::new(file);
     let (out, extension, content_type) = match kind {
         ExportKind::ReportPdf => {
-            let (out, _) = report_pdf::write(state, &scope, chain, generated_at, out, &mut progress)
+            let out = report_pdf::write(state, &scope, chain, generated_at, out, &mut progress)
                 .await
                 .map_err(|e| internal(&e))?;
             (out, "pdf", "application/pdf")

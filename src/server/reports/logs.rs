@@ -96,7 +96,7 @@ pub struct Cursor(Option<(time::OffsetDateTime, LogId)>);
 /// empty at the end. The caller's context decides what is visible (an inspector's facilities).
 pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) -> Result<Vec<LogRow>, AppError> {
     let org = tx.ctx().org_id();
-    let (after_at, after_id) = cursor.0.clone().unzip();
+    let (after_at, after_id) = cursor.0.unzip();
     // Plans made for these values: a generic plan cannot see which filters are empty, and
     // would walk every log for each page.
     sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(tx.conn()).await?;
@@ -140,6 +140,20 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
     if let Some(last) = rows.last() {
         cursor.0 = Some((last.performed_ts, last.id));
     }
+    Ok(rows)
+}
+
+/// [`page`] in a transaction of its own, as the caller: long exports hold no transaction open
+/// between pages.
+pub async fn next_page(
+    pool: &sqlx::PgPool,
+    ctx: &crate::server::auth::TenantCtx,
+    filter: &LogFilter,
+    cursor: &mut Cursor,
+) -> Result<Vec<LogRow>, AppError> {
+    let mut tx = TenantTx::begin(pool, ctx).await?;
+    let rows = page(&mut tx, filter, cursor).await?;
+    tx.commit().await?;
     Ok(rows)
 }
 

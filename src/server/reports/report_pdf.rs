@@ -58,7 +58,7 @@ impl ReportScope<'_> {
     }
 }
 
-/// Writes the report to `out`; returns the number of logs it contains.
+/// Writes the report to `out` and gives `out` back.
 pub async fn write<W: Write>(
     state: &AppState,
     scope: &ReportScope<'_>,
@@ -66,7 +66,7 @@ pub async fn write<W: Write>(
     generated_at: &str,
     out: W,
     progress: &mut Progress,
-) -> Result<(W, i64), AppError> {
+) -> Result<W, AppError> {
     let filter = scope.filter();
     let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
     let org = scope.ctx.org_id();
@@ -108,7 +108,6 @@ pub async fn write<W: Write>(
     doc.gap(6.0);
     audit_section(&mut doc, chain)?;
 
-    let mut written = 0;
     for (equipment, due) in &statuses {
         doc.gap(10.0);
         doc.ensure(60.0)?;
@@ -124,9 +123,7 @@ pub async fn write<W: Write>(
         let filter = LogFilter { equipment: Some(equipment.id), ..filter.clone() };
         let mut any = false;
         loop {
-            let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
-            let rows = logs::page(&mut tx, &filter, &mut cursor).await?;
-            tx.commit().await?;
+            let rows = logs::next_page(&state.pool, scope.ctx, &filter, &mut cursor).await?;
             if rows.is_empty() {
                 break;
             }
@@ -134,7 +131,6 @@ pub async fn write<W: Write>(
             for row in &rows {
                 log_entry(&mut doc, state, row).await?;
             }
-            written += rows.len() as i64;
             progress.advance(rows.len() as i64).await?;
         }
         if !any {
@@ -142,7 +138,7 @@ pub async fn write<W: Write>(
         }
     }
     let out = doc.finish(&format!("Inspection report: {facility_name}, {}", scope.period()))?;
-    Ok((out, written))
+    Ok(out)
 }
 
 fn summary<W: Write>(
