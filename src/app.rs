@@ -13,6 +13,7 @@ use crate::model::error::AppError;
 use crate::pages::account::{get_session, AccountPage};
 use crate::pages::audit::AuditPageView;
 use crate::pages::auth::invitation::AcceptInvitationPage;
+use crate::pages::billing::BillingPage;
 use crate::pages::auth::login::LoginPage;
 use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::auth::register::RegisterPage;
@@ -101,6 +102,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
+                <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>
         </main>

@@ -33,7 +33,15 @@ where
     S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
 {
     move || match value.get() {
-        Some(Err(err)) => Some(view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }),
+        Some(Err(err @ AppError::PlanLimit(_))) => Some(
+            view! {
+                <p class="alert alert--error" role="alert">
+                    {err.to_string()} " " <a href="/billing">"See plans and upgrade"</a>
+                </p>
+            }
+            .into_any(),
+        ),
+        Some(Err(err)) => Some(view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any()),
         _ => None,
     }
 }

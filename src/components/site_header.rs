@@ -76,6 +76,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
             let can_view_audit = info.current.as_ref().is_some_and(|c| c.role.can(Action::ViewAudit));
             let can_manage_settings = info.current.as_ref().is_some_and(|c| c.role.can(Action::ManageSettings));
             let can_export = info.current.as_ref().is_some_and(|c| c.role.can(Action::ExportReports));
+            let can_view_billing = info.current.as_ref().is_some_and(|c| c.role.can(Action::ViewBilling));
             let logout = ServerAction::<Logout>::new();
             let switcher = (info.memberships.len() > 1).then(|| org_switcher(&info));
             let (operator, name) = (info.platform_operator, info.display_name.clone());
@@ -89,6 +90,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 {can_export.then(|| view! { <li><A href="/reports">"Reports"</A></li> })}
                 {can_view_audit.then(|| view! { <li><A href="/audit">"Audit trail"</A></li> })}
                 {can_manage_settings.then(|| view! { <li><A href="/settings">"Settings"</A></li> })}
+                {can_view_billing.then(|| view! { <li><A href="/billing">"Billing"</A></li> })}
                 {operator.then(|| view! { <li><A href="/platform">"Platform"</A></li> })}
                 <li><A href="/account">{name}</A></li>
                 {switcher}

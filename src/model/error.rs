@@ -26,6 +26,10 @@ pub enum AppError {
     /// Too many attempts; try again later.
     #[error("{0}")]
     RateLimited(String),
+    /// Beyond what the organization's plan or billing standing allows; the page offers a link
+    /// to the billing page.
+    #[error("{0}")]
+    PlanLimit(String),
     /// A failure of ours; details are in the server log under the request id.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
@@ -47,6 +51,7 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) => 409,
             AppError::TooLarge(_) => 413,
+            AppError::PlanLimit(_) => 402,
             AppError::RateLimited(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }

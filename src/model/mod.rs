@@ -4,6 +4,7 @@
 pub mod account;
 pub mod assets;
 pub mod audit;
+pub mod billing;
 pub mod email;
 pub mod error;
 pub mod ids;

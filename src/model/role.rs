@@ -43,6 +43,10 @@ pub enum Action {
     VerifyLogs,
     /// Download cleaning logs (CSV) and inspection reports (PDF) of the facilities one sees.
     ExportReports,
+    /// See the plan, the subscription's state, usage and payments.
+    ViewBilling,
+    /// Start a subscription (Stripe Checkout) and manage it (Stripe's customer portal).
+    ManageBilling,
 }
 
 impl Role {
@@ -66,6 +70,8 @@ impl Role {
             LogCleaning => matches!(self, Owner | Admin | Supervisor | Staff),
             VerifyLogs => matches!(self, Owner | Admin | Supervisor),
             ExportReports => matches!(self, Owner | Admin | Supervisor | Auditor | Inspector),
+            ViewBilling => matches!(self, Owner | Admin),
+            ManageBilling => self == Owner,
         }
     }
 

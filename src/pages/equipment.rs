@@ -43,9 +43,10 @@ pub async fn create_equipment(
     risk_level: String,
 ) -> Result<EquipmentId, AppError> {
     use crate::server::assets::equipment::{self, EquipmentForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
     let form = EquipmentForm { facility_id, name, kind, serial, location, risk_level };
-    in_tenant(async |tx| equipment::create(tx, &form).await).await
+    in_tenant_gated(Gate::NewEquipment, async |tx| equipment::create(tx, &form).await).await
 }
 
 #[server(endpoint = "update_equipment")]
@@ -59,9 +60,10 @@ pub async fn update_equipment(
     risk_level: String,
 ) -> Result<(), AppError> {
     use crate::server::assets::equipment::{self, EquipmentForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
     let form = EquipmentForm { facility_id, name, kind, serial, location, risk_level };
-    in_tenant(async |tx| equipment::update(tx, id, &form).await).await
+    in_tenant_gated(Gate::Administration, async |tx| equipment::update(tx, id, &form).await).await
 }
 
 /// Retires equipment: it leaves the lists and schedules but stays in the records.

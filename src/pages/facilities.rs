@@ -19,24 +19,37 @@ pub async fn list_facilities() -> Result<Vec<Facility>, AppError> {
 #[server(endpoint = "create_facility")]
 pub async fn create_facility(name: String, address: String, time_zone: String) -> Result<FacilityId, AppError> {
     use crate::server::assets::facilities::{self, FacilityForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::{account::Gate, quantity};
     let form = FacilityForm { name, address, time_zone };
-    in_tenant(async |tx| facilities::create(tx, &form).await).await
+    in_tenant_gated(Gate::NewFacility, async |tx| {
+        let id = facilities::create(tx, &form).await?;
+        quantity::facilities_changed(tx).await?;
+        Ok(id)
+    })
+    .await
 }
 
 #[server(endpoint = "update_facility")]
 pub async fn update_facility(id: FacilityId, name: String, address: String, time_zone: String) -> Result<(), AppError> {
     use crate::server::assets::facilities::{self, FacilityForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
     let form = FacilityForm { name, address, time_zone };
-    in_tenant(async |tx| facilities::update(tx, id, &form).await).await
+    in_tenant_gated(Gate::Administration, async |tx| facilities::update(tx, id, &form).await).await
 }
 
 /// Retires a facility with no active equipment; it stays in the records.
 #[server(endpoint = "retire_facility")]
 pub async fn retire_facility(id: FacilityId) -> Result<(), AppError> {
-    use crate::server::{assets::facilities, auth::request::in_tenant};
-    in_tenant(async |tx| facilities::retire(tx, id).await).await
+    use crate::server::{assets::facilities, auth::request::in_tenant, billing::quantity};
+    // Allowed in every billing standing: retiring is how an organization gets within a plan.
+    in_tenant(async |tx| {
+        facilities::retire(tx, id).await?;
+        quantity::facilities_changed(tx).await?;
+        Ok(())
+    })
+    .await
 }
 
 #[component]

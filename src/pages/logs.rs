@@ -20,10 +20,11 @@ pub async fn log_cleaning(
     photos: Option<Vec<PhotoId>>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
     let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos };
-    in_tenant(async |tx| logs::record(tx, equipment_id, &form).await).await
+    in_tenant_gated(Gate::Logging, async |tx| logs::record(tx, equipment_id, &form).await).await
 }
 
 /// Records a correction of a log: a new log naming the original and the reason; both stay.
@@ -39,18 +40,19 @@ pub async fn amend_log(
     photos: Option<Vec<PhotoId>>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
     let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos };
-    in_tenant(async |tx| logs::amend(tx, log_id, &reason, &form).await).await
+    in_tenant_gated(Gate::Logging, async |tx| logs::amend(tx, log_id, &reason, &form).await).await
 }
 
 /// Adds the caller's "verified" signature to someone else's log (`password` when the
 /// organization has strict signatures).
 #[server(endpoint = "verify_log")]
 pub async fn verify_log(log_id: LogId, password: Option<String>) -> Result<(), AppError> {
-    use crate::server::{assets::logs, auth::request::in_tenant};
-    in_tenant(async |tx| logs::verify(tx, log_id, password.as_deref()).await).await
+    use crate::server::{assets::logs, auth::request::in_tenant_gated, billing::account::Gate};
+    in_tenant_gated(Gate::Logging, async |tx| logs::verify(tx, log_id, password.as_deref()).await).await
 }
 
 /// The latest `limit` logs (default 50, at most 200) of a piece of equipment, newest first.

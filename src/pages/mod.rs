@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod dashboard;
 pub mod equipment;
 pub mod facilities;

@@ -26,10 +26,11 @@ pub async fn create_protocol(
     verification_required: Option<String>,
 ) -> Result<ProtocolId, AppError> {
     use crate::server::assets::protocols::{self, ProtocolForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
     let form =
         ProtocolForm::from_form(name, steps, disinfectant, contact_time_minutes, photo_required, verification_required);
-    in_tenant(async |tx| protocols::create(tx, &form).await).await
+    in_tenant_gated(Gate::Administration, async |tx| protocols::create(tx, &form).await).await
 }
 
 /// Adds a new version of a protocol and makes it current; returns its number.
@@ -44,17 +45,18 @@ pub async fn revise_protocol(
     verification_required: Option<String>,
 ) -> Result<i32, AppError> {
     use crate::server::assets::protocols::{self, ProtocolForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
     let form =
         ProtocolForm::from_form(name, steps, disinfectant, contact_time_minutes, photo_required, verification_required);
-    in_tenant(async |tx| protocols::revise(tx, id, &form).await).await
+    in_tenant_gated(Gate::Administration, async |tx| protocols::revise(tx, id, &form).await).await
 }
 
 /// Sets the protocol a piece of equipment is cleaned by (none when `protocol_id` is absent).
 #[server(endpoint = "assign_protocol")]
 pub async fn assign_protocol(equipment_id: EquipmentId, protocol_id: Option<ProtocolId>) -> Result<(), AppError> {
-    use crate::server::{assets::protocols, auth::request::in_tenant};
-    in_tenant(async |tx| protocols::assign(tx, equipment_id, protocol_id).await).await
+    use crate::server::{assets::protocols, auth::request::in_tenant_gated, billing::account::Gate};
+    in_tenant_gated(Gate::Administration, async |tx| protocols::assign(tx, equipment_id, protocol_id).await).await
 }
 
 #[component]

@@ -21,16 +21,17 @@ pub async fn set_schedule(
     due_time: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::assets::schedules::{self, ScheduleForm};
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
     let form = ScheduleForm { unit, every_n, weekdays: weekdays.unwrap_or_default(), due_time };
-    in_tenant(async |tx| schedules::set(tx, equipment_id, &form).await).await
+    in_tenant_gated(Gate::Administration, async |tx| schedules::set(tx, equipment_id, &form).await).await
 }
 
 /// Removes the schedule: the equipment is cleaned as needed and never overdue.
 #[server(endpoint = "clear_schedule")]
 pub async fn clear_schedule(equipment_id: EquipmentId) -> Result<(), AppError> {
-    use crate::server::{assets::schedules, auth::request::in_tenant};
-    in_tenant(async |tx| schedules::clear(tx, equipment_id).await).await
+    use crate::server::{assets::schedules, auth::request::in_tenant_gated, billing::account::Gate};
+    in_tenant_gated(Gate::Administration, async |tx| schedules::clear(tx, equipment_id).await).await
 }
 
 /// Equipment past its due time, most overdue first.

@@ -35,9 +35,11 @@ pub async fn remove_member(user_id: UserId) -> Result<(), AppError> {
 #[server(endpoint = "invite_member")]
 pub async fn invite_member(email: String, role: Role) -> Result<(), AppError> {
     use crate::server::accounts::invitations;
-    use crate::server::auth::request::{in_tenant, state};
+    use crate::server::auth::request::{in_tenant_gated, state};
+    use crate::server::billing::account::Gate;
     let public_url = state().config.public_url.clone();
-    in_tenant(async |tx| invitations::create(tx, &public_url, &email, role, None).await).await
+    in_tenant_gated(Gate::Administration, async |tx| invitations::create(tx, &public_url, &email, role, None).await)
+        .await
 }
 
 /// Invitations not yet accepted, withdrawn or expired.

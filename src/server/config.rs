@@ -57,6 +57,23 @@ pub struct Config {
     pub email: EmailConfig,
     pub jobs: JobsConfig,
     pub uploads: UploadConfig,
+    /// Stripe, when its secret key for the chosen mode is set; otherwise billing is off.
+    pub stripe: Option<StripeConfig>,
+}
+
+/// Stripe billing. Test and live keys may both be configured; `STRIPE_LIVE_MODE` chooses.
+#[derive(Clone)]
+pub struct StripeConfig {
+    pub live_mode: bool,
+    pub secret_key: Secret,
+    /// The Pro plan's per-facility monthly price (`price_…`) in the chosen mode.
+    pub pro_price_id: String,
+    /// Signs the events Stripe posts to `/webhooks/stripe` (`whsec_…`).
+    pub webhook_secret: Secret,
+    /// Stripe's API by default; tests point it at a local stand-in.
+    pub api_base: Option<Url>,
+    /// How long one call to Stripe's API may take.
+    pub timeout: Duration,
 }
 
 /// Where photos go, and how big one may be.
@@ -260,6 +277,7 @@ impl Config {
 
         let email = p.email(prod);
         let uploads = p.uploads(max_request_body_bytes);
+        let stripe = p.stripe();
         let jobs = JobsConfig {
             workers: p.parsed("JOB_WORKERS", "a number", Some("2")).unwrap_or(2),
             poll_interval: Duration::from_millis(p.parsed("JOB_POLL_MS", "milliseconds", Some("1000")).unwrap_or(1000)),
@@ -290,6 +308,7 @@ impl Config {
             email: email.unwrap(),
             jobs,
             uploads: uploads.unwrap(),
+            stripe,
         })
     }
 
@@ -420,6 +439,48 @@ impl<'a> Parser<'a> {
         Some(UploadConfig { storage, max_photo_bytes })
     }
 
+    /// Billing is on when the secret key of the chosen mode is set; then the price and the
+    /// webhook secret are required too, and a key of the other mode is refused.
+    fn stripe(&mut self) -> Option<StripeConfig> {
+        let live_mode = self.flag("STRIPE_LIVE_MODE", false);
+        let (mode, key_prefix) = if live_mode { ("LIVE", "sk_live_") } else { ("TEST", "sk_test_") };
+        let secret_key = self.get(&format!("STRIPE_{mode}_SECRET_KEY"))?.to_owned();
+        let mut missing = Vec::new();
+        if !secret_key.starts_with(key_prefix) && !secret_key.starts_with(&key_prefix.replace("sk_", "rk_")) {
+            self.problems.push(format!(
+                "STRIPE_{mode}_SECRET_KEY must be a {} key (starting {key_prefix}); STRIPE_LIVE_MODE is {live_mode}",
+                mode.to_ascii_lowercase()
+            ));
+        }
+        let price_var = format!("STRIPE_{mode}_PRO_PRICE_ID");
+        let pro_price_id = self.get(&price_var).map(str::to_owned);
+        if pro_price_id.is_none() {
+            missing.push(price_var);
+        }
+        let webhook_secret = self.get("STRIPE_WEBHOOK_SECRET").map(|s| Secret::new(s.to_owned()));
+        if webhook_secret.is_none() {
+            missing.push("STRIPE_WEBHOOK_SECRET".to_owned());
+        }
+        if !missing.is_empty() {
+            return self.problem(format!("STRIPE_{mode}_SECRET_KEY is set: {} required too", missing.join(" and ")));
+        }
+        let api_base = match self.get("STRIPE_API_BASE") {
+            Some(raw) => Some(
+                Url::parse(raw).ok().or_else(|| self.problem(format!("STRIPE_API_BASE must be a URL, not `{raw}`")))?,
+            ),
+            None => None,
+        };
+        let timeout = Duration::from_secs(self.parsed("STRIPE_TIMEOUT_SECS", "seconds", Some("20"))?);
+        Some(StripeConfig {
+            live_mode,
+            secret_key: Secret::new(secret_key),
+            pro_price_id: pro_price_id?,
+            webhook_secret: webhook_secret?,
+            api_base,
+            timeout,
+        })
+    }
+
     fn secret_key(&mut self, prod: bool) -> Option<Secret> {
         let Some(key) = self.get("SECRET_KEY").map(str::to_owned) else {
             return self.problem("SECRET_KEY is required; create one with `cleantrack generate-secret`".into());
@@ -544,5 +605,33 @@ mod tests {
         v.insert("MAX_PHOTO_BYTES".into(), "20000000".into());
         let err = Config::from_vars(&v).unwrap_err();
         assert!(err.problems[0].starts_with("MAX_PHOTO_BYTES (20000000) must stay 64 KiB under"), "{err}");
+    }
+
+    #[test]
+    fn billing_is_off_without_a_key_and_live_mode_picks_the_live_settings() {
+        let mut v = vars(&dev());
+        v.insert("STRIPE_LIVE_SECRET_KEY".into(), "sk_live_abc".into());
+        assert!(Config::from_vars(&v).unwrap().stripe.is_none(), "test mode by default, and no test key");
+
+        v.insert("STRIPE_TEST_SECRET_KEY".into(), "sk_test_abc".into());
+        let err = Config::from_vars(&v).unwrap_err();
+        assert_eq!(
+            err.problems,
+            ["STRIPE_TEST_SECRET_KEY is set: STRIPE_TEST_PRO_PRICE_ID and STRIPE_WEBHOOK_SECRET required too"]
+        );
+        v.insert("STRIPE_TEST_PRO_PRICE_ID".into(), "price_test".into());
+        v.insert("STRIPE_LIVE_PRO_PRICE_ID".into(), "price_live".into());
+        v.insert("STRIPE_WEBHOOK_SECRET".into(), "whsec_abc".into());
+        let stripe = Config::from_vars(&v).unwrap().stripe.unwrap();
+        assert_eq!((stripe.live_mode, stripe.pro_price_id.as_str()), (false, "price_test"));
+
+        v.insert("STRIPE_LIVE_MODE".into(), "true".into());
+        let stripe = Config::from_vars(&v).unwrap().stripe.unwrap();
+        assert_eq!((stripe.live_mode, stripe.pro_price_id.as_str()), (true, "price_live"));
+        assert_eq!(stripe.secret_key.expose(), "sk_live_abc");
+
+        v.insert("STRIPE_LIVE_SECRET_KEY".into(), "sk_test_oops".into());
+        let err = Config::from_vars(&v).unwrap_err();
+        assert!(err.problems[0].starts_with("STRIPE_LIVE_SECRET_KEY must be a live key"), "{err}");
     }
 }

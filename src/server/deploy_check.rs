@@ -67,6 +67,20 @@ pub fn findings(config: &Config, cwd: &Path) -> Vec<Finding> {
     if config.email.resend.is_none() {
         flag("ct.W010", "RESEND_API_KEY is not set: emails (verification, password reset, invitations) are recorded but never delivered".into());
     }
+    match &config.stripe {
+        None => flag(
+            "ct.W011",
+            "Stripe is not configured (STRIPE_LIVE_SECRET_KEY): billing is off and plan limits are not enforced".into(),
+        ),
+        Some(stripe) if !stripe.live_mode => flag(
+            "ct.W012",
+            "STRIPE_LIVE_MODE is off: production runs on Stripe test keys and no payment is real".into(),
+        ),
+        Some(stripe) if stripe.api_base.is_some() => {
+            flag("ct.W013", "STRIPE_API_BASE is set: Stripe calls go somewhere other than Stripe".into())
+        }
+        Some(_) => {}
+    }
     if config.env == AppEnv::Production && cwd.join(".env").exists() {
         flag("ct.W009", "a .env file exists in the working directory; production ignores it, and secrets belong in the platform's settings, never in a file".into());
     }
@@ -115,6 +129,10 @@ mod tests {
             ("PUBLIC_URL", "https://cleantrack.example.com"),
             ("EMAIL_FROM", "CleanTrack <no-reply@cleantrack.example.com>"),
             ("RESEND_API_KEY", "re_live_key"),
+            ("STRIPE_LIVE_MODE", "true"),
+            ("STRIPE_LIVE_SECRET_KEY", "sk_live_key"),
+            ("STRIPE_LIVE_PRO_PRICE_ID", "price_live_pro"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_live"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -141,6 +159,12 @@ mod tests {
             (&[("SESSION_COOKIE_SECURE", "off")], "ct.W006"),
             (&[("DATABASE_URL", "postgres://cleantrack_user:secure_password_123@db/cleantrack")], "ct.W007"),
             (&[("PUBLIC_URL", "http://cleantrack.example.com")], "ct.W008"),
+            (&[("STRIPE_LIVE_SECRET_KEY", "")], "ct.W011"),
+            (
+                &[("STRIPE_LIVE_MODE", "false"), ("STRIPE_TEST_SECRET_KEY", "sk_test_key"), ("STRIPE_TEST_PRO_PRICE_ID", "price_t")],
+                "ct.W012",
+            ),
+            (&[("STRIPE_API_BASE", "http://127.0.0.1:12111/")], "ct.W013"),
         ];
         for (overrides, id) in cases {
             assert_eq!(ids(&production(overrides)), [*id], "for {overrides:?}");

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod db;

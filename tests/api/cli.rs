@@ -26,6 +26,10 @@ fn safe_production() -> Vec<(&'static str, &'static str)> {
         ("PUBLIC_URL", "https://cleantrack.example.com"),
         ("EMAIL_FROM", "CleanTrack <no-reply@cleantrack.example.com>"),
         ("RESEND_API_KEY", "re_test_key"),
+        ("STRIPE_LIVE_MODE", "true"),
+        ("STRIPE_LIVE_SECRET_KEY", "sk_live_key"),
+        ("STRIPE_LIVE_PRO_PRICE_ID", "price_live_pro"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_live"),
     ]
 }
 
@@ -61,13 +65,17 @@ fn check_deploy_flags_every_unsafe_setting_and_fails() {
         ("SECURE_HSTS_SECONDS", "0"),
         ("SESSION_COOKIE_SECURE", "false"),
         ("DATABASE_URL", "postgres://cleantrack_user:secure_password_123@db:5432/cleantrack"),
+        // Production on Stripe's test keys.
+        ("STRIPE_LIVE_MODE", "false"),
+        ("STRIPE_TEST_SECRET_KEY", "sk_test_key"),
+        ("STRIPE_TEST_PRO_PRICE_ID", "price_test_pro"),
     ]);
     let (ok, output) = run(&["check", "--deploy"], &vars);
     assert!(!ok, "unsafe settings must fail the check");
-    for id in ["ct.W003", "ct.W004", "ct.W005", "ct.W006", "ct.W007"] {
+    for id in ["ct.W003", "ct.W004", "ct.W005", "ct.W006", "ct.W007", "ct.W012"] {
         assert!(output.contains(id), "{id} missing from:\n{output}");
     }
-    assert!(output.contains("identified 5 issue(s)"), "{output}");
+    assert!(output.contains("identified 6 issue(s)"), "{output}");
 }
 
 #[test]

@@ -99,6 +99,8 @@ fn the_readme_permission_table_matches_the_code() {
         ("record (sign) a cleaning, amend a cleaning log", Action::LogCleaning),
         ("verify someone else's cleaning log (second signature)", Action::VerifyLogs),
         ("download cleaning logs (CSV) and inspection reports (PDF)", Action::ExportReports),
+        ("see the plan, subscription, usage and payments", Action::ViewBilling),
+        ("subscribe (Stripe Checkout), manage the subscription (Stripe portal)", Action::ManageBilling),
     ];
     assert_eq!(table.len(), actions.len(), "README rows: {table:?}");
     for (row, (name, action)) in table.iter().zip(actions) {

@@ -139,3 +139,18 @@ pub async fn in_tenant<T>(work: impl AsyncFnOnce(&mut super::TenantTx) -> Result
         .await,
     )
 }
+
+/// [`in_tenant`] for a server function that adds or changes something billing may limit: the
+/// plan's limits and the billing standing are checked (see `billing::account::check`) in the
+/// same transaction, before `work`.
+pub async fn in_tenant_gated<T>(
+    gate: crate::server::billing::account::Gate,
+    work: impl AsyncFnOnce(&mut super::TenantTx) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let stripe = state().config.stripe.clone();
+    in_tenant(async |tx| {
+        crate::server::billing::account::check(tx, stripe.as_ref(), gate).await?;
+        work(tx).await
+    })
+    .await
+}

@@ -274,6 +274,22 @@ impl OrgJobTx {
     }
 }
 
+/// The organization that owns Stripe customer `customer`: a webhook's one cross-tenant read.
+/// The event names the customer and its signature proves Stripe sent it; the customer was
+/// created by us for exactly one organization, so this is the only organization the event may
+/// affect. The transaction sees that one `billing_accounts` row and nothing else.
+pub async fn org_of_stripe_customer(pool: &PgPool, customer: &str) -> Result<Option<OrgId>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    set(&mut tx, &[("app.stripe_customer", customer)]).await?;
+    let org = sqlx::query_scalar("SELECT org_id FROM billing_accounts WHERE stripe_customer_id = $1")
+        .bind(customer)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
 /// A read-only transaction for platform operators. The policies check the operator flag of
 /// `user_id` in the database, so holding this type is not enough without the flag.
 pub struct PlatformTx {

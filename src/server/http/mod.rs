@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/photos/{id}/thumb", get(photos::thumbnail))
         .route("/reports/logs.csv", get(crate::server::reports::csv_export::download))
         .route("/exports/{id}", get(crate::server::reports::exports::download))
+        .route("/webhooks/stripe", axum::routing::post(crate::server::billing::webhook::receive))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
         // The site's files (JS, WASM, CSS, favicon; precompressed variants when the browser
         // takes them, 304 for a fresh copy), then the 404 page for anything else. Static files

@@ -29,20 +29,32 @@ pub async fn security_headers(State(state): State<AppState>, mut req: Request, n
     for (name, value) in FIXED {
         headers.entry(HeaderName::from_static(name)).or_insert(HeaderValue::from_static(value));
     }
-    if let Ok(csp) = HeaderValue::try_from(content_security_policy(&nonce, state.config.env.is_production())) {
+    let csp = content_security_policy(&nonce, state.config.env.is_production(), &billing_form_targets(&state));
+    if let Ok(csp) = HeaderValue::try_from(csp) {
         headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(csp);
     }
     response
 }
 
+/// Where a form may send the browser besides our origin: the billing page's buttons answer
+/// with a redirect to Stripe's hosted checkout and portal (or, in tests, to the stand-in), and
+/// `form-action` governs the redirect's target too.
+fn billing_form_targets(state: &AppState) -> String {
+    let Some(stripe) = &state.config.stripe else { return String::new() };
+    match &stripe.api_base {
+        Some(base) => format!(" {}", base.origin().ascii_serialization()),
+        None => " https://checkout.stripe.com https://billing.stripe.com".to_owned(),
+    }
+}
+
 /// Scripts run only from our origin or with this response's nonce; `'wasm-unsafe-eval'` lets the
 /// browser compile our WASM (it allows nothing for JavaScript). Development adds the websocket
 /// that `cargo leptos watch` reloads pages through.
-fn content_security_policy(nonce: &str, production: bool) -> String {
+fn content_security_policy(nonce: &str, production: bool, form_targets: &str) -> String {
     let connect = if production { "'self'" } else { "'self' ws://127.0.0.1:3001 ws://localhost:3001" };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data: blob:; connect-src {connect}; font-src 'self'; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'self'{form_targets}; frame-ancestors 'none'"
     )
 }

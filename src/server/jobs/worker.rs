@@ -44,6 +44,8 @@ async fn dispatch(state: &AppState, job: &Job) -> Result<(), JobError> {
         digest::ORG_KIND => digest::run_org(state, &job.payload).await,
         photo_cleanup::KIND => photo_cleanup::run(state).await,
         crate::server::reports::exports::KIND => crate::server::reports::exports::run(state, &job.payload).await,
+        crate::server::billing::events::KIND => crate::server::billing::events::run(state, &job.payload).await,
+        crate::server::billing::quantity::KIND => crate::server::billing::quantity::run(state, &job.payload).await,
         other => Err(JobError::Fatal(format!("no handler for job kind `{other}`"))),
     }
 }
