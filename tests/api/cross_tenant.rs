@@ -67,6 +67,9 @@ const COVERED: &[(&str, &str)] = &[
     ("request_export", "reports_exports_and_inspectors_of_a_are_not_found_for_b"),
     ("list_exports", "reports_exports_and_inspectors_of_a_are_not_found_for_b"),
     ("invite_inspector", "reports_exports_and_inspectors_of_a_are_not_found_for_b"),
+    ("get_billing", "billing::billing_of_a_is_out_of_reach_of_b_through_pages_and_webhooks"),
+    ("start_checkout", "billing::billing_of_a_is_out_of_reach_of_b_through_pages_and_webhooks"),
+    ("open_billing_portal", "billing::billing_of_a_is_out_of_reach_of_b_through_pages_and_webhooks"),
 ];
 
 #[test]

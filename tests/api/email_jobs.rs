@@ -11,7 +11,7 @@ use cleantrack::server::jobs::worker::{run_once, Outcome};
 use cleantrack::server::{jobs, mailer};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{config_for, spawn_app_with, TestApp};
+use crate::helpers::{config_for, drain, spawn_app_with, TestApp};
 use crate::resend_stub::{Answer, ResendStub, API_KEY};
 use crate::world::{World, PASSWORD};
 
@@ -30,24 +30,6 @@ async fn app_with_resend(db: PgConnectOptions, stub: &ResendStub) -> TestApp {
     .await
 }
 
-/// Runs jobs until none is due or waiting for a retry, or `limit` passes.
-async fn drain(app: &TestApp, limit: Duration) {
-    let start = Instant::now();
-    loop {
-        let outcome = run_once(&app.state).await.unwrap();
-        let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE state IN ('pending', 'running')")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-        if outcome == Outcome::Idle && waiting == 0 {
-            return;
-        }
-        assert!(start.elapsed() < limit, "jobs still pending after {limit:?}");
-        if outcome == Outcome::Idle {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
 
 async fn job_states(app: &TestApp) -> Vec<(String, String, i32)> {
     sqlx::query_as("SELECT kind, state, attempts FROM jobs ORDER BY created_at").fetch_all(&app.pool).await.unwrap()

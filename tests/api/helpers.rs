@@ -56,6 +56,11 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("request failed")
     }
 
+    /// The status of a GET of `path` as `client` (a plain download, such as a CSV).
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> u16 {
+        client.get(self.url(path)).send().await.expect("request failed").status().as_u16()
+    }
+
     /// A browser-like client: its own cookie jar, and the Origin header our pages' requests carry.
     pub fn browser(&self) -> reqwest::Client {
         let mut headers = reqwest::header::HeaderMap::new();
@@ -107,6 +112,26 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+    }
+}
+
+/// Runs jobs until none is due or waiting for a retry, or `limit` passes.
+pub async fn drain(app: &TestApp, limit: std::time::Duration) {
+    use cleantrack::server::jobs::worker::{run_once, Outcome};
+    let start = std::time::Instant::now();
+    loop {
+        let outcome = run_once(&app.state).await.unwrap();
+        let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE state IN ('pending', 'running')")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        if outcome == Outcome::Idle && waiting == 0 {
+            return;
+        }
+        assert!(start.elapsed() < limit, "jobs still pending after {limit:?}");
+        if outcome == Outcome::Idle {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 }

@@ -3,11 +3,13 @@
 
 mod helpers;
 mod resend_stub;
+mod stripe_standin;
 mod world;
 
 mod accounts;
 mod assets;
 mod audit;
+mod billing;
 mod cli;
 mod cross_tenant;
 mod dashboard;
