@@ -55,9 +55,17 @@ cargo test --features ssr --no-fail-fast
 step "browser tests (Playwright, Debian Chromium)"
 # The server cargo-leptos starts for the suite gets its own empty database and a throwaway key.
 E2E_ADDR=127.0.0.1:3100
+# Stripe cannot run here: upgrades are paid on the stand-in (built with the tests above), which
+# sends the app the events Stripe would, signed with Stripe's scheme.
+STANDIN_ADDR=127.0.0.1:12111
+"$CARGO_TARGET_DIR/debug/examples/stripe_standin" --listen "$STANDIN_ADDR" --webhook "http://$E2E_ADDR/webhooks/stripe" &
+STANDIN_PID=$!
+trap 'kill "$STANDIN_PID" 2>/dev/null || true' EXIT
 # Every browser test registers from 127.0.0.1: more sign-ups per hour than one network makes.
 APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$(random_secret)" RUST_LOG=warn SIGNUPS_PER_ADDRESS_PER_HOUR=1000 \
   LEPTOS_SITE_ADDR="$E2E_ADDR" E2E_BASE_URL="http://$E2E_ADDR" \
+  STRIPE_TEST_SECRET_KEY=sk_test_standin STRIPE_TEST_PRO_PRICE_ID=price_pro_standin STRIPE_WEBHOOK_SECRET=whsec_standin \
+  STRIPE_API_BASE="http://$STANDIN_ADDR/" \
   cargo leptos end-to-end
 
 step "all tests passed"
