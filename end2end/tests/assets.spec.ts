@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { unique, verifiedOwner, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, unique, verifiedOwner, waitForHydration } from "./support";
 
 test("on a phone, an owner adds a facility and equipment and finds it by search", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -30,6 +30,5 @@ test("on a phone, an owner adds a facility and equipment and finds it by search"
   await page.getByPlaceholder("Name, kind, serial, code").press("Enter");
   await expect(page.getByText("0 pieces of equipment")).toBeVisible();
 
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
+  await expectNoHorizontalScroll(page);
 });

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { unique, verifiedOwner, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, unique, verifiedOwner, waitForHydration } from "./support";
 
 test("an owner reads the audit trail, verifies the chain and downloads the export", async ({ page }) => {
   const email = `audit-${unique()}@clinic.example`;
@@ -30,6 +30,5 @@ test("the audit trail reads on a phone without horizontal scrolling", async ({ p
   await page.goto("/audit");
   await waitForHydration(page);
   await expect(page.locator(".audit-entry").first()).toBeVisible();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
+  await expectNoHorizontalScroll(page);
 });

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { unique, verifiedOwner, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, unique, verifiedOwner, waitForHydration } from "./support";
 
 // The app runs against the Stripe stand-in (scripts/test.sh): its checkout page plays Stripe's,
 // and paying there sends the app signed webhook events, as Stripe would.
@@ -27,4 +27,7 @@ test("an owner upgrades through checkout, the signed webhook arrives, and the bi
   await expect(page.locator("[data-test=status]")).toHaveText("trialing");
   await expect(page.getByText("Trial ends")).toBeVisible();
   await expect(page.getByRole("button", { name: "Manage subscription" })).toBeVisible();
+
+  await page.setViewportSize({ width: 360, height: 740 });
+  await expectNoHorizontalScroll(page);
 });

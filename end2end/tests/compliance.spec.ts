@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 
-import { followEmailLink, freshPage, PASSWORD, setUpEquipment, unique, waitForHydration } from "./support";
+import { PASSWORD, expectNoHorizontalScroll, followEmailLink, freshPage, setUpEquipment, unique, waitForHydration } from "./support";
 
 /** A JPEG drawn by the browser itself, as a phone camera would hand it over. */
 async function cameraPhoto(page: Page): Promise<Buffer> {
@@ -89,8 +89,7 @@ test("on a phone, a cleaning is logged with a photo and a supervisor verifies it
   await expect(supervisor.locator(".audit-entry")).toHaveCount(2);
   await expect(supervisor.locator(".audit-entry").first()).toContainText("Corrects an earlier log: Logged on the wrong sticker");
   await expect(supervisor.locator(".audit-entry").nth(1)).toContainText("Corrected by a later log.");
-  const overflow = await supervisor.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
+  await expectNoHorizontalScroll(supervisor);
 });
 
 test("the label sheet prints three labels across on A4 and on Letter", async ({ page }) => {

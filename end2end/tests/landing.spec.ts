@@ -1,11 +1,8 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+
+import { expectNoHorizontalScroll, waitForHydration } from "./support";
 
 const phone = { width: 390, height: 844 };
-
-/** The header gains `interactive` in an effect, which only runs once the WASM has hydrated. */
-async function waitForHydration(page: Page) {
-  await expect(page.locator(".site-header.interactive")).toHaveCount(1);
-}
 
 test("the landing page is rendered on the server and readable without JavaScript", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: phone });
@@ -53,8 +50,7 @@ for (const width of [320, 390]) {
     await page.setViewportSize({ width, height: 800 });
     await page.goto("/");
     await waitForHydration(page);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    await expectNoHorizontalScroll(page);
   });
 }
 

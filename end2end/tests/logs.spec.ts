@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { setUpEquipment as setUp, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, setUpEquipment as setUp, waitForHydration } from "./support";
 
 test("on a phone, staff log a cleaning from the sticker page, and it shows in the history", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -19,8 +19,7 @@ test("on a phone, staff log a cleaning from the sticker page, and it shows in th
   await expect(page.getByText("Recorded and signed.")).toBeVisible();
   await expect(page.locator(".audit-entry").first()).toContainText("performed by Lia Logs");
   await expect(page.locator(".audit-entry").first()).toContainText("Pump wipe v1");
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
+  await expectNoHorizontalScroll(page);
 });
 
 test("the log form works with JavaScript disabled", async ({ page, browser }) => {

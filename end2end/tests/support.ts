@@ -101,3 +101,9 @@ export async function setUpEquipment(page: Page): Promise<string> {
   const href = await page.getByRole("link", { name: "Open" }).getAttribute("href");
   return new URL(href!).pathname;
 }
+
+/** The page fits the viewport's width: nothing scrolls sideways on a phone. */
+export async function expectNoHorizontalScroll(page: Page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+}

@@ -65,7 +65,7 @@ pub fn BillingPage() -> impl IntoView {
                 </p>
             }.into_any()),
             Some("cancelled") => Some(view! {
-                <p class="alert" role="status">"Checkout was cancelled; nothing was charged."</p>
+                <p class="alert alert--warn" role="status">"Checkout was cancelled; nothing was charged."</p>
             }.into_any()),
             _ => None,
         }}
@@ -115,7 +115,7 @@ fn billing_view(b: BillingOverview) -> impl IntoView {
         {(!b.records.is_empty()).then(|| view! {
             <section class="card">
                 <h2>"Payments"</h2>
-                <table class="table">
+                <table class="billing-history">
                     <thead><tr><th>"Date"</th><th>"What"</th><th>"Amount"</th></tr></thead>
                     <tbody>
                         {b.records.into_iter().map(|r| view! {
