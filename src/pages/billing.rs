@@ -24,10 +24,9 @@ pub async fn start_checkout() -> Result<String, AppError> {
     use crate::server::billing::subscribe;
     let config = state().config;
     let email = current_user().await?.email;
-    let url = in_tenant(async |tx| {
-        subscribe::start_checkout(tx, config.stripe.as_ref(), &config.public_url, &email).await
-    })
-    .await?;
+    let url =
+        in_tenant(async |tx| subscribe::start_checkout(tx, config.stripe.as_ref(), &config.public_url, &email).await)
+            .await?;
     leptos_axum::redirect(&url);
     Ok(url)
 }
@@ -38,7 +37,8 @@ pub async fn open_billing_portal() -> Result<String, AppError> {
     use crate::server::auth::request::{in_tenant, state};
     use crate::server::billing::subscribe;
     let config = state().config;
-    let url = in_tenant(async |tx| subscribe::open_portal(tx, config.stripe.as_ref(), &config.public_url).await).await?;
+    let url =
+        in_tenant(async |tx| subscribe::open_portal(tx, config.stripe.as_ref(), &config.public_url).await).await?;
     leptos_axum::redirect(&url);
     Ok(url)
 }
@@ -92,9 +92,9 @@ fn billing_view(b: BillingOverview) -> impl IntoView {
              is paused; cleanings can be logged until {}. Records stay readable and exportable.",
             b.standing_until.clone().unwrap_or_default()
         )),
-        Standing::ReadOnly => Some(
-            "The subscription is unpaid: logging is paused. Records stay readable and exportable.".to_owned(),
-        ),
+        Standing::ReadOnly => {
+            Some("The subscription is unpaid: logging is paused. Records stay readable and exportable.".to_owned())
+        }
     };
     let (plan, status) = (b.plan, b.status.clone());
     view! {
@@ -137,11 +137,13 @@ fn plans_or_actions(b: &BillingOverview) -> impl IntoView {
     }
     let checkout = ServerAction::<StartCheckout>::new();
     let portal = ServerAction::<OpenBillingPortal>::new();
-    let upgrade = (b.plan == Plan::Free).then(|| view! {
-        <p>
-            "Free: 1 facility and 25 pieces of equipment. Pro: unlimited equipment and users, billed per active \
-             facility, with a 14-day trial the first time."
-        </p>
+    let upgrade = (b.plan == Plan::Free).then(|| {
+        view! {
+            <p>
+                "Free: 1 facility and 25 pieces of equipment. Pro: unlimited equipment and users, billed per active \
+                 facility, with a 14-day trial the first time."
+            </p>
+        }
     });
     match (b.can_manage, b.plan) {
         (false, _) => view! {

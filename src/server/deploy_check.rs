@@ -161,7 +161,11 @@ mod tests {
             (&[("PUBLIC_URL", "http://cleantrack.example.com")], "ct.W008"),
             (&[("STRIPE_LIVE_SECRET_KEY", "")], "ct.W011"),
             (
-                &[("STRIPE_LIVE_MODE", "false"), ("STRIPE_TEST_SECRET_KEY", "sk_test_key"), ("STRIPE_TEST_PRO_PRICE_ID", "price_t")],
+                &[
+                    ("STRIPE_LIVE_MODE", "false"),
+                    ("STRIPE_TEST_SECRET_KEY", "sk_test_key"),
+                    ("STRIPE_TEST_PRO_PRICE_ID", "price_t"),
+                ],
                 "ct.W012",
             ),
             (&[("STRIPE_API_BASE", "http://127.0.0.1:12111/")], "ct.W013"),

@@ -115,8 +115,10 @@ async fn an_owner_subscribes_through_checkout_and_the_signed_webhook_makes_the_o
     let after = overview(&app, owner).await;
     assert_eq!((after.plan, after.status.as_deref()), (Plan::Pro, Some("trialing")));
     assert!(after.trial_end.is_some() && after.period_end.is_some(), "{after:?}");
-    let outcomes: Vec<String> =
-        sqlx::query_scalar("SELECT outcome FROM stripe_events ORDER BY received_at").fetch_all(&app.pool).await.unwrap();
+    let outcomes: Vec<String> = sqlx::query_scalar("SELECT outcome FROM stripe_events ORDER BY received_at")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(outcomes.len(), 2);
     assert!(outcomes.iter().all(|o| o.starts_with("applied")), "{outcomes:?}");
     // Every billing change is in the organization's audit trail.
@@ -130,7 +132,9 @@ async fn an_owner_subscribes_through_checkout_and_the_signed_webhook_makes_the_o
     .map(|(action,)| action)
     .collect();
     assert!(trail.contains(&"billing.checkout_started".to_owned()), "{trail:?}");
-    assert!(trail.contains(&"billing_accounts.insert".to_owned()) && trail.contains(&"billing_accounts.update".to_owned()));
+    assert!(
+        trail.contains(&"billing_accounts.insert".to_owned()) && trail.contains(&"billing_accounts.update".to_owned())
+    );
 
     let again = app.call(owner, "start_checkout", &[]).await;
     again.assert_status(409);
@@ -139,7 +143,10 @@ async fn an_owner_subscribes_through_checkout_and_the_signed_webhook_makes_the_o
     // A second facility is allowed on Pro, and the subscription's quantity follows.
     app.call(admin, "create_facility", &[("name", "Second"), ("address", ""), ("time_zone", "UTC")]).await.assert_ok();
     jobs_done(&app).await;
-    let update = standin.seen().into_iter().find(|s| s.method == "POST" && s.path == format!("/v1/subscriptions/{subscription}"));
+    let update = standin
+        .seen()
+        .into_iter()
+        .find(|s| s.method == "POST" && s.path == format!("/v1/subscriptions/{subscription}"));
     assert_eq!(update.expect("quantity sent to Stripe").form["items[0][quantity]"], "2");
     assert_eq!(standin.subscription(&subscription)["items"]["data"][0]["quantity"], json!(2));
     assert_eq!(in_org::<(i32,)>(&app, world.a.id, "SELECT quantity FROM billing_accounts").await, [(2,)]);
@@ -163,10 +170,15 @@ async fn unsigned_forged_stale_and_malformed_webhooks_get_400_and_change_nothing
         ("another body", event.replace("in_1", "in_2"), sign(&event, WEBHOOK_SECRET, now())),
         ("six minutes old", event.clone(), sign(&event, WEBHOOK_SECRET, now() - 360)),
         ("not JSON", "{not json".to_owned(), sign("{not json", WEBHOOK_SECRET, now())),
-        ("no data.object", r#"{"id":"evt_x","type":"invoice.paid","created":1,"livemode":false,"data":{}}"#.to_owned(), String::new()),
+        (
+            "no data.object",
+            r#"{"id":"evt_x","type":"invoice.paid","created":1,"livemode":false,"data":{}}"#.to_owned(),
+            String::new(),
+        ),
     ];
     for (what, body, header) in attempts {
-        let header = if header.is_empty() && what != "no signature" { sign(&body, WEBHOOK_SECRET, now()) } else { header };
+        let header =
+            if header.is_empty() && what != "no signature" { sign(&body, WEBHOOK_SECRET, now()) } else { header };
         let (status, answer) = standin.post_webhook(&body, &header).await;
         assert_eq!(status, 400, "{what}: {answer}");
     }
@@ -200,7 +212,11 @@ async fn an_event_delivered_twice_and_one_payment_reported_twice_have_one_effect
     jobs_done(&app).await;
 
     assert_eq!(count(&app, "SELECT count(*) FROM stripe_events WHERE type LIKE 'invoice.%'").await, 2);
-    assert_eq!(count(&app, "SELECT count(*) FROM jobs WHERE kind = 'stripe_event'").await, 4, "2 from checkout, 2 here");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM jobs WHERE kind = 'stripe_event'").await,
+        4,
+        "2 from checkout, 2 here"
+    );
     let records = overview(&app, &world.a.member(Role::Owner).client).await.records;
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!((records[0].what.as_str(), records[0].amount.as_str()), ("Payment", "29.00 EUR"));
@@ -276,7 +292,14 @@ async fn a_failed_payment_gives_grace_then_limits_that_never_hold_records_hostag
     refused.assert_status(402);
     assert!(refused.body.contains("Logging cleanings continues until"), "{}", refused.body);
     let f = facility.to_string();
-    let more_equipment = [("facility_id", f.as_str()), ("name", "Hood 2"), ("kind", "Hood"), ("serial", ""), ("location", ""), ("risk_level", "low")];
+    let more_equipment = [
+        ("facility_id", f.as_str()),
+        ("name", "Hood 2"),
+        ("kind", "Hood"),
+        ("serial", ""),
+        ("location", ""),
+        ("risk_level", "low"),
+    ];
     app.call(admin, "create_equipment", &more_equipment).await.assert_status(402);
     app.call(staff, "log_cleaning", &log).await.assert_ok();
     app.call(staff, "list_equipment", &[]).await.assert_ok();
@@ -296,7 +319,8 @@ async fn a_failed_payment_gives_grace_then_limits_that_never_hold_records_hostag
     assert_eq!(history.len(), 1, "the log of the limited period is there");
 
     // A refund, reported again with a larger total, is one record.
-    let refund = |total: i64| json!({ "id": "ch_1", "customer": customer, "amount_refunded": total, "currency": "eur" });
+    let refund =
+        |total: i64| json!({ "id": "ch_1", "customer": customer, "amount_refunded": total, "currency": "eur" });
     standin.deliver(&standin.event("charge.refunded", refund(1500), now())).await;
     standin.deliver(&standin.event("charge.refunded", refund(2900), now())).await;
     jobs_done(&app).await;
@@ -329,7 +353,14 @@ async fn the_free_plan_stops_at_one_facility_and_25_pieces_of_equipment(_: PgPoo
     let mut last = None;
     for n in 2..=26 {
         let name = format!("Hood {n}");
-        let form = [("facility_id", f.as_str()), ("name", &name), ("kind", "Hood"), ("serial", ""), ("location", ""), ("risk_level", "low")];
+        let form = [
+            ("facility_id", f.as_str()),
+            ("name", &name),
+            ("kind", "Hood"),
+            ("serial", ""),
+            ("location", ""),
+            ("risk_level", "low"),
+        ];
         last = Some(app.call(admin, "create_equipment", &form).await);
         if n < 26 {
             last.as_ref().unwrap().assert_ok();
@@ -345,7 +376,9 @@ async fn the_free_plan_stops_at_one_facility_and_25_pieces_of_equipment(_: PgPoo
     facility_with_equipment(&app, &world.b.member(Role::Admin).client, "B Lab", "B Hood", "").await;
     let off = spawn_app(db).await;
     let admin_off = World::sign_in(&off, &world.a.member(Role::Admin).email).await;
-    off.call(&admin_off, "create_facility", &[("name", "Second"), ("address", ""), ("time_zone", "UTC")]).await.assert_ok();
+    off.call(&admin_off, "create_facility", &[("name", "Second"), ("address", ""), ("time_zone", "UTC")])
+        .await
+        .assert_ok();
 }
 
 #[sqlx::test]
@@ -389,13 +422,17 @@ async fn billing_of_a_is_out_of_reach_of_b_through_pages_and_webhooks(_: PgPoolO
     }
     jobs_done(&app).await;
     assert_eq!(a_state().await, before, "nothing changed for A or B");
-    let outcomes: Vec<(Option<String>, String)> = sqlx::query_as(
-        "SELECT org_id::text, outcome FROM stripe_events WHERE id = ANY($1) ORDER BY received_at",
-    )
-    .bind(events.iter().map(|e| serde_json::from_str::<Value>(e).unwrap()["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>())
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
+    let outcomes: Vec<(Option<String>, String)> =
+        sqlx::query_as("SELECT org_id::text, outcome FROM stripe_events WHERE id = ANY($1) ORDER BY received_at")
+            .bind(
+                events
+                    .iter()
+                    .map(|e| serde_json::from_str::<Value>(e).unwrap()["id"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     assert!(outcomes.iter().all(|(_, o)| o.starts_with("ignored")), "{outcomes:?}");
     assert_eq!(outcomes[2].0, None, "an unknown customer is no organization's");
     assert_eq!(overview(&app, owner_b).await.plan, Plan::Free);

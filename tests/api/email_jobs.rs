@@ -30,7 +30,6 @@ async fn app_with_resend(db: PgConnectOptions, stub: &ResendStub) -> TestApp {
     .await
 }
 
-
 async fn job_states(app: &TestApp) -> Vec<(String, String, i32)> {
     sqlx::query_as("SELECT kind, state, attempts FROM jobs ORDER BY created_at").fetch_all(&app.pool).await.unwrap()
 }

@@ -51,11 +51,8 @@ pub struct StripeStandIn {
 impl StripeStandIn {
     pub async fn start(addr: &str) -> StripeStandIn {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("stand-in binds");
-        let standin = StripeStandIn {
-            inner: Arc::default(),
-            addr: listener.local_addr().unwrap(),
-            webhook_url: Arc::default(),
-        };
+        let standin =
+            StripeStandIn { inner: Arc::default(), addr: listener.local_addr().unwrap(), webhook_url: Arc::default() };
         let app = Router::new()
             .route("/v1/customers", post(create_customer))
             .route("/v1/checkout/sessions", post(create_session))
@@ -111,7 +108,8 @@ impl StripeStandIn {
             let sub_id = format!("sub_{}", next(&mut inner));
             let item_id = format!("si_{}", next(&mut inner));
             let now = now();
-            let trial_days: Option<i64> = session.get("subscription_data[trial_period_days]").map(|d| d.parse().unwrap());
+            let trial_days: Option<i64> =
+                session.get("subscription_data[trial_period_days]").map(|d| d.parse().unwrap());
             let subscription = json!({
                 "id": sub_id,
                 "object": "subscription",
@@ -197,17 +195,21 @@ fn stripe_error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": { "type": "invalid_request_error", "message": message } }))).into_response()
 }
 
-/// Checks the key, logs the request, and replays the answer to a repeated idempotency key.
+/// A request that passed the key check: its form, the earlier answer to its idempotency key
+/// (Stripe replays it), and that key.
+type Accepted = (HashMap<String, String>, Option<Value>, Option<String>);
+
+/// Checks the key, logs the request, and finds the answer to a repeated idempotency key.
 fn accept(
     standin: &StripeStandIn,
     headers: &HeaderMap,
     method: &str,
     path: &str,
     body: &str,
-) -> Result<(HashMap<String, String>, Option<Value>, Option<String>), Response> {
+) -> Result<Accepted, Box<Response>> {
     let key = headers.get("authorization").and_then(|v| v.to_str().ok());
     if key != Some(&format!("Bearer {SECRET_KEY}")) {
-        return Err(stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided"));
+        return Err(Box::new(stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided")));
     }
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     let mut inner = standin.inner.lock().unwrap();
@@ -226,7 +228,7 @@ fn remember(standin: &StripeStandIn, key: Option<String>, reply: &Value) {
 async fn create_customer(State(s): State<StripeStandIn>, headers: HeaderMap, body: String) -> Response {
     let (form, replay, key) = match accept(&s, &headers, "POST", "/v1/customers", &body) {
         Ok(accepted) => accepted,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     if let Some(reply) = replay {
         return Json(reply).into_response();
@@ -244,7 +246,7 @@ async fn create_customer(State(s): State<StripeStandIn>, headers: HeaderMap, bod
 async fn create_session(State(s): State<StripeStandIn>, headers: HeaderMap, body: String) -> Response {
     let (form, _, _) = match accept(&s, &headers, "POST", "/v1/checkout/sessions", &body) {
         Ok(accepted) => accepted,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let customer_known = form.get("customer").is_some_and(|c| s.inner.lock().unwrap().customers.contains_key(c));
     if !customer_known || form.get("mode").map(String::as_str) != Some("subscription") {
@@ -258,7 +260,7 @@ async fn create_session(State(s): State<StripeStandIn>, headers: HeaderMap, body
 async fn create_portal(State(s): State<StripeStandIn>, headers: HeaderMap, body: String) -> Response {
     let (form, _, _) = match accept(&s, &headers, "POST", "/v1/billing_portal/sessions", &body) {
         Ok(accepted) => accepted,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     if !form.get("customer").is_some_and(|c| s.inner.lock().unwrap().customers.contains_key(c)) {
         return stripe_error(StatusCode::BAD_REQUEST, "No such customer");
@@ -270,7 +272,7 @@ async fn create_portal(State(s): State<StripeStandIn>, headers: HeaderMap, body:
 
 async fn read_subscription(State(s): State<StripeStandIn>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(refused) = accept(&s, &headers, "GET", &format!("/v1/subscriptions/{id}"), "") {
-        return refused;
+        return *refused;
     }
     match s.inner.lock().unwrap().subscriptions.get(&id) {
         Some(subscription) => Json(subscription.clone()).into_response(),
@@ -286,7 +288,7 @@ async fn update_subscription(
 ) -> Response {
     let (form, replay, key) = match accept(&s, &headers, "POST", &format!("/v1/subscriptions/{id}"), &body) {
         Ok(accepted) => accepted,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     if let Some(reply) = replay {
         return Json(reply).into_response();

@@ -169,9 +169,10 @@ pub async fn check(tx: &mut TenantTx, stripe: Option<&StripeConfig>, gate: Gate)
     }
     let plan = account.plan();
     let over = match gate {
-        Gate::NewFacility => plan.max_facilities().filter(|max| account.active_facilities >= *max).map(|max| {
-            format!("The {} plan includes {max} facility; upgrade to Pro to add more.", plan.label())
-        }),
+        Gate::NewFacility => plan
+            .max_facilities()
+            .filter(|max| account.active_facilities >= *max)
+            .map(|max| format!("The {} plan includes {max} facility; upgrade to Pro to add more.", plan.label())),
         Gate::NewEquipment => plan.max_equipment().filter(|max| account.active_equipment >= *max).map(|max| {
             format!("The {} plan includes {max} pieces of equipment; upgrade to Pro to add more.", plan.label())
         }),

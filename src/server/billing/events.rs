@@ -129,7 +129,10 @@ async fn apply(
     // A checkout started for another organization cannot be completed onto this one.
     let named_org = object["client_reference_id"].as_str().or(object["metadata"]["org_id"].as_str());
     if named_org.is_some_and(|named| named != org.to_string()) {
-        let outcome = Outcome::Ignored(format!("names organization {} but customer {customer} is {org}", named_org.unwrap_or("")));
+        let outcome = Outcome::Ignored(format!(
+            "names organization {} but customer {customer} is {org}",
+            named_org.unwrap_or("")
+        ));
         finish(tx.conn(), id, Some(org), &outcome).await?;
         return tx.commit().await.map_err(retry);
     }

@@ -62,12 +62,16 @@ pub async fn overview(tx: &mut TenantTx, stripe: Option<&StripeConfig>) -> Resul
 }
 
 fn enabled(stripe: Option<&StripeConfig>) -> Result<&StripeConfig, AppError> {
-    stripe.ok_or_else(|| AppError::Conflict("Billing is not set up on this server: every organization is on the Free plan.".into()))
+    stripe.ok_or_else(|| {
+        AppError::Conflict("Billing is not set up on this server: every organization is on the Free plan.".into())
+    })
 }
 
 fn unavailable(err: StripeCallError) -> AppError {
     tracing::error!(error = %err, "Stripe call failed");
-    AppError::Conflict("Stripe could not be reached just now. Nothing was charged; please try again in a minute.".into())
+    AppError::Conflict(
+        "Stripe could not be reached just now. Nothing was charged; please try again in a minute.".into(),
+    )
 }
 
 /// Creates (once) the organization's Stripe customer and a Checkout session for Pro, and
@@ -91,8 +95,10 @@ pub async fn start_checkout(
     let customer = match account.stripe_customer_id {
         Some(customer) => customer,
         None => {
-            let name: String =
-                sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1").bind(org).fetch_one(tx.conn()).await?;
+            let name: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
+                .bind(org)
+                .fetch_one(tx.conn())
+                .await?;
             let created = api.create_customer(&org.to_string(), &name, owner_email).await.map_err(unavailable)?;
             // The idempotency key gave a concurrent request the same customer: either insert wins.
             sqlx::query(
@@ -135,7 +141,11 @@ pub async fn start_checkout(
 }
 
 /// Stripe's customer portal (payment methods, invoices, cancelling), back to the billing page.
-pub async fn open_portal(tx: &mut TenantTx, stripe: Option<&StripeConfig>, public_url: &Url) -> Result<String, AppError> {
+pub async fn open_portal(
+    tx: &mut TenantTx,
+    stripe: Option<&StripeConfig>,
+    public_url: &Url,
+) -> Result<String, AppError> {
     tx.ctx().require(Action::ManageBilling)?;
     let config = enabled(stripe)?;
     let org = tx.ctx().org_id();
