@@ -153,6 +153,15 @@ async fn an_owner_subscribes_through_checkout_and_the_signed_webhook_makes_the_o
 
     let portal: String = app.call(owner, "open_billing_portal", &[]).await.assert_ok().json();
     assert!(portal.contains("/portal/bps_"), "{portal}");
+
+    // Three days before the trial ends, Stripe says so and the owners hear of it.
+    let mut ending = standin.subscription(&subscription);
+    ending["trial_end"] = json!(now() + 3 * 86_400 - 60);
+    assert_eq!(standin.deliver(&standin.event("customer.subscription.trial_will_end", ending, now())).await, 200);
+    jobs_done(&app).await;
+    let (subject, link) = app.last_email(&world.a.member(Role::Owner).email).await.expect("owner emailed");
+    assert_eq!(subject, "Your CleanTrack trial for Org A ends in 3 days");
+    assert!(link.ends_with("/billing"), "{link}");
 }
 
 #[sqlx::test]
@@ -185,6 +194,18 @@ async fn unsigned_forged_stale_and_malformed_webhooks_get_400_and_change_nothing
     assert_eq!(count(&app, "SELECT count(*) FROM stripe_events").await, 0);
     assert_eq!(count(&app, "SELECT count(*) FROM jobs").await, 0);
     assert_eq!(standin.deliver(&event).await, 200, "the same event, signed properly, is taken");
+    // A live-mode event reaching this test-mode server is acknowledged and set aside.
+    let live = standin
+        .event("invoice.paid", json!({ "id": "in_live", "customer": "cus_x" }), now())
+        .replace("\"livemode\":false", "\"livemode\":true");
+    assert_eq!(standin.deliver(&live).await, 200);
+    let outcome: Option<String> =
+        sqlx::query_scalar("SELECT outcome FROM stripe_events WHERE payload->'data'->'object'->>'id' = 'in_live'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(outcome.as_deref(), Some("ignored: a live-mode event on a test-mode server"));
+    assert_eq!(count(&app, "SELECT count(*) FROM jobs").await, 1, "only the first event's job");
 
     // Without Stripe configured there is no webhook to speak of.
     let off = spawn_app(app.state.config.database.connect_options.clone()).await;
