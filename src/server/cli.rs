@@ -102,7 +102,7 @@ pub async fn run() -> ExitCode {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    telemetry::init(config.log_format);
+    let _telemetry = telemetry::init(&config);
     let production = config.env.is_production();
     let cwd = std::env::current_dir()?;
     for finding in deploy_check::findings(&config, &cwd) {
@@ -129,7 +129,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn worker(config: Config) -> anyhow::Result<()> {
-    telemetry::init(config.log_format);
+    let _telemetry = telemetry::init(&config);
     let count = config.jobs.workers.max(1);
     let addr = config.listen_addr;
     let state = super::startup::state(config, addr);
@@ -164,7 +164,7 @@ async fn demo_data(config: Config, scale: super::demo::Scale) -> anyhow::Result<
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    telemetry::init(config.log_format);
+    let _telemetry = telemetry::init(&config);
     let pool = db::pool(&config.database);
     db::migrate(&pool).await?;
     tracing::info!("migrations applied");

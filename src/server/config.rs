@@ -59,6 +59,20 @@ pub struct Config {
     pub uploads: UploadConfig,
     /// Stripe, when its secret key for the chosen mode is set; otherwise billing is off.
     pub stripe: Option<StripeConfig>,
+    /// Sentry, when SENTRY_DSN is set; otherwise errors are only logged.
+    pub sentry: Option<SentryConfig>,
+    /// Bearer token for `GET /metrics`; without it the endpoint does not exist.
+    pub metrics_token: Option<Secret>,
+}
+
+#[derive(Clone)]
+pub struct SentryConfig {
+    pub dsn: Secret,
+    /// Share of requests whose tracing spans are sent (errors are always sent).
+    pub traces_sample_rate: f32,
+    pub environment: String,
+    /// The running build, e.g. `cleantrack@0.1.0+<git sha>`.
+    pub release: String,
 }
 
 /// Stripe billing. Test and live keys may both be configured; `STRIPE_LIVE_MODE` chooses.
@@ -278,6 +292,8 @@ impl Config {
         let email = p.email(prod);
         let uploads = p.uploads(max_request_body_bytes);
         let stripe = p.stripe();
+        let sentry = p.sentry(env);
+        let metrics_token = p.get("METRICS_TOKEN").map(|t| Secret::new(t.to_owned()));
         let jobs = JobsConfig {
             workers: p.parsed("JOB_WORKERS", "a number", Some("2")).unwrap_or(2),
             poll_interval: Duration::from_millis(p.parsed("JOB_POLL_MS", "milliseconds", Some("1000")).unwrap_or(1000)),
@@ -309,6 +325,8 @@ impl Config {
             jobs,
             uploads: uploads.unwrap(),
             stripe,
+            sentry,
+            metrics_token,
         })
     }
 
@@ -478,6 +496,29 @@ impl<'a> Parser<'a> {
             webhook_secret: webhook_secret?,
             api_base,
             timeout,
+        })
+    }
+
+    fn sentry(&mut self, env: Option<AppEnv>) -> Option<SentryConfig> {
+        let dsn = self.get("SENTRY_DSN")?.to_owned();
+        if !Url::parse(&dsn).is_ok_and(|u| u.username() != "" && matches!(u.scheme(), "http" | "https")) {
+            return self.problem("SENTRY_DSN must be a DSN like https://<key>@o0.ingest.sentry.io/<project>".into());
+        }
+        let rate: f32 = self.parsed("SENTRY_TRACES_SAMPLE_RATE", "a number from 0 to 1", Some("0.1"))?;
+        if !(0.0..=1.0).contains(&rate) {
+            return self.problem(format!("SENTRY_TRACES_SAMPLE_RATE must be from 0 to 1, not {rate}"));
+        }
+        let default_env = if env.is_none_or(AppEnv::is_production) { "production" } else { "development" };
+        let version = env!("CARGO_PKG_VERSION");
+        let release = match self.get("RELEASE").or(self.get("RENDER_GIT_COMMIT")) {
+            Some(commit) => format!("cleantrack@{version}+{}", &commit[..commit.len().min(12)]),
+            None => format!("cleantrack@{version}"),
+        };
+        Some(SentryConfig {
+            dsn: Secret::new(dsn),
+            traces_sample_rate: rate,
+            environment: self.get("SENTRY_ENVIRONMENT").unwrap_or(default_env).to_owned(),
+            release,
         })
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::config::{AppEnv, Config};
+use super::config::{AppEnv, Config, StorageConfig};
 use super::secret;
 
 /// One unsafe setting: a stable id (for monitors and docs) and what to do about it.
@@ -81,6 +81,26 @@ pub fn findings(config: &Config, cwd: &Path) -> Vec<Finding> {
         }
         Some(_) => {}
     }
+    if config.sentry.is_none() {
+        flag("ct.W014", "SENTRY_DSN is not set: errors and panics are only in the logs, nobody is alerted".into());
+    }
+    match &config.uploads.storage {
+        StorageConfig::S3(s3) if s3.endpoint.as_ref().is_some_and(|e| e.scheme() != "https") => {
+            flag("ct.W015", "S3_ENDPOINT is plain HTTP: photos and their keys' signatures travel unencrypted".into())
+        }
+        StorageConfig::Local { dir } if dir.is_relative() => flag(
+            "ct.W016",
+            format!(
+                "UPLOAD_DIR `{}` is relative: photos land inside the deployment and are lost with it; \
+                 use an absolute path on a persistent disk, or S3_BUCKET",
+                dir.display()
+            ),
+        ),
+        _ => {}
+    }
+    if let Some(weakness) = config.metrics_token.as_ref().and_then(|t| secret::weakness(t.expose())) {
+        flag("ct.W017", format!("METRICS_TOKEN is weak ({weakness}); create one with `cleantrack generate-secret`"));
+    }
     if config.env == AppEnv::Production && cwd.join(".env").exists() {
         flag("ct.W009", "a .env file exists in the working directory; production ignores it, and secrets belong in the platform's settings, never in a file".into());
     }
@@ -133,6 +153,8 @@ mod tests {
             ("STRIPE_LIVE_SECRET_KEY", "sk_live_key"),
             ("STRIPE_LIVE_PRO_PRICE_ID", "price_live_pro"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_live"),
+            ("SENTRY_DSN", "https://key@o1.ingest.sentry.io/2"),
+            ("UPLOAD_DIR", "/app/data/uploads"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -169,6 +191,18 @@ mod tests {
                 "ct.W012",
             ),
             (&[("STRIPE_API_BASE", "http://127.0.0.1:12111/")], "ct.W013"),
+            (&[("SENTRY_DSN", "")], "ct.W014"),
+            (
+                &[
+                    ("S3_BUCKET", "p"),
+                    ("S3_ACCESS_KEY_ID", "k"),
+                    ("S3_SECRET_ACCESS_KEY", "s"),
+                    ("S3_ENDPOINT", "http://minio:9000"),
+                ],
+                "ct.W015",
+            ),
+            (&[("UPLOAD_DIR", "data/uploads")], "ct.W016"),
+            (&[("METRICS_TOKEN", "changeme")], "ct.W017"),
         ];
         for (overrides, id) in cases {
             assert_eq!(ids(&production(overrides)), [*id], "for {overrides:?}");

@@ -74,7 +74,7 @@ pub fn state(config: Config, addr: SocketAddr) -> AppState {
         .build();
     let storage = Storage::from_config(&config.uploads.storage);
     tracing::info!(storage = %storage.describe(), "uploads");
-    AppState { config: Arc::new(config), pool, leptos_options, storage }
+    AppState { config: Arc::new(config), pool, leptos_options, storage, metrics: Default::default() }
 }
 
 pub async fn shutdown_signal() {

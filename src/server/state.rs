@@ -16,6 +16,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Where photos are kept.
     pub storage: Storage,
+    /// Request and job counters for `GET /metrics`.
+    pub metrics: Arc<super::http::metrics::Metrics>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

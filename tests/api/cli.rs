@@ -1,14 +1,13 @@
 //! The `cleantrack` binary itself: configuration errors, `check --deploy`, `generate-secret`,
 //! `migrate`, and a graceful stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::Connection;
 
-use crate::helpers::{cleantrack_command, database_url};
+use crate::helpers::{cleantrack_command, database_url, serve_binary};
 
 const STRONG_KEY: &str = "q3V9xK2mP8rT5wZ1nB7cF4hJ6dL0sG3aY8eU2iO5pR9tW1zX4vC7bN0mQ6kJ3hF8";
 
@@ -30,6 +29,9 @@ fn safe_production() -> Vec<(&'static str, &'static str)> {
         ("STRIPE_LIVE_SECRET_KEY", "sk_live_key"),
         ("STRIPE_LIVE_PRO_PRICE_ID", "price_live_pro"),
         ("STRIPE_WEBHOOK_SECRET", "whsec_live"),
+        ("SENTRY_DSN", "https://key@o1.ingest.sentry.io/2"),
+        ("UPLOAD_DIR", "/app/data/uploads"),
+        ("METRICS_TOKEN", "Qm4v8Zr2Lx7Tn1Kc5Wp9Hs3Fd6Jg0Bq2Ye8Ua4Io7Rt"),
     ]
 }
 
@@ -125,20 +127,8 @@ async fn migrate_applies_the_embedded_migrations_and_can_run_twice(_: PgPoolOpti
 #[sqlx::test]
 async fn serve_stops_gracefully_on_sigterm(_: PgPoolOptions, db: PgConnectOptions) {
     let url = database_url(&db);
-    let vars = [
-        ("APP_ENV", "development"),
-        ("DATABASE_URL", url.as_str()),
-        ("SECRET_KEY", "k"),
-        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
-    ];
-    let mut child =
-        cleantrack_command(&vars).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let addr = stdout
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| line.split("listening on http://").nth(1).map(str::to_owned))
-        .expect("the server logs its address");
+    let (mut child, addr) =
+        serve_binary(&[("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "k")]);
     let health = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
 

@@ -204,6 +204,29 @@ pub fn cleantrack_command(vars: &[(&str, &str)]) -> std::process::Command {
     command
 }
 
+/// `cleantrack serve` as its own process, on a random port: the process and the address it
+/// logged. Its output keeps being read (a full pipe would stall the server's logging).
+pub fn serve_binary(vars: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut vars = vars.to_vec();
+    vars.push(("LEPTOS_SITE_ADDR", "127.0.0.1:0"));
+    vars.push(("LOG_FORMAT", "pretty"));
+    let mut child = cleantrack_command(&vars)
+        .arg("serve")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| line.split("listening on http://").nth(1).map(|a| a.trim().to_owned()))
+        .expect("the server logs its address");
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}
+
 fn empty_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cleantrack-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

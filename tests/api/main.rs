@@ -20,6 +20,7 @@ mod http_hardening;
 mod inspectors;
 mod invitations;
 mod logs;
+mod monitoring;
 mod org_settings;
 mod photos;
 mod protocols;

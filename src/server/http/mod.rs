@@ -7,6 +7,7 @@ pub mod dev_mail;
 pub mod health;
 pub mod hosts;
 pub mod https;
+pub mod metrics;
 pub mod photos;
 pub mod qr;
 pub mod security_headers;
@@ -44,7 +45,10 @@ pub fn router(state: AppState) -> Router {
     let leptos_site_root = leptos_options.site_root.clone();
     let routes = route_list();
 
+    let sentry = config.sentry.is_some();
     let layers = ServiceBuilder::new()
+        // Each request its own Sentry hub, so breadcrumbs of concurrent requests never mix.
+        .option_layer(sentry.then(sentry::integrations::tower::NewSentryLayer::<axum::extract::Request>::new_from_top))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
@@ -74,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::export))
         .route("/audit/export.jsonl", get(crate::server::audit::export::download))
         .route("/equipment/{id}/qr.svg", get(qr::qr_svg))
         .route("/photos", axum::routing::post(photos::upload))
@@ -98,7 +103,16 @@ pub fn router(state: AppState) -> Router {
     if !config.env.is_production() {
         router = router.route("/dev/mail", get(dev_mail::outbox));
     }
-    router.layer(auth_layer(&state).build()).layer(layers).with_state(state)
+    // Per-route layers (they see the matched route's pattern): timing for /metrics, and the
+    // request's transaction for Sentry.
+    router
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(tower::util::option_layer(
+            sentry.then(|| from_fn_with_state(state.clone(), crate::server::telemetry::sentry_request)),
+        ))
+        .layer(auth_layer(&state).build())
+        .layer(layers)
+        .with_state(state)
 }
 
 /// The pages' routes, generated once per process. Generating renders the app with resource

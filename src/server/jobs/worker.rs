@@ -31,6 +31,7 @@ pub async fn run_once(state: &AppState) -> Result<Outcome, sqlx::Error> {
         }
         Err(error) => {
             let dead = matches!(error, JobError::Fatal(_)) || job.attempts >= job.max_attempts;
+            state.metrics.job_failed(&job.kind, dead);
             fail(&mut conn, &job, &error, state.config.jobs.retry_base).await?;
             Ok(Outcome::Failed { kind: job.kind, dead })
         }

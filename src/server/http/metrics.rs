@@ -1,0 +1,155 @@
+//! `GET /metrics` in Prometheus' text format, for whoever holds METRICS_TOKEN (as a bearer
+//! token): requests and their latency per route, the database pool, the job queue and job
+//! failures. Counters are per instance, as Prometheus expects; it sums across instances.
+//!
+//! Routes are labelled by their pattern (`/q/{token}`, `/api/log_cleaning`), never by the raw
+//! path, and anything unrouted is one `unmatched` label, so a scan of random URLs cannot grow
+//! the series without bound.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::server::state::AppState;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+#[derive(Default)]
+struct RouteStats {
+    by_status: BTreeMap<&'static str, u64>,
+    buckets: [u64; BUCKETS.len()],
+    sum_seconds: f64,
+    count: u64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    job_failures: Mutex<BTreeMap<(String, bool), u64>>,
+}
+
+impl Metrics {
+    fn observe(&self, route: String, method: String, status: StatusCode, seconds: f64) {
+        let class = match status.as_u16() {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let stats = routes.entry((route, method)).or_default();
+        *stats.by_status.entry(class).or_default() += 1;
+        for (bucket, bound) in stats.buckets.iter_mut().zip(BUCKETS) {
+            if seconds <= bound {
+                *bucket += 1;
+            }
+        }
+        stats.sum_seconds += seconds;
+        stats.count += 1;
+    }
+
+    /// A job attempt failed; `dead` when it will not be tried again.
+    pub fn job_failed(&self, kind: &str, dead: bool) {
+        *self.job_failures.lock().unwrap_or_else(|e| e.into_inner()).entry((kind.to_owned(), dead)).or_default() += 1;
+    }
+
+    fn render_requests(&self, out: &mut String) {
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        out.push_str("# HELP cleantrack_http_requests_total Requests answered, by route, method and status class.\n");
+        out.push_str("# TYPE cleantrack_http_requests_total counter\n");
+        for ((route, method), stats) in routes.iter() {
+            for (status, n) in &stats.by_status {
+                let _ = writeln!(
+                    out,
+                    "cleantrack_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        out.push_str("# HELP cleantrack_http_request_duration_seconds Time to answer, by route and method.\n");
+        out.push_str("# TYPE cleantrack_http_request_duration_seconds histogram\n");
+        for ((route, method), stats) in routes.iter() {
+            let labels = format!("route=\"{route}\",method=\"{method}\"");
+            for (n, bound) in stats.buckets.iter().zip(BUCKETS) {
+                let _ = writeln!(out, "cleantrack_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(
+                out,
+                "cleantrack_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                stats.count
+            );
+            let _ = writeln!(out, "cleantrack_http_request_duration_seconds_sum{{{labels}}} {}", stats.sum_seconds);
+            let _ = writeln!(out, "cleantrack_http_request_duration_seconds_count{{{labels}}} {}", stats.count);
+        }
+    }
+
+    fn render_job_failures(&self, out: &mut String) {
+        out.push_str(
+            "# HELP cleantrack_job_failures_total Failed job attempts, by kind and whether the job is dead.\n",
+        );
+        out.push_str("# TYPE cleantrack_job_failures_total counter\n");
+        for ((kind, dead), n) in self.job_failures.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "cleantrack_job_failures_total{{kind=\"{kind}\",dead=\"{dead}\"}} {n}");
+        }
+    }
+}
+
+/// Middleware (per route, so the route's pattern is known): times every request.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    state.metrics.observe(route, method, response.status(), started.elapsed().as_secs_f64());
+    response
+}
+
+/// Equal without revealing where two strings differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = &state.config.metrics_token else { return StatusCode::NOT_FOUND.into_response() };
+    let given =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|g| same(g.as_bytes(), token.expose().as_bytes())) {
+        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "A metrics token is required.\n")
+            .into_response();
+    }
+    let mut out = String::new();
+    state.metrics.render_requests(&mut out);
+    state.metrics.render_job_failures(&mut out);
+    let pool = &state.pool;
+    let (size, idle) = (pool.size(), pool.num_idle() as u32);
+    out.push_str("# HELP cleantrack_db_pool_connections Database connections of this instance, by state.\n");
+    out.push_str("# TYPE cleantrack_db_pool_connections gauge\n");
+    let _ = writeln!(out, "cleantrack_db_pool_connections{{state=\"idle\"}} {idle}");
+    let _ = writeln!(out, "cleantrack_db_pool_connections{{state=\"in_use\"}} {}", size.saturating_sub(idle));
+    let _ = writeln!(out, "cleantrack_db_pool_connections_max {}", state.config.database.max_connections);
+    // The queue is shared by every instance: read from the database at each scrape.
+    let queue: Result<Vec<(String, i64)>, _> = sqlx::query_as(
+        "SELECT s.state, count(j.id) FROM unnest(ARRAY['pending', 'running', 'dead', 'due']) AS s(state) \
+         LEFT JOIN jobs j ON (j.state = s.state AND s.state <> 'due') \
+                          OR (s.state = 'due' AND j.state = 'pending' AND j.run_at <= now()) \
+         GROUP BY s.state ORDER BY s.state",
+    )
+    .fetch_all(pool)
+    .await;
+    out.push_str("# HELP cleantrack_jobs Jobs in the queue by state; `due` are pending jobs whose time has come.\n");
+    out.push_str("# TYPE cleantrack_jobs gauge\n");
+    match queue {
+        Ok(rows) => rows.iter().for_each(|(s, n)| {
+            let _ = writeln!(out, "cleantrack_jobs{{state=\"{s}\"}} {n}");
+        }),
+        Err(err) => tracing::warn!(error = %err, "metrics: job queue unreadable"),
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
+}
