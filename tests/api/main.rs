@@ -9,6 +9,7 @@ mod world;
 mod accounts;
 mod assets;
 mod audit;
+mod backups;
 mod billing;
 mod cli;
 mod cross_tenant;
