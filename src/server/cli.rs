@@ -48,6 +48,17 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         days: i32,
     },
+    /// Post-deploy checks against a running site: HTTPS and HSTS, security headers, static
+    /// files and their cache headers, the database, the sign-in page, QR images, the Stripe
+    /// webhook refusing an unsigned call. One PASS/FAIL line each; exits 1 if any fails.
+    Smoke {
+        /// The site's public address, e.g. https://cleantrack.example.com
+        #[arg(long)]
+        url: url::Url,
+        /// A PEM certificate to trust besides the system's (a staging proxy's own).
+        #[arg(long)]
+        ca_cert: Option<std::path::PathBuf>,
+    },
     /// Work with the audit trail.
     Audit {
         #[command(subcommand)]
@@ -68,9 +79,14 @@ enum AuditCommand {
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::GenerateSecret = command {
-        println!("{}", secret::generate());
-        return ExitCode::SUCCESS;
+    // These two need no configuration: one makes a secret, the other looks at another server.
+    match &command {
+        Command::GenerateSecret => {
+            println!("{}", secret::generate());
+            return ExitCode::SUCCESS;
+        }
+        Command::Smoke { url, ca_cert } => return smoke(url, ca_cert.as_deref()).await,
+        _ => {}
     }
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -89,7 +105,7 @@ pub async fn run() -> ExitCode {
         Command::Check { deploy } => return check(&config, deploy),
         Command::CreateSuperuser { email, name } => create_superuser(config, &email, &name).await,
         Command::Audit { command: AuditCommand::Verify { org } } => return audit_verify(config, org).await,
-        Command::GenerateSecret => unreachable!("handled before reading the configuration"),
+        Command::GenerateSecret | Command::Smoke { .. } => unreachable!("handled before reading the configuration"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,6 +114,23 @@ pub async fn run() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn smoke(url: &url::Url, ca_cert: Option<&std::path::Path>) -> ExitCode {
+    let client = match super::smoke::client(ca_cert) {
+        Ok(client) => client,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let checks = super::smoke::run(&client, url).await;
+    print!("{}", super::smoke::report(&checks));
+    if checks.iter().all(|c| c.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

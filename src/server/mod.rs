@@ -16,6 +16,7 @@ pub mod mailer;
 pub mod photos;
 pub mod reports;
 pub mod secret;
+pub mod smoke;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -71,10 +71,18 @@ pub fn state(config: Config, addr: SocketAddr) -> AppState {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .env(if config.env.is_production() { Env::PROD } else { Env::DEV })
+        .hash_files(site_files_are_hashed())
         .build();
     let storage = Storage::from_config(&config.uploads.storage);
     tracing::info!(storage = %storage.describe(), "uploads");
     AppState { config: Arc::new(config), pool, leptos_options, storage, metrics: Default::default() }
+}
+
+/// cargo-leptos (with `hash-files`) names the JS, WASM and CSS after their content and writes
+/// the names to `hash.txt` next to the server binary it built; leptos reads them from there.
+/// A binary without one (a test binary, a plain `cargo build`) uses the plain names.
+fn site_files_are_hashed() -> bool {
+    std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists())).unwrap_or(false)
 }
 
 pub async fn shutdown_signal() {

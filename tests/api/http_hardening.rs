@@ -123,11 +123,15 @@ async fn site_files_are_served_with_their_own_status(_: PgPoolOptions, db: PgCon
     let site = crate::helpers::fresh_dir("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/app.js"), "console.log('hi')").unwrap();
+    std::fs::write(site.join("pkg/app.Xk3v9QeT1aBcDeFgHiJkLm.js"), "console.log('hashed')").unwrap();
     let site_root = site.to_string_lossy().into_owned();
     let app = spawn_app_with(config_for(db, &[("LEPTOS_SITE_ROOT", &site_root)])).await;
 
+    let hashed = app.get("/pkg/app.Xk3v9QeT1aBcDeFgHiJkLm.js").await;
+    assert_eq!(value(hashed.headers(), "cache-control"), "public, max-age=31536000, immutable");
     let first = app.get("/pkg/app.js").await;
     assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(value(first.headers(), "cache-control"), "public, max-age=300", "unhashed: a short cache");
     assert_eq!(value(first.headers(), "content-type"), "text/javascript");
     let modified = value(first.headers(), "last-modified");
     let again =

@@ -4,6 +4,7 @@
 mod helpers;
 mod resend_stub;
 mod stripe_standin;
+mod tls_proxy;
 mod world;
 
 mod accounts;
@@ -29,4 +30,5 @@ mod reports;
 mod roles;
 mod schedule_rules;
 mod schedules;
+mod smoke;
 mod stickers;

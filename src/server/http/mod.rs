@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod photos;
 pub mod qr;
 pub mod security_headers;
+pub mod static_files;
 
 use std::sync::OnceLock;
 
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::export))
         .route("/audit/export.jsonl", get(crate::server::audit::export::download))
         .route("/equipment/{id}/qr.svg", get(qr::qr_svg))
+        .route("/qr/sample.svg", get(qr::sample_svg))
         .route("/photos", axum::routing::post(photos::upload))
         .route("/photos/{id}", get(photos::original))
         .route("/photos/{id}/thumb", get(photos::thumbnail))
@@ -94,11 +96,11 @@ pub fn router(state: AppState) -> Router {
         // `Owner::new()`, a child of whatever reactive owner the worker thread last had, so a
         // file could pick up another request's response options and go out with its 404
         // status (seen in the browser tests, on a revalidated cleantrack.js).
-        .fallback_service(ServeDir::new(&*leptos_site_root).precompressed_br().precompressed_gzip().fallback(
-            Handler::with_state(
+        .fallback_service(ServiceBuilder::new().layer(axum::middleware::from_fn(static_files::cache_headers)).service(
+            ServeDir::new(&*leptos_site_root).precompressed_br().precompressed_gzip().fallback(Handler::with_state(
                 leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell),
                 state.clone(),
-            ),
+            )),
         ));
     if !config.env.is_production() {
         router = router.route("/dev/mail", get(dev_mail::outbox));

@@ -1,5 +1,7 @@
 //! `GET /equipment/{id}/qr.svg`: the sticker's QR code, for members of the equipment's
-//! organization (404 for anyone else, as for every other id).
+//! organization (404 for anyone else, as for every other id). `GET /qr/sample.svg`: a QR code of
+//! the site's own address, for anyone: proof that a deployment can make stickers, which
+//! `cleantrack smoke` checks without an account.
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -32,4 +34,12 @@ async fn render(state: &AppState, auth: &AuthSession, parts: &Parts, id: &str) -
     let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
     let url = stickers::sticker_url(&mut tx, &state.config.public_url, id).await?;
     stickers::svg(&url)
+}
+
+pub async fn sample_svg(State(state): State<AppState>) -> Response {
+    match stickers::svg(state.config.public_url.as_str()) {
+        Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=3600")], svg)
+            .into_response(),
+        Err(err) => err.into_response(),
+    }
 }
