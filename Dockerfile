@@ -1,6 +1,8 @@
 # Multi-stage build: the toolchain stage uses only registry downloads (crates.io, npm, Debian);
-# the runtime stage holds the binary and the compiled site, and runs as a non-root user.
-# Finished (precompressed assets, image size) in the production-readiness issue.
+# the runtime stage holds the binary, the compiled site (content-hashed, precompressed br and
+# gzip) and the hash list leptos reads beside the binary, and runs as a non-root user.
+# tests/api/deploy_files.rs checks that every path copied here exists and that this context
+# builds; `docker build -t cleantrack .` from the repository root.
 
 FROM rust:1.95-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
@@ -11,6 +13,10 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 RUN cargo install wasm-bindgen-cli --version "$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
 COPY .cargo .cargo
+# Cargo.toml names its test and example targets, and cargo refuses a manifest whose targets are
+# missing; they are not built here.
+COPY tests tests
+COPY examples examples
 COPY src src
 COPY style style
 COPY public public
@@ -26,6 +32,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 WORKDIR /app
 COPY --from=build /src/target/release/cleantrack /app/cleantrack
 COPY --from=build /src/target/site /app/site
+COPY --from=build /src/target/release/hash.txt /app/hash.txt
 # Photos go to /app/data/uploads unless S3_BUCKET is set; mount a persistent disk at /app/data.
 ENV APP_ENV=production \
     UPLOAD_DIR=/app/data/uploads \

@@ -43,7 +43,9 @@ async fn a_backup_restores_into_a_new_database_with_the_same_rows_and_a_trail_th
     let staff = &world.a.member(Role::Staff).client;
     let (_, equipment) = facility_with_equipment(&app, &world.a.member(Role::Admin).client, "Lab", "Hood", "").await;
     let e = equipment.to_string();
-    app.call(staff, "log_cleaning", &[("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "")]).await.assert_ok();
+    app.call(staff, "log_cleaning", &[("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "")])
+        .await
+        .assert_ok();
     facility_with_equipment(&app, &world.b.member(Role::Admin).client, "B Lab", "B Hood", "").await;
 
     let dir = fresh_dir("backups");
@@ -75,10 +77,11 @@ async fn a_backup_restores_into_a_new_database_with_the_same_rows_and_a_trail_th
     assert!(before.iter().any(|(t, n)| t == "public.audit_events" && *n > 10), "{before:?}");
     assert_eq!(row_counts(&restored).await, before);
 
-    let verify = cleantrack_command(&[("APP_ENV", "development"), ("DATABASE_URL", target_url.as_str()), ("SECRET_KEY", "k")])
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
+    let verify =
+        cleantrack_command(&[("APP_ENV", "development"), ("DATABASE_URL", target_url.as_str()), ("SECRET_KEY", "k")])
+            .args(["audit", "verify"])
+            .output()
+            .unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&verify.stdout), String::from_utf8_lossy(&verify.stderr));
     assert!(verify.status.success(), "the restored trail must verify: {said}");
     restored.close().await;

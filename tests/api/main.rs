@@ -16,6 +16,7 @@ mod cli;
 mod cross_tenant;
 mod dashboard;
 mod database;
+mod deploy_files;
 mod email_jobs;
 mod health;
 mod http_hardening;

@@ -34,7 +34,10 @@ async fn smoke(proxy: std::net::SocketAddr) -> (bool, String) {
     command.args(["smoke", "--url", &format!("https://127.0.0.1:{}/", proxy.port())]);
     command.arg("--ca-cert").arg(tls_proxy::fixture("ca.pem"));
     let output = tokio::process::Command::from(command).output().await.unwrap();
-    (output.status.success(), format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+    (
+        output.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+    )
 }
 
 #[sqlx::test]
@@ -43,7 +46,8 @@ async fn smoke_passes_against_a_sound_deployment_behind_tls(_: PgPoolOptions, db
     let proxy = tls_proxy::start(app.addr).await;
     let (ok, output) = smoke(proxy).await;
     assert!(ok, "{output}");
-    for check in ["https", "hsts", "security headers", "static files", "database", "sign-in page", "QR image", "stripe webhook"]
+    for check in
+        ["https", "hsts", "security headers", "static files", "database", "sign-in page", "QR image", "stripe webhook"]
     {
         assert!(output.lines().any(|l| l.starts_with("PASS") && l.contains(check)), "{check} did not pass:\n{output}");
     }

@@ -60,7 +60,11 @@ async fn forward(State((client, upstream)): State<(reqwest::Client, SocketAddr)>
         .expect("the app answers");
     let mut response = Response::builder().status(answer.status());
     // Framing is the proxy's own on each side (the app streams pages in chunks).
-    for (name, value) in answer.headers().iter().filter(|(n, _)| !matches!(n.as_str(), "transfer-encoding" | "connection" | "content-length")) {
+    for (name, value) in answer
+        .headers()
+        .iter()
+        .filter(|(n, _)| !matches!(n.as_str(), "transfer-encoding" | "connection" | "content-length"))
+    {
         response = response.header(name, value);
     }
     response.body(axum::body::Body::from(answer.bytes().await.unwrap())).unwrap().into_response()

@@ -18,9 +18,9 @@ const HASH_LEN: usize = 22;
 /// `name.<hash>.ext` (or `.ext.br`, `.ext.gz`).
 pub fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
-    name.split('.').skip(1).any(|part| {
-        part.len() == HASH_LEN && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+    name.split('.')
+        .skip(1)
+        .any(|part| part.len() == HASH_LEN && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 pub async fn cache_headers(req: Request, next: Next) -> Response {
