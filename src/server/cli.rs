@@ -19,8 +19,12 @@ struct Cli {
 enum Command {
     /// Serve the web application (the default).
     Serve,
-    /// Apply the database migrations embedded in this binary.
-    Migrate,
+    /// Apply the database migrations embedded in this binary; with --plan, only list each one as
+    /// applied or pending.
+    Migrate {
+        #[arg(long)]
+        plan: bool,
+    },
     /// Validate the configuration; with --deploy, also list every setting unsafe for production.
     Check {
         #[arg(long)]
@@ -97,7 +101,8 @@ pub async fn run() -> ExitCode {
     };
     let result = match command {
         Command::Serve => serve(config).await,
-        Command::Migrate => migrate(config).await,
+        Command::Migrate { plan: false } => migrate(config).await,
+        Command::Migrate { plan: true } => migration_plan(config).await,
         Command::Worker => worker(config).await,
         Command::DemoData { equipment_per_facility, days } => {
             demo_data(config, super::demo::Scale { equipment_per_facility, days }).await
@@ -201,6 +206,14 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     let pool = db::pool(&config.database);
     db::migrate(&pool).await?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn migration_plan(config: Config) -> anyhow::Result<()> {
+    let pool = db::pool(&config.database);
+    for (version, description, applied) in db::migration_plan(&pool).await? {
+        println!("{} {version} {description}", if applied { "[applied]" } else { "[pending]" });
+    }
     Ok(())
 }
 

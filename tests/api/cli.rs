@@ -111,13 +111,18 @@ fn generate_secret_prints_a_new_strong_key_each_time() {
 }
 
 #[sqlx::test(migrations = false)]
-async fn migrate_applies_the_embedded_migrations_and_can_run_twice(_: PgPoolOptions, db: PgConnectOptions) {
+async fn migrate_lists_then_applies_the_embedded_migrations_and_can_run_twice(_: PgPoolOptions, db: PgConnectOptions) {
     let url = database_url(&db);
     let vars = [("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "k")];
+    let total = cleantrack::server::db::MIGRATOR.iter().count();
+    let (ok, plan) = run(&["migrate", "--plan"], &vars);
+    assert!(ok && plan.lines().filter(|l| l.starts_with("[pending]")).count() == total, "{plan}");
     for _ in 0..2 {
         let (ok, output) = run(&["migrate"], &vars);
         assert!(ok, "{output}");
     }
+    let (_, plan) = run(&["migrate", "--plan"], &vars);
+    assert_eq!(plan.lines().filter(|l| l.starts_with("[applied]")).count(), total, "{plan}");
     let mut conn = sqlx::PgConnection::connect_with(&db).await.unwrap();
     let applied: i64 =
         sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut conn).await.unwrap();
