@@ -117,10 +117,12 @@ report_first_visit() {
   command -v brotli >/dev/null || apt_install brotli
   printf '\n%-22s %10s %10s %10s\n' file raw gzip brotli
   local total_raw=0 total_gz=0 total_br=0 r g b name
-  for f in "$html" "$pkg/cleantrack.css" "$pkg/cleantrack.js" "$pkg/cleantrack.wasm"; do
+  # The names carry a content hash (cargo-leptos `hash-files`): cleantrack.<hash>.css and so on.
+  pick() { ls "$pkg"/cleantrack*."$1" | head -1; }
+  for f in "$html" "$(pick css)" "$(pick js)" "$(pick wasm)"; do
     r=$(stat -c %s "$f") g=$(gzip -c -9 "$f" | wc -c) b=$(brotli -c -q 11 "$f" | wc -c)
     total_raw=$((total_raw + r)) total_gz=$((total_gz + g)) total_br=$((total_br + b))
-    name=$(basename "$f"); [ "$f" = "$html" ] && name="$label"
+    name=$(basename "$f" | sed -E 's/\.[A-Za-z0-9_-]{22}\./.<hash>./'); [ "$f" = "$html" ] && name="$label"
     printf '%-22s %10d %10d %10d\n' "$name" "$r" "$g" "$b"
   done
   printf '%-22s %10d %10d %10d\n' "first visit total" "$total_raw" "$total_gz" "$total_br"
