@@ -105,6 +105,10 @@ async fn metrics_need_the_token_and_count_the_requests_made(_: PgPoolOptions, db
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }
     assert!(!text.contains("unknown-sticker") && !text.contains("/no/such"), "raw paths never become labels");
+    // Scraped by an instance's internal address, like the health probes.
+    let internal =
+        app.client.get(app.url("/metrics")).header("host", "10.0.3.7:8080").bearer_auth(token).send().await.unwrap();
+    assert_eq!(internal.status(), 200);
 
     // Without a token configured there is no endpoint at all.
     assert_eq!(spawn_app(db).await.get("/metrics").await.status(), 404);

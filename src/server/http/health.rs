@@ -31,5 +31,6 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
 /// Paths that must answer whatever the Host header or scheme: platform health checks reach the
 /// container directly, by its internal address and over plain HTTP.
 pub fn is_probe(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz")
+    // Metrics too: Prometheus scrapes an instance by its internal address, and the token guards it.
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
