@@ -14,10 +14,7 @@ use crate::server::config::StripeConfig;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Account {
     pub stripe_customer_id: Option<String>,
-    pub stripe_subscription_id: Option<String>,
-    pub stripe_item_id: Option<String>,
     pub status: Option<String>,
-    pub quantity: Option<i32>,
     pub trial_end: Option<OffsetDateTime>,
     pub current_period_end: Option<OffsetDateTime>,
     pub cancel_at_period_end: bool,
@@ -80,8 +77,7 @@ impl Account {
 /// Reads the account of `org`, in whatever transaction the caller holds (tenant or job).
 pub async fn load(conn: &mut PgConnection, org: OrgId) -> Result<Account, sqlx::Error> {
     sqlx::query_as(
-        "SELECT b.stripe_customer_id, b.stripe_subscription_id, b.stripe_item_id, b.status, b.quantity, \
-                b.trial_end, b.current_period_end, coalesce(b.cancel_at_period_end, false) AS cancel_at_period_end, \
+        "SELECT b.stripe_customer_id, b.status, b.trial_end, b.current_period_end, coalesce(b.cancel_at_period_end, false) AS cancel_at_period_end, \
                 b.delinquent_since, coalesce(b.trial_used, false) AS trial_used, \
                 (SELECT count(*) FROM facilities f WHERE f.org_id = o.id AND f.status = 'active') AS active_facilities, \
                 (SELECT count(*) FROM equipment e WHERE e.org_id = o.id AND e.status = 'active') AS active_equipment \
@@ -92,28 +88,16 @@ pub async fn load(conn: &mut PgConnection, org: OrgId) -> Result<Account, sqlx::
     .await
 }
 
-/// [`load`] without the usage counts (they read as 0).
-async fn load_standing(conn: &mut PgConnection, org: OrgId) -> Result<Account, sqlx::Error> {
-    let row: Option<(Option<String>, Option<OffsetDateTime>)> =
-        sqlx::query_as("SELECT status, delinquent_since FROM billing_accounts WHERE org_id = $1")
-            .bind(org)
-            .fetch_optional(conn)
-            .await?;
-    let (status, delinquent_since) = row.unwrap_or_default();
-    Ok(Account {
-        stripe_customer_id: None,
-        stripe_subscription_id: None,
-        stripe_item_id: None,
-        status,
-        quantity: None,
-        trial_end: None,
-        current_period_end: None,
-        cancel_at_period_end: false,
-        delinquent_since,
-        trial_used: false,
-        active_facilities: 0,
-        active_equipment: 0,
-    })
+/// Only what the standing depends on: the subscription's status and when payment first failed.
+async fn load_standing(
+    conn: &mut PgConnection,
+    org: OrgId,
+) -> Result<(Option<String>, Option<OffsetDateTime>), sqlx::Error> {
+    let row = sqlx::query_as("SELECT status, delinquent_since FROM billing_accounts WHERE org_id = $1")
+        .bind(org)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.unwrap_or_default())
 }
 
 /// What a server function is about to do, for [`check`].
@@ -144,12 +128,19 @@ pub async fn check(tx: &mut TenantTx, stripe: Option<&StripeConfig>, gate: Gate)
             .execute(tx.conn())
             .await?;
     }
-    // Counting equipment is only needed for additions; a log submission reads one row.
-    let account = match gate {
-        Gate::NewFacility | Gate::NewEquipment => load(tx.conn(), org).await?,
-        Gate::Administration | Gate::Logging => load_standing(tx.conn(), org).await?,
+    // Counting facilities and equipment is only needed for additions; a log submission reads
+    // one row.
+    let (status, delinquent_since, usage) = match gate {
+        Gate::NewFacility | Gate::NewEquipment => {
+            let a = load(tx.conn(), org).await?;
+            (a.status, a.delinquent_since, Some((a.active_facilities, a.active_equipment)))
+        }
+        Gate::Administration | Gate::Logging => {
+            let (status, since) = load_standing(tx.conn(), org).await?;
+            (status, since, None)
+        }
     };
-    let (standing, until) = account.standing(OffsetDateTime::now_utc());
+    let (standing, until) = standing(status.as_deref(), delinquent_since, OffsetDateTime::now_utc());
     if gate == Gate::Logging {
         return match standing.allows_logging() {
             true => Ok(()),
@@ -167,16 +158,16 @@ pub async fn check(tx: &mut TenantTx, stripe: Option<&StripeConfig>, gate: Gate)
              people is paused. Logging cleanings continues{until}; reading and exporting always do."
         )));
     }
-    let plan = account.plan();
-    let over = match gate {
-        Gate::NewFacility => plan
+    let plan = plan_of(status.as_deref());
+    let over = match (gate, usage) {
+        (Gate::NewFacility, Some((facilities, _))) => plan
             .max_facilities()
-            .filter(|max| account.active_facilities >= *max)
+            .filter(|max| facilities >= *max)
             .map(|max| format!("The {} plan includes {max} facility; upgrade to Pro to add more.", plan.label())),
-        Gate::NewEquipment => plan.max_equipment().filter(|max| account.active_equipment >= *max).map(|max| {
+        (Gate::NewEquipment, Some((_, equipment))) => plan.max_equipment().filter(|max| equipment >= *max).map(|max| {
             format!("The {} plan includes {max} pieces of equipment; upgrade to Pro to add more.", plan.label())
         }),
-        Gate::Administration | Gate::Logging => None,
+        _ => None,
     };
     over.map_or(Ok(()), |message| Err(AppError::PlanLimit(message)))
 }

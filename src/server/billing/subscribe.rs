@@ -61,6 +61,26 @@ pub async fn overview(tx: &mut TenantTx, stripe: Option<&StripeConfig>) -> Resul
     })
 }
 
+/// The member's step into Stripe, in the organization's audit trail (the Stripe session's id as
+/// the entity).
+async fn record_member_action(
+    tx: &mut TenantTx,
+    action: &str,
+    session: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    let (org, actor) = (tx.ctx().org_id(), tx.ctx().user_id());
+    let event = SecurityEvent {
+        org: Some(org),
+        actor: Some(actor),
+        action,
+        entity_type: "billing",
+        entity_id: Some(session.to_owned()),
+        details,
+    };
+    Ok(record(tx.conn(), event).await?)
+}
+
 fn enabled(stripe: Option<&StripeConfig>) -> Result<&StripeConfig, AppError> {
     stripe.ok_or_else(|| {
         AppError::Conflict("Billing is not set up on this server: every organization is on the Free plan.".into())
@@ -124,19 +144,9 @@ pub async fn start_checkout(
         )
         .await
         .map_err(unavailable)?;
-    let actor = Some(tx.ctx().user_id());
-    record(
-        tx.conn(),
-        SecurityEvent {
-            org: Some(org),
-            actor,
-            action: "billing.checkout_started",
-            entity_type: "billing",
-            entity_id: Some(session.id.clone()),
-            details: serde_json::json!({ "customer": customer, "facilities": account.active_facilities, "trial_days": trial }),
-        },
-    )
-    .await?;
+    let details =
+        serde_json::json!({ "customer": customer, "facilities": account.active_facilities, "trial_days": trial });
+    record_member_action(tx, "billing.checkout_started", &session.id, details).await?;
     session.url.ok_or_else(|| unavailable(StripeCallError::Unavailable("checkout session without a URL".into())))
 }
 
@@ -155,18 +165,6 @@ pub async fn open_portal(
     let billing_page = public_url.join("/billing").expect("static path joins");
     let api = Stripe::new(config).map_err(unavailable)?;
     let session = api.create_portal(&customer, billing_page.as_str()).await.map_err(unavailable)?;
-    let actor = Some(tx.ctx().user_id());
-    record(
-        tx.conn(),
-        SecurityEvent {
-            org: Some(org),
-            actor,
-            action: "billing.portal_opened",
-            entity_type: "billing",
-            entity_id: Some(session.id.clone()),
-            details: serde_json::json!({ "customer": customer }),
-        },
-    )
-    .await?;
+    record_member_action(tx, "billing.portal_opened", &session.id, serde_json::json!({ "customer": customer })).await?;
     session.url.ok_or_else(|| unavailable(StripeCallError::Unavailable("portal session without a URL".into())))
 }
