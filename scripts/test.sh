@@ -61,8 +61,16 @@ STANDIN_ADDR=127.0.0.1:12111
 "$CARGO_TARGET_DIR/debug/examples/stripe_standin" --listen "$STANDIN_ADDR" --webhook "http://$E2E_ADDR/webhooks/stripe" &
 STANDIN_PID=$!
 trap 'kill "$STANDIN_PID" 2>/dev/null || true' EXIT
+# The crawl (end2end/tests/crawl.spec.ts) signs in as the demo organization's members, one per
+# role; its owner is also a platform operator, so the operator console is crawled too. The
+# binary is the one the Rust tests above built.
+E2E_SECRET="$(random_secret)"
+APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn \
+  "$CARGO_TARGET_DIR/debug/cleantrack" demo-data >/dev/null
+APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn CLEANTRACK_SUPERUSER_PASSWORD= \
+  "$CARGO_TARGET_DIR/debug/cleantrack" create-superuser --email owner@demo.cleantrack.test </dev/null >/dev/null
 # Every browser test registers from 127.0.0.1: more sign-ups per hour than one network makes.
-APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$(random_secret)" RUST_LOG=warn SIGNUPS_PER_ADDRESS_PER_HOUR=1000 \
+APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn SIGNUPS_PER_ADDRESS_PER_HOUR=1000 \
   LEPTOS_SITE_ADDR="$E2E_ADDR" E2E_BASE_URL="http://$E2E_ADDR" \
   STRIPE_TEST_SECRET_KEY=sk_test_standin STRIPE_TEST_PRO_PRICE_ID=price_pro_standin STRIPE_WEBHOOK_SECRET=whsec_standin \
   STRIPE_API_BASE="http://$STANDIN_ADDR/" \

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use crate::model::error::AppError;
 
 /// A labelled input. `autocomplete` matters on phones: it lets password managers fill in.
+/// `scope` tells apart the fields of several forms on one page (one edit form per row): without
+/// it, every "Name" label would focus the first form's field.
 #[component]
 pub fn Field(
     label: &'static str,
@@ -14,14 +16,31 @@ pub fn Field(
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(default = true)] required: bool,
+    #[prop(optional, into)] scope: Option<String>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = match scope {
+        Some(scope) => format!("field-{scope}-{name}"),
+        None => format!("field-{name}"),
+    };
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
             <input id=id type=kind name=name autocomplete=autocomplete value=value required=required/>
             {hint.map(|h| view! { <small class="field__hint">{h}</small> })}
         </div>
+    }
+}
+
+/// The text inside a `<textarea>`. Leptos writes a textarea's children into the server's HTML
+/// without escaping them (it treats the element as raw text, like `<script>`), so stored text
+/// such as `</textarea><meta http-equiv=refresh …>` would end the element and inject markup.
+/// On the server the text is escaped here; in the browser it becomes a text node, which needs
+/// no escaping, and hydration finds the same text either way.
+pub fn textarea_text(text: String) -> String {
+    if cfg!(feature = "ssr") {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    } else {
+        text
     }
 }
 

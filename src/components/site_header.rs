@@ -8,9 +8,6 @@ use crate::model::role::Action;
 use crate::pages::account::SwitchOrg;
 use crate::pages::auth::login::Logout;
 
-/// Areas of DESIGN.md not built yet, in the order people use them.
-const COMING: &[&str] = &["Dashboard", "Cleaning logs", "Billing"];
-
 /// On a phone the navigation folds behind a menu button. Without JavaScript (slow network, WASM
 /// still loading) the button is hidden and the navigation simply shows, so nothing is out of reach.
 #[component]
@@ -50,23 +47,9 @@ pub fn SiteHeader() -> impl IntoView {
 }
 
 fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
-    let coming = COMING
-        .iter()
-        .map(|area| {
-            view! {
-                <li>
-                    <span class="site-nav__soon" aria-disabled="true" title="Not available yet">
-                        {*area}
-                        <small>" soon"</small>
-                    </span>
-                </li>
-            }
-        })
-        .collect_view();
     match info {
         None => view! {
             <li><A href="/">"Home"</A></li>
-            {coming}
             <li><A href="/login">"Sign in"</A></li>
             <li><A href="/register">"Register"</A></li>
         }
@@ -85,7 +68,6 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 <li><A href="/facilities">"Facilities"</A></li>
                 <li><A href="/equipment">"Equipment"</A></li>
                 <li><A href="/protocols">"Protocols"</A></li>
-                {coming}
                 {can_view_team.then(|| view! { <li><A href="/team">"Team"</A></li> })}
                 {can_export.then(|| view! { <li><A href="/reports">"Reports"</A></li> })}
                 {can_view_audit.then(|| view! { <li><A href="/audit">"Audit trail"</A></li> })}

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{EquipmentId, FacilityId, LogId, PhotoId, ProtocolId};
+use super::ids::{EquipmentId, FacilityId, LogId, PhotoId, ProtocolId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,6 +77,8 @@ pub struct ScannedEquipment {
     pub risk_level: String,
     pub short_code: String,
     pub facility_name: String,
+    /// The facility's IANA zone, in which every time on the page is given.
+    pub time_zone: String,
     /// The current protocol ("Hood wipe v2") and its steps, if one is assigned.
     pub protocol: Option<String>,
     pub steps: Vec<String>,
@@ -131,8 +133,11 @@ pub struct CleaningLog {
     /// The steps of the protocol version followed, and whether each was done.
     pub checklist: Vec<(String, bool)>,
     pub protocol: Option<String>,
-    /// "performed" signature: printed name, meaning, time (RFC 3339, as the device said).
+    /// Who signed "performed": the account, and the printed name.
+    pub performer: UserId,
     pub performed_by: String,
+    /// In the facility's time zone ("2026-12-01 14:05"): as the device said, and as the
+    /// server received it.
     pub performed_at: String,
     pub received_at: String,
     pub verified: Option<Signature>,
@@ -148,7 +153,7 @@ pub struct CleaningLog {
 pub struct Signature {
     pub name: String,
     pub meaning: String,
-    /// RFC 3339.
+    /// In the facility's time zone, like the log's own times.
     pub at: String,
 }
 

@@ -33,6 +33,10 @@ pub enum AppError {
     /// A failure of ours; details are in the server log under the request id.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// The database could not be reached (restarting, failing over, every connection busy):
+    /// nothing was changed, and the same request can be sent again shortly.
+    #[error("CleanTrack is briefly unavailable. Nothing was saved; please try again in a moment.")]
+    Unavailable,
     /// The call never reached our code (network, encoding).
     #[error("Could not reach the server: {0}")]
     Transport(String),
@@ -53,6 +57,7 @@ impl AppError {
             AppError::TooLarge(_) => 413,
             AppError::PlanLimit(_) => 402,
             AppError::RateLimited(_) => 429,
+            AppError::Unavailable => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }
@@ -76,8 +81,26 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        if database_unreachable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return AppError::Unavailable;
+        }
         tracing::error!(error = %err, "database error");
         AppError::Internal
+    }
+}
+
+/// Errors that say the database could not be reached or went away mid-request, as opposed to
+/// a query that failed: no connection in time, a refused or reset connection, a server
+/// shutting down or starting up (SQLSTATE class 08 and 57P01-57P03).
+#[cfg(feature = "ssr")]
+pub fn database_unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
     }
 }
 

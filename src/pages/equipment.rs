@@ -152,9 +152,9 @@ pub fn EquipmentListPage() -> impl IntoView {
                             <ActionError value=assign.value()/>
                             <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, &choices, Actions { retire, assign, set_schedule, clear_schedule })).collect_view()}</ul>
                             <nav class="pager" aria-label="Pages">
-                                <button type="button" class="button button--small" disabled=result.page <= 1 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
+                                <button type="button" class="button button--small" disabled={result.page <= 1} on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
                                 <span>{format!("Page {} of {}", result.page, result.pages)}</span>
-                                <button type="button" class="button button--small" disabled=result.page >= result.pages on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                                <button type="button" class="button button--small" disabled={result.page >= result.pages} on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
                             </nav>
                         }.into_any(),
                     }}

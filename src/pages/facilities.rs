@@ -111,7 +111,7 @@ fn facility_row(
         if f.retired { " · retired" } else { "" }
     );
     let editable = manage && !f.retired;
-    let (edit_id, retire_id, labels_id) = (id.clone(), id.clone(), id);
+    let (edit_id, retire_id, scope, labels_id) = (id.clone(), id.clone(), id.clone(), id);
     let (name, label) = (f.name.clone(), f.name.clone());
     let edit = editable.then(move || {
         view! {
@@ -119,9 +119,9 @@ fn facility_row(
                 <summary>"Edit"</summary>
                 <ActionForm action=update attr:class="form">
                     <input type="hidden" name="id" value=edit_id/>
-                    <Field label="Name" name="name" value=f.name.clone()/>
-                    <Field label="Address" name="address" value=f.address.clone() required=false/>
-                    <Field label="Time zone" name="time_zone" value=f.time_zone.clone()/>
+                    <Field label="Name" name="name" value=f.name.clone() scope=scope.clone()/>
+                    <Field label="Address" name="address" value=f.address.clone() required=false scope=scope.clone()/>
+                    <Field label="Time zone" name="time_zone" value=f.time_zone.clone() scope=scope/>
                     <button type="submit" class="button button--small">"Save"</button>
                 </ActionForm>
                 <ActionForm action=retire attr:class="inline-form">

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::model::assets::CleaningLog;
+use crate::model::ids::UserId;
+use crate::model::role::{Action, Role};
 use crate::pages::logs::{AmendLog, VerifyLog};
 
 /// What every entry of one history shares.
@@ -17,17 +19,23 @@ pub struct EntryContext {
     pub strict: bool,
     /// The protocol's current steps, for a correction's checklist.
     pub steps: Arc<Vec<String>>,
+    /// Who is reading, and their role here: the forms show only for what they may do (nobody
+    /// verifies their own log; the server refuses it too).
+    pub viewer: Option<(UserId, Role)>,
 }
 
 pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
-    let EntryContext { verify, amend, strict, steps } = cx;
+    let EntryContext { verify, amend, strict, steps, viewer } = cx;
     let id = l.id.to_string();
-    let correction = l.amended_by.is_empty().then(|| correction_form(id.clone(), amend, strict, &steps));
+    let may = |action: Action| viewer.is_some_and(|(_, role)| role.can(action));
+    let may_verify = may(Action::VerifyLogs) && viewer.is_some_and(|(me, _)| me != l.performer);
+    let correction =
+        (l.amended_by.is_empty() && may(Action::LogCleaning)).then(|| correction_form(id.clone(), amend, strict, &steps));
     view! {
         <li class="audit-entry" data-log=l.id.to_string()>
             <div class="audit-entry__head">
                 <strong>{l.outcome.to_uppercase()}</strong>
-                <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_default())}</span>
+                <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_else(|| "no protocol".into()))}</span>
             </div>
             {(!l.notes.is_empty()).then(|| view! { <p>{l.notes.clone()}</p> })}
             {(!l.photos.is_empty()).then(|| view! {
@@ -39,15 +47,17 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
             })}
             {l.amendment_reason.clone().map(|r| view! { <p class="muted">{format!("Corrects an earlier log: {r}")}</p> })}
             {(!l.amended_by.is_empty()).then(|| view! { <p class="muted">"Corrected by a later log."</p> })}
+            {(l.received_at != l.performed_at).then(|| view! { <p class="muted">{format!("received by the server at {}", l.received_at)}</p> })}
             {match l.verified.clone() {
-                Some(s) => view! { <p class="muted">{format!("{} by {} at {}", s.meaning, s.name, s.at)}</p> }.into_any(),
-                None => view! {
+                Some(s) => Some(view! { <p class="muted">{format!("{} by {} at {}", s.meaning, s.name, s.at)}</p> }.into_any()),
+                None if may_verify => Some(view! {
                     <ActionForm action=verify attr:class="inline-form">
                         <input type="hidden" name="log_id" value=id.clone()/>
                         <Password strict=strict/>
                         <button type="submit" class="button button--small">"Verify (second signature)"</button>
                     </ActionForm>
-                }.into_any(),
+                }.into_any()),
+                None => Some(view! { <p class="muted">"Not verified yet."</p> }.into_any()),
             }}
             {correction}
         </li>

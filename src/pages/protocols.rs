@@ -94,18 +94,21 @@ pub fn ProtocolsPage() -> impl IntoView {
     }
 }
 
+/// The fields of the new-protocol form, or of one protocol's Revise form (ids scoped to it).
 fn protocol_fields(current: Option<&Protocol>) -> impl IntoView {
+    let scope = current.map_or_else(|| "new".to_owned(), |p| p.id.to_string());
+    let steps_id = format!("protocol-steps-{scope}");
     let steps = current.map(|p| p.steps.join("\n")).unwrap_or_default();
     let photo = current.is_some_and(|p| p.photo_required);
     let verify = current.is_some_and(|p| p.verification_required);
     view! {
-        <Field label="Name" name="name" value=current.map(|p| p.name.clone()).unwrap_or_default()/>
+        <Field label="Name" name="name" value=current.map(|p| p.name.clone()).unwrap_or_default() scope=scope.clone()/>
         <div class="field">
-            <label for="protocol-steps">"Steps, one per line"</label>
-            <textarea id="protocol-steps" name="steps" rows="5" required>{steps}</textarea>
+            <label for=steps_id.clone()>"Steps, one per line"</label>
+            <textarea id=steps_id name="steps" rows="5" required>{crate::components::form::textarea_text(steps)}</textarea>
         </div>
-        <Field label="Disinfectant" name="disinfectant" required=false value=current.map(|p| p.disinfectant.clone()).unwrap_or_default()/>
-        <Field label="Contact time (minutes)" name="contact_time_minutes" kind="number" value=current.map_or("5".to_owned(), |p| p.contact_time_minutes.to_string())/>
+        <Field label="Disinfectant" name="disinfectant" required=false value=current.map(|p| p.disinfectant.clone()).unwrap_or_default() scope=scope.clone()/>
+        <Field label="Contact time (minutes)" name="contact_time_minutes" kind="number" value=current.map_or("5".to_owned(), |p| p.contact_time_minutes.to_string()) scope=scope/>
         <label class="check"><input type="checkbox" name="photo_required" checked=photo/>" Photo required"</label>
         <label class="check"><input type="checkbox" name="verification_required" checked=verify/>" Supervisor verification required"</label>
     }

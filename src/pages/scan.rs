@@ -10,6 +10,8 @@ use crate::components::form::{ActionDone, ActionError};
 use crate::components::photo_picker::{PhotoPicker, Upload};
 use crate::model::assets::{PublicStatus, Scan, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
+use crate::model::ids::UserId;
+use crate::model::role::Role;
 use crate::pages::log_history::{log_entry, EntryContext};
 use crate::pages::logs::{list_logs, AmendLog, LogCleaning, VerifyLog};
 use crate::pages::schedules::DueBadge;
@@ -67,12 +69,14 @@ pub fn ScanPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let scanned = Resource::new(token, scan_equipment);
+    let session = crate::app::use_session();
     view! {
         <Title text="Equipment"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let viewer = session.await.ok().flatten().and_then(|s| s.current.map(|c| (s.user_id, c.role)));
                 match scanned.await {
-                    Ok(Scan::Member(e)) => view! { <Scanned equipment=e/> }.into_any(),
+                    Ok(Scan::Member(e)) => view! { <Scanned equipment=e viewer=viewer/> }.into_any(),
                     Ok(Scan::Public(p)) => view! { <PublicPanel status=p token=token()/> }.into_any(),
                     Err(AppError::Unauthenticated) => view! {
                         <h1>"Please sign in"</h1>
@@ -108,7 +112,7 @@ fn PublicPanel(status: PublicStatus, token: String) -> impl IntoView {
 /// The equipment, the log form first (it works before the WASM arrives: a plain form post), then
 /// the history with its signatures.
 #[component]
-fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
+fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl IntoView {
     let log = ServerAction::<LogCleaning>::new();
     let verify = ServerAction::<VerifyLog>::new();
     let id = equipment.id;
@@ -139,51 +143,55 @@ fn Scanned(equipment: ScannedEquipment) -> impl IntoView {
     });
     let e = equipment;
     let strict = e.strict_signatures;
-    let entry = EntryContext { verify, amend, strict, steps: std::sync::Arc::new(e.steps.clone()) };
+    // Auditors and inspectors read; only roles that may sign see the form.
+    let may_log = viewer.is_some_and(|(_, role)| role.can(crate::model::role::Action::LogCleaning));
+    let entry = EntryContext { verify, amend, strict, steps: std::sync::Arc::new(e.steps.clone()), viewer };
     view! {
         <section class="scan">
             <p class="muted">{format!("{} · {}", e.facility_name, e.location)}</p>
             <h1>{e.name.clone()}</h1>
             <p><span class="badge">{e.short_code.clone()}</span> " " {format!("{} · risk {}", e.kind, e.risk_level)}</p>
             <p><DueBadge status=e.status.clone()/></p>
-            <h2>"Record a cleaning"</h2>
-            <ActionForm action=log attr:class="form">
-                <input type="hidden" name="equipment_id" value=e.id.to_string()/>
-                <input type="hidden" name="performed_at" prop:value=device_time/>
-                {match e.protocol.clone() {
-                    Some(protocol) => view! {
-                        <fieldset class="checklist">
-                            <legend>{protocol}</legend>
-                            {e.steps.iter().enumerate().map(|(i, step)| view! {
-                                <label class="check"><input type="checkbox" name=format!("done[{i}]")/>{format!(" {step}")}</label>
-                            }).collect_view()}
-                        </fieldset>
-                    }.into_any(),
-                    None => view! { <p class="muted">"No protocol is assigned to this equipment."</p> }.into_any(),
-                }}
-                <fieldset class="outcome">
-                    <legend>"Outcome"</legend>
-                    <label class="check"><input type="radio" name="outcome" value="pass" checked/>" Pass"</label>
-                    <label class="check"><input type="radio" name="outcome" value="fail"/>" Fail"</label>
-                </fieldset>
-                <div class="field">
-                    <label for="log-notes">"Notes"</label>
-                    <textarea id="log-notes" name="notes" rows="2"></textarea>
-                </div>
-                <PhotoPicker equipment=e.id uploads=uploads/>
-                <noscript><p class="muted">"Adding photos needs JavaScript; the cleaning can be recorded without."</p></noscript>
-                {strict.then(|| view! {
+            {may_log.then(|| view! {
+                <h2>"Record a cleaning"</h2>
+                <ActionForm action=log attr:class="form">
+                    <input type="hidden" name="equipment_id" value=e.id.to_string()/>
+                    <input type="hidden" name="performed_at" prop:value=device_time/>
+                    {match e.protocol.clone() {
+                        Some(protocol) => view! {
+                            <fieldset class="checklist">
+                                <legend>{protocol}</legend>
+                                {e.steps.iter().enumerate().map(|(i, step)| view! {
+                                    <label class="check"><input type="checkbox" name=format!("done[{i}]")/>{format!(" {step}")}</label>
+                                }).collect_view()}
+                            </fieldset>
+                        }.into_any(),
+                        None => view! { <p class="muted">"No protocol is assigned to this equipment."</p> }.into_any(),
+                    }}
+                    <fieldset class="outcome">
+                        <legend>"Outcome"</legend>
+                        <label class="check"><input type="radio" name="outcome" value="pass" checked/>" Pass"</label>
+                        <label class="check"><input type="radio" name="outcome" value="fail"/>" Fail"</label>
+                    </fieldset>
                     <div class="field">
-                        <label for="log-password">"Your password (to sign)"</label>
-                        <input id="log-password" name="password" type="password" autocomplete="current-password" required/>
+                        <label for="log-notes">"Notes"</label>
+                        <textarea id="log-notes" name="notes" rows="2"></textarea>
                     </div>
-                })}
-                <ActionError value=log.value()/>
-                <ActionDone value=log.value() message="Recorded and signed."/>
-                <button type="submit" class="button" disabled=move || log.pending().get()>"Sign: I performed this cleaning"</button>
-            </ActionForm>
+                    <PhotoPicker equipment=e.id uploads=uploads/>
+                    <noscript><p class="muted">"Adding photos needs JavaScript; the cleaning can be recorded without."</p></noscript>
+                    {strict.then(|| view! {
+                        <div class="field">
+                            <label for="log-password">"Your password (to sign)"</label>
+                            <input id="log-password" name="password" type="password" autocomplete="current-password" required/>
+                        </div>
+                    })}
+                    <ActionError value=log.value()/>
+                    <ActionDone value=log.value() message="Recorded and signed."/>
+                    <button type="submit" class="button" disabled=move || log.pending().get()>"Sign: I performed this cleaning"</button>
+                </ActionForm>
+            })}
             <h2>"History"</h2>
-            <p class="muted">{format!("The latest {HISTORY_SHOWN} cleanings; the audit trail and reports hold them all.")}</p>
+            <p class="muted">{format!("The latest {HISTORY_SHOWN} cleanings, times in {}; the audit trail and reports hold them all.", e.time_zone)}</p>
             <ActionError value=verify.value()/>
             <ActionError value=amend.value()/>
             <ActionDone value=amend.value() message="Correction recorded and signed; the original stays."/>

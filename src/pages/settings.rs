@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use crate::components::form::{ActionDone, ActionError};
 use crate::model::account::OrgSettings;
 use crate::model::error::AppError;
+use crate::model::role::Action;
 
 #[server(endpoint = "get_settings")]
 pub async fn get_settings() -> Result<OrgSettings, AppError> {
@@ -34,13 +35,17 @@ pub async fn update_settings(
 pub fn SettingsPage() -> impl IntoView {
     let update = ServerAction::<UpdateSettings>::new();
     let current = Resource::new(move || update.version().get(), |_| get_settings());
+    let session = crate::app::use_session();
     view! {
         <Title text="Settings"/>
         <h1>"Settings"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let manage = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::ManageSettings));
                 match current.await {
                     Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    // Everyone else reads the settings in force; owners and admins change them.
+                    Ok(s) if !manage => view! { <SettingsSummary settings=s/> }.into_any(),
                     Ok(s) => view! {
                         <ActionForm action=update attr:class="form narrow">
                             <label class="check">
@@ -63,5 +68,22 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The settings in force, for people who may not change them.
+#[component]
+fn SettingsSummary(settings: OrgSettings) -> impl IntoView {
+    let yes_no = |on: bool| if on { "on" } else { "off" };
+    view! {
+        <dl class="facts">
+            <dt>"Strict signatures (password at every signing)"</dt>
+            <dd>{yes_no(settings.strict_signatures)}</dd>
+            <dt>"Public sticker panel"</dt>
+            <dd>{yes_no(settings.public_status)}</dd>
+            <dt>"Records kept for"</dt>
+            <dd>{format!("{} years", settings.retention_years)}</dd>
+        </dl>
+        <p class="muted">"Owners and admins change these settings."</p>
     }
 }

@@ -95,6 +95,9 @@ pub struct StripeConfig {
 pub struct UploadConfig {
     pub storage: StorageConfig,
     pub max_photo_bytes: usize,
+    /// Width × height, checked from the image's header before it is decoded: a small file can
+    /// declare hundreds of megapixels and cost seconds of CPU.
+    pub max_photo_pixels: u64,
 }
 
 #[derive(Clone)]
@@ -454,7 +457,8 @@ impl<'a> Parser<'a> {
                 })
             }
         };
-        Some(UploadConfig { storage, max_photo_bytes })
+        let megapixels: u64 = self.parsed("MAX_PHOTO_MEGAPIXELS", "a whole number of megapixels", Some("40"))?;
+        Some(UploadConfig { storage, max_photo_bytes, max_photo_pixels: megapixels * 1_000_000 })
     }
 
     /// Billing is on when the secret key of the chosen mode is set; then the price and the
@@ -633,6 +637,7 @@ mod tests {
         let config = Config::from_vars(&v).unwrap();
         assert!(matches!(config.uploads.storage, StorageConfig::Local { .. }));
         assert_eq!(config.uploads.max_photo_bytes, 10 * 1024 * 1024);
+        assert_eq!(config.uploads.max_photo_pixels, 40_000_000);
 
         v.insert("S3_BUCKET".into(), "photos".into());
         let err = Config::from_vars(&v).unwrap_err();

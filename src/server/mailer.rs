@@ -90,6 +90,23 @@ pub fn verification(to: &str, name: &str, link: &str) -> Email {
     )
 }
 
+/// Someone registered with an address that already has an account. The page answered them as
+/// it answers every registration, so only the address's owner learns of it, here.
+pub fn already_registered(to: &str, name: &str, link: &str) -> Email {
+    render(
+        to,
+        "You already have a CleanTrack account",
+        &format!(
+            "Hello {name}, someone (hopefully you) tried to create a new CleanTrack account with this address. \
+             It already has one, so nothing was created."
+        ),
+        &[],
+        "Sign in",
+        link,
+        "Forgot your password? Choose \"Forgot your password\" on the sign-in page. If this was not you, ignore this message.",
+    )
+}
+
 pub fn password_reset(to: &str, link: &str) -> Email {
     render(
         to,

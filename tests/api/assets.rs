@@ -182,3 +182,26 @@ async fn facilities_and_equipment_of_a_are_not_found_for_b(_: PgPoolOptions, db:
     let a_facilities: Vec<Facility> = app.call(a_admin, "list_facilities", &[]).await.json();
     assert_eq!((a_facilities[0].name.as_str(), a_facilities[0].retired), ("A Lab", false));
 }
+
+#[sqlx::test]
+async fn two_active_pieces_of_equipment_in_one_facility_cannot_share_a_name(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Owner).client;
+    let (lab, plant) = (facility(&app, admin, "Lab").await, facility(&app, admin, "Plant").await);
+    let first = equipment(&app, admin, lab, "Unit 01").await;
+    // Any case; another facility may use the name, and an edit keeps its own.
+    let twin = app.call(admin, "create_equipment", &equipment_form(&lab.to_string(), "unit 01", "low")).await;
+    twin.assert_status(409);
+    assert!(twin.body.contains("already has equipment named"), "{}", twin.body);
+    let elsewhere = equipment(&app, admin, plant, "Unit 01").await;
+    let (e, p) = (elsewhere.to_string(), plant.to_string());
+    let keep = [&equipment_form(&p, "Unit 01", "low")[..], &[("id", e.as_str())]].concat();
+    app.call(admin, "update_equipment", &keep).await.assert_ok();
+    // Moving into the lab would make two: refused. Once the first is retired, the name is free.
+    let (l, f) = (lab.to_string(), first.to_string());
+    let moved = [&equipment_form(&l, "Unit 01", "low")[..], &[("id", e.as_str())]].concat();
+    app.call(admin, "update_equipment", &moved).await.assert_status(409);
+    app.call(admin, "retire_equipment", &[("id", &f)]).await.assert_ok();
+    app.call(admin, "update_equipment", &moved).await.assert_ok();
+}

@@ -236,6 +236,7 @@ async fn org_with_five_events(app: &TestApp, tag: &str) -> uuid::Uuid {
     let form = [("name", "Owner"), ("email", email.as_str()), ("organization", tag), ("password", PASSWORD)];
     app.call(&owner, "register", &form).await.assert_ok();
     app.call(&owner, "verify_email", &[("token", &app.last_token(&email).await)]).await.assert_ok();
+    app.call(&owner, "login", &[("email", email.as_str()), ("password", PASSWORD)]).await.assert_ok();
     for i in 0..3 {
         app.call(&owner, "invite_member", &[("email", &format!("p{i}@{tag}.example")), ("role", "staff")])
             .await

@@ -237,6 +237,7 @@ async fn account_level_functions_never_reach_into_another_organization(_: PgPool
     )
     .await
     .assert_ok();
+    app.call(&newcomer, "login", &[("email", "n@new.example"), ("password", PASSWORD)]).await.assert_ok();
     let session: SessionInfo = app.call(&newcomer, "session", &[]).await.json();
     assert_ne!(session.current.unwrap().org_id, world.a.id, "a same-named organization is a new tenant");
 

@@ -74,7 +74,8 @@ async fn a_signed_log_records_who_when_and_which_protocol_version_and_never_chan
     assert_eq!(history.len(), 1);
     let entry = &history[0];
     assert_eq!(entry.id, log);
-    assert_eq!((entry.performed_by.as_str(), entry.performed_at.as_str()), ("Staff of Org A", at));
+    // Shown in the facility's time zone (UTC here), to the minute, as every time people read.
+    assert_eq!((entry.performed_by.as_str(), entry.performed_at.as_str()), ("Staff of Org A", "2026-11-25 08:30"));
     assert_eq!(entry.protocol.as_deref(), Some("Hood wipe v1"));
     assert_eq!(entry.checklist, [("Empty".to_owned(), true), ("Wipe".to_owned(), true)]);
 

@@ -38,7 +38,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 <ActionDone value=action.value() message="Thank you: your email address is confirmed."/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Confirm my email"</button>
             </ActionForm>
-            <p><A href="/app">"Continue to CleanTrack"</A></p>
+            <p><A href="/login">"Sign in"</A>" · "<A href="/app">"Continue to CleanTrack"</A></p>
         </section>
     }
 }

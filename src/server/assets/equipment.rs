@@ -117,7 +117,8 @@ struct Valid {
 
 /// Checks the fields, and that the facility is this organization's and active (another
 /// organization's facility is "not found").
-async fn validate(tx: &mut TenantTx, form: &EquipmentForm) -> Result<Valid, AppError> {
+/// `editing`: the equipment being changed, which may keep its own name.
+async fn validate(tx: &mut TenantTx, form: &EquipmentForm, editing: Option<EquipmentId>) -> Result<Valid, AppError> {
     let valid = Valid {
         name: text(&form.name, "the equipment's name", 120, true)?,
         kind: text(&form.kind, "the kind of equipment", 80, true)?,
@@ -134,10 +135,29 @@ async fn validate(tx: &mut TenantTx, form: &EquipmentForm) -> Result<Valid, AppE
             .fetch_optional(tx.conn())
             .await?;
     match facility {
-        None => Err(AppError::NotFound),
-        Some(true) => Err(AppError::Invalid("That facility is retired; choose an active one.".into())),
-        Some(false) => Ok(valid),
+        None => return Err(AppError::NotFound),
+        Some(true) => return Err(AppError::Invalid("That facility is retired; choose an active one.".into())),
+        Some(false) => {}
     }
+    // Two active pieces with one name in one facility: the person scanning or reading a report
+    // cannot tell them apart.
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM equipment WHERE org_id = $1 AND facility_id = $2 AND status = 'active' \
+                        AND lower(name) = lower($3) AND id IS DISTINCT FROM $4)",
+    )
+    .bind(org)
+    .bind(form.facility_id)
+    .bind(&valid.name)
+    .bind(editing)
+    .fetch_one(tx.conn())
+    .await?;
+    if taken {
+        return Err(AppError::Conflict(format!(
+            "This facility already has equipment named “{}”. Add a number or location to tell them apart.",
+            valid.name
+        )));
+    }
+    Ok(valid)
 }
 
 /// Letters and digits people do not confuse (no 0/O, 1/I/L).
@@ -150,7 +170,7 @@ fn short_code() -> String {
 
 pub async fn create(tx: &mut TenantTx, form: &EquipmentForm) -> Result<EquipmentId, AppError> {
     tx.ctx().require(Action::ManageAssets)?;
-    let valid = validate(tx, form).await?;
+    let valid = validate(tx, form, None).await?;
     let (id, org) = (EquipmentId::new(), tx.ctx().org_id());
     // A short code collision (1 in 887 million per pair) is retried with a fresh code.
     for _ in 0..5 {
@@ -180,7 +200,7 @@ pub async fn create(tx: &mut TenantTx, form: &EquipmentForm) -> Result<Equipment
 
 pub async fn update(tx: &mut TenantTx, id: EquipmentId, form: &EquipmentForm) -> Result<(), AppError> {
     tx.ctx().require(Action::ManageAssets)?;
-    let valid = validate(tx, form).await?;
+    let valid = validate(tx, form, Some(id)).await?;
     let org = tx.ctx().org_id();
     crate::model::error::one_row(
         sqlx::query(

@@ -234,6 +234,7 @@ struct HistoryRow {
     notes: String,
     checklist: sqlx::types::Json<Vec<ChecklistItem>>,
     protocol: Option<String>,
+    performer: UserId,
     performed_by: String,
     performed_at: String,
     received_at: String,
@@ -253,24 +254,26 @@ struct ChecklistItem {
 }
 
 /// The latest `limit` (at most 200) logs of a piece of equipment, newest first, with signatures
-/// and amendments.
+/// and amendments. Times are in the facility's zone (`app.local_time`), as people read them.
 pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> Result<Vec<CleaningLog>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    const TS: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
-    let rows: Vec<HistoryRow> = sqlx::query_as(&format!(
+    let rows: Vec<HistoryRow> = sqlx::query_as(
         "SELECT l.id, l.outcome, l.notes, l.checklist, p.name || ' v' || l.protocol_version AS protocol, \
-                l.signer_name AS performed_by, to_char(l.performed_at AT TIME ZONE 'UTC', {TS}) AS performed_at, \
-                to_char(l.received_at AT TIME ZONE 'UTC', {TS}) AS received_at, \
-                v.signer_name AS verified_by, to_char(v.verified_at AT TIME ZONE 'UTC', {TS}) AS verified_at, \
+                l.performed_by AS performer, l.signer_name AS performed_by, \
+                app.local_time(l.performed_at, f.time_zone) AS performed_at, \
+                app.local_time(l.received_at, f.time_zone) AS received_at, \
+                v.signer_name AS verified_by, app.local_time(v.verified_at, f.time_zone) AS verified_at, \
                 l.amends, l.amendment_reason, \
                 ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
                 ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) AS photos \
          FROM cleaning_logs l \
+         JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
+         JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
          LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
-         WHERE l.org_id = $1 AND l.equipment_id = $2 ORDER BY l.received_at DESC LIMIT $3"
-    ))
+         WHERE l.org_id = $1 AND l.equipment_id = $2 ORDER BY l.received_at DESC LIMIT $3",
+    )
     .bind(org)
     .bind(equipment)
     .bind(limit.clamp(1, 200))
@@ -284,6 +287,7 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
             notes: r.notes,
             checklist: r.checklist.0.into_iter().map(|i| (i.step, i.done)).collect(),
             protocol: r.protocol,
+            performer: r.performer,
             performed_by: r.performed_by,
             performed_at: r.performed_at,
             received_at: r.received_at,

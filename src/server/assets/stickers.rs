@@ -32,6 +32,7 @@ struct ScannedRow {
     risk_level: String,
     short_code: String,
     facility_name: String,
+    time_zone: String,
     protocol: Option<String>,
     steps: Option<sqlx::types::Json<Vec<String>>>,
     strict_signatures: bool,
@@ -44,7 +45,7 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
     let row: Option<ScannedRow> = sqlx::query_as(&format!(
-        "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name AS facility_name, \
+        "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name AS facility_name, f.time_zone, \
                 p.name || ' v' || p.current_version AS protocol, v.steps, o.strict_signatures, {STATUS_COLUMNS} \
          FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          JOIN organizations o ON o.id = e.org_id \
@@ -68,6 +69,7 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
         risk_level: r.risk_level,
         short_code: r.short_code,
         facility_name: r.facility_name,
+        time_zone: r.time_zone,
         protocol: r.protocol,
         steps: r.steps.map(|s| s.0).unwrap_or_default(),
         status: r.status.into(),

@@ -30,17 +30,24 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 }
 
 /// Whether `password` matches `stored`. With no stored hash (unknown email) a dummy hash is
-/// checked anyway, so the answer takes as long whether or not the account exists.
+/// checked anyway, so the answer takes as long whether or not the account exists: the
+/// verification always runs, and only then is an unknown account refused.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
     let _slot = ARGON2_SLOTS.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-        Ok(known && argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        let matches = argon2().verify_password(password.as_bytes(), &parsed).is_ok();
+        VERIFICATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(known && matches)
     })
     .await?
 }
+
+/// Password verifications run by this process: a test shows an unknown email costs one, as a
+/// wrong password does (equal work, rather than a timing assertion).
+pub static VERIFICATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A hash of a random password with the same parameters, for the timing-equalising check above.
 const DUMMY_HASH: &str =

@@ -71,10 +71,9 @@ pub async fn check_login(pool: &PgPool, email: &str, ip: IpAddr) -> Result<(), A
         let wait_seconds = wait_minutes.min(ACCOUNT_MAX_WAIT_MINUTES) * 60;
         let remaining = wait_seconds as f64 - seconds_since_last.unwrap_or(0.0);
         if remaining > 0.0 {
-            let minutes = (remaining / 60.0).ceil() as i64;
             return Err(AppError::RateLimited(format!(
-                "Too many failed sign-ins for this account. Try again in {minutes} minute{}, or reset your password.",
-                if minutes == 1 { "" } else { "s" }
+                "Too many failed sign-ins for this account. Try again in {}, or reset your password.",
+                wait_text(remaining.ceil() as i64)
             )));
         }
     }
@@ -87,6 +86,16 @@ pub async fn check_login(pool: &PgPool, email: &str, ip: IpAddr) -> Result<(), A
         ));
     }
     Ok(())
+}
+
+/// The time left, as a person reads it: seconds under two minutes, then whole minutes (rounded up).
+fn wait_text(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if seconds < 120 {
+        plural(seconds.max(1), "second")
+    } else {
+        plural((seconds + 59) / 60, "minute")
+    }
 }
 
 /// Refuses registration or reset requests from an address that has made `per_hour` already.
@@ -110,4 +119,16 @@ pub async fn reset_emails_last_hour(pool: &PgPool, email: &str) -> Result<i64, s
 
 async fn count(pool: &PgPool, condition: &str, ip: IpAddr) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(&format!("SELECT count(*) FROM auth_attempts WHERE {condition}")).bind(ip).fetch_one(pool).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_wait_is_stated_as_it_is() {
+        assert_eq!(super::wait_text(1), "1 second");
+        assert_eq!(super::wait_text(42), "42 seconds");
+        assert_eq!(super::wait_text(119), "119 seconds");
+        assert_eq!(super::wait_text(121), "3 minutes");
+        assert_eq!(super::wait_text(3600), "60 minutes");
+    }
 }

@@ -4,9 +4,11 @@
 pub mod client;
 pub mod csrf;
 pub mod dev_mail;
+pub mod errors;
 pub mod health;
 pub mod hosts;
 pub mod https;
+pub mod input;
 pub mod metrics;
 pub mod photos;
 pub mod qr;
@@ -71,6 +73,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security_headers::security_headers))
         .layer(from_fn_with_state(state.clone(), csrf::check_origin))
         .layer(CompressionLayer::new())
+        // Inside compression: it reads error bodies as the handler wrote them.
+        .layer(from_fn_with_state(state.clone(), errors::fix_status))
+        .layer(from_fn_with_state(state.clone(), input::check_input))
         // Refuses an oversized Content-Length with 413 before reading a byte; the extractor limit
         // below covers chunked bodies.
         .layer(RequestBodyLimitLayer::new(config.max_request_body_bytes))

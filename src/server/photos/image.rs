@@ -41,10 +41,12 @@ pub enum PhotoError {
     Unreadable,
     #[error("The image is too large in pixels (at most {MAX_SIDE} on a side).")]
     TooManyPixels,
+    #[error("The image has more than {0} megapixels; a phone photo has far fewer. Send a smaller copy.")]
+    OverPixelLimit(u64),
 }
 
 /// Checks and cleans `bytes`. CPU-heavy: call it from a blocking task.
-pub fn clean(bytes: &[u8], max_bytes: usize) -> Result<CleanPhoto, PhotoError> {
+pub fn clean(bytes: &[u8], max_bytes: usize, max_pixels: u64) -> Result<CleanPhoto, PhotoError> {
     if bytes.is_empty() {
         return Err(PhotoError::Empty);
     }
@@ -69,6 +71,11 @@ pub fn clean(bytes: &[u8], max_bytes: usize) -> Result<CleanPhoto, PhotoError> {
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(classify)?;
+    // The header's dimensions, before a single pixel is decoded.
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(PhotoError::OverPixelLimit(max_pixels.div_ceil(1_000_000)));
+    }
     // Not every decoder applies the memory limit before allocating: check the declared size.
     if decoder.total_bytes() > MAX_DECODE_BYTES {
         return Err(PhotoError::TooManyPixels);
@@ -158,7 +165,7 @@ mod tests {
         for (format, content_type) in
             [(ImageFormat::Jpeg, "image/jpeg"), (ImageFormat::Png, "image/png"), (ImageFormat::WebP, "image/jpeg")]
         {
-            let photo = clean(&sample(format, 800, 600), 10 << 20).unwrap();
+            let photo = clean(&sample(format, 800, 600), 10 << 20, 40_000_000).unwrap();
             assert_eq!((photo.content_type, photo.width, photo.height), (content_type, 800, 600), "{format:?}");
             let thumb = image::load_from_memory(&photo.thumbnail).unwrap();
             assert_eq!((thumb.width(), thumb.height()), (320, 240));
@@ -170,7 +177,7 @@ mod tests {
     fn metadata_such_as_gps_is_stripped() {
         let upload = jpeg_with_gps();
         assert!(upload.windows(11).any(|w| w == b"GPSLatitude"), "the fixture carries the tag");
-        let photo = clean(&upload, 10 << 20).unwrap();
+        let photo = clean(&upload, 10 << 20, 40_000_000).unwrap();
         assert!(!photo.bytes.windows(11).any(|w| w == b"GPSLatitude"));
         assert!(!photo.bytes.windows(4).any(|w| w == b"Exif"));
     }
@@ -178,15 +185,15 @@ mod tests {
     #[test]
     fn bad_uploads_are_refused_with_a_reason() {
         let jpeg = sample(ImageFormat::Jpeg, 400, 300);
-        assert_eq!(clean(b"", 100).err().unwrap(), PhotoError::Empty);
-        assert_eq!(clean(&jpeg, 1000).err().unwrap(), PhotoError::TooLarge(1));
-        assert_eq!(clean(b"%PDF-1.7 not a photo at all", 1 << 20).err().unwrap(), PhotoError::NotAnImage);
+        assert_eq!(clean(b"", 100, 40_000_000).err().unwrap(), PhotoError::Empty);
+        assert_eq!(clean(&jpeg, 1000, 40_000_000).err().unwrap(), PhotoError::TooLarge(1));
+        assert_eq!(clean(b"%PDF-1.7 not a photo at all", 1 << 20, 40_000_000).err().unwrap(), PhotoError::NotAnImage);
         // A real GIF header: an image, but not a kind we take.
-        assert_eq!(clean(b"GIF89a\x01\x00\x01\x00\x80\x00\x00", 1 << 20).err().unwrap(), PhotoError::NotAnImage);
-        assert_eq!(clean(&jpeg[..jpeg.len() / 2], 1 << 20).err().unwrap(), PhotoError::Unreadable);
+        assert_eq!(clean(b"GIF89a\x01\x00\x01\x00\x80\x00\x00", 1 << 20, 40_000_000).err().unwrap(), PhotoError::NotAnImage);
+        assert_eq!(clean(&jpeg[..jpeg.len() / 2], 1 << 20, 40_000_000).err().unwrap(), PhotoError::Unreadable);
         for format in [ImageFormat::Png, ImageFormat::WebP] {
             let image = sample(format, 400, 300);
-            assert_eq!(clean(&image[..image.len() / 2], 1 << 20).err(), Some(PhotoError::Unreadable), "{format:?}");
+            assert_eq!(clean(&image[..image.len() / 2], 1 << 20, 40_000_000).err(), Some(PhotoError::Unreadable), "{format:?}");
         }
     }
 
@@ -217,8 +224,11 @@ mod tests {
     fn image_bombs_are_refused_before_decoding() {
         let bomb = png_claiming(60_000, 60_000);
         assert!(bomb.len() < 1024, "a small file");
-        assert_eq!(clean(&bomb, 1 << 20).err().unwrap(), PhotoError::TooManyPixels);
+        assert_eq!(clean(&bomb, 1 << 20, 40_000_000).err().unwrap(), PhotoError::TooManyPixels);
         // Within the side limit, but 12,000² pixels would need more memory than allowed.
-        assert_eq!(clean(&png_claiming(12_000, 12_000), 1 << 20).err().unwrap(), PhotoError::TooManyPixels);
+        assert_eq!(clean(&png_claiming(12_000, 12_000), 1 << 20, 200_000_000).err().unwrap(), PhotoError::TooManyPixels);
+        // Within both, but over the configured pixel count (a 7000 × 7000 PNG of 190 KB did
+        // cost seconds of CPU before this limit).
+        assert_eq!(clean(&png_claiming(7_000, 7_000), 1 << 20, 40_000_000).err().unwrap(), PhotoError::OverPixelLimit(40));
     }
 }

@@ -39,11 +39,11 @@ pub async fn upload(
     }
     // No connection is held while decoding.
     tx.commit().await?;
-    let max = state.config.uploads.max_photo_bytes;
+    let (max, max_pixels) = (state.config.uploads.max_photo_bytes, state.config.uploads.max_photo_pixels);
     // A large photo needs well over a hundred megabytes while decoded: two at a time at most.
     static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
     let _permit = DECODING.acquire().await.map_err(|err| anyhow::anyhow!("{err}"))?;
-    let photo = tokio::task::spawn_blocking(move || image::clean(&bytes, max))
+    let photo = tokio::task::spawn_blocking(move || image::clean(&bytes, max, max_pixels))
         .await
         .map_err(|err| anyhow::anyhow!("photo task: {err}"))?
         .map_err(|err| match err {

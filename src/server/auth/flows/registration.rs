@@ -21,14 +21,12 @@ pub struct Registration {
 
 const VERIFY_HOURS: i32 = 48;
 
-/// Creates the user, their organization and the owner membership in one transaction, records
-/// the verification email in it, and signs the new owner in.
-pub async fn register(
-    state: &AppState,
-    auth: &mut AuthSession,
-    ip: IpAddr,
-    form: Registration,
-) -> Result<(), AppError> {
+/// Creates the user, their organization and the owner membership in one transaction and records
+/// the verification email in it. Nobody is signed in: the person confirms the address from the
+/// email, then signs in. An address that already has an account gets the same answer, the same
+/// work (the password is hashed either way) and nothing created; its owner is told by email, so
+/// the page never reveals who has an account.
+pub async fn register(state: &AppState, ip: IpAddr, form: Registration) -> Result<(), AppError> {
     throttle::check_requests(&state.pool, Kind::Register, ip, state.config.signups_per_address_per_hour).await?;
     throttle::record(&state.pool, Kind::Register, None, ip, true).await?;
 
@@ -40,21 +38,24 @@ pub async fn register(
 
     let (user_id, org_id) = (UserId::new(), OrgId::new());
     let mut tx = scope::begin_new_org(&state.pool, org_id, user_id).await?;
-    let inserted = sqlx::query("INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)")
-        .bind(user_id)
-        .bind(email.as_str())
-        .bind(&name)
-        .bind(&hash)
-        .execute(tx.conn())
-        .await;
-    if let Err(sqlx::Error::Database(db)) = &inserted {
-        if db.constraint() == Some("users_email_key") {
-            return Err(AppError::Conflict(
-                "An account with this email already exists. Sign in, or reset your password.".into(),
-            ));
-        }
+    let created = sqlx::query(
+        "INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(email.as_str())
+    .bind(&name)
+    .bind(&hash)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if created == 0 {
+        let existing = user::find_by_email(tx.conn(), email.as_str()).await?.ok_or(AppError::Internal)?;
+        let link = mailer::page(&state.config.public_url, "/login");
+        mailer::send(tx.conn(), mailer::already_registered(email.as_str(), &existing.display_name, &link)).await?;
+        tx.commit().await?;
+        return Ok(());
     }
-    inserted?;
     sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2)")
         .bind(org_id)
         .bind(&org_name)
@@ -69,9 +70,7 @@ pub async fn register(
     let link = mailer::link(&state.config.public_url, "/verify-email", &token);
     mailer::send(tx.conn(), mailer::verification(email.as_str(), &name, &link)).await?;
     tx.commit().await?;
-
-    let user = user::find_by_id(&state.pool, user_id).await?.ok_or(AppError::Internal)?;
-    sign_in(auth, &user, Some(org_id)).await
+    Ok(())
 }
 
 /// Confirms the address the token was sent to.
