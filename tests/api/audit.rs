@@ -51,6 +51,7 @@ async fn every_mutating_server_function_leaves_its_events_with_before_and_after(
     .await
     .assert_ok();
     assert_eq!(actions_since(&inspector, m).await, ["users.insert", "organizations.insert", "memberships.insert"]);
+    app.call(&client, "login", &[("email", email), ("password", PASSWORD)]).await.assert_ok();
     let all = events(&inspector).await;
     let user_insert = &all[0].3.as_ref().unwrap();
     assert_eq!(user_insert["email"], email);

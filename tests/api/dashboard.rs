@@ -40,10 +40,25 @@ async fn compliance_counts_due_cleanings_done_on_time_and_what_is_overdue(_: PgP
     };
     // Due 9 days ago, done an hour early; due a day after that, done exactly then; due 7 days
     // and an hour ago, done 2 days late; due 4 days ago, not done: overdue.
-    log("pass", ago(&app, "9 days 1 hour").await).await;
-    log("pass", ago(&app, "8 days 1 hour").await).await;
-    log("pass", ago(&app, "5 days").await).await;
-    log("fail", ago(&app, "1 day").await).await;
+    // From one reading of the clock, so "exactly then" stays exact across a second boundary.
+    let now = ago(&app, "0 seconds").await;
+    let before = |interval: &'static str| {
+        let (app, now) = (&app, now.clone());
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT to_char(($1::timestamptz - $2::interval) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+            )
+            .bind(now)
+            .bind(interval)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+        }
+    };
+    log("pass", before("9 days 1 hour").await).await;
+    log("pass", before("8 days 1 hour").await).await;
+    log("pass", before("5 days").await).await;
+    log("fail", before("1 day").await).await;
     // Unscheduled equipment: activity, not compliance.
     let f = facility.to_string();
     let form = [
