@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { expectNoHorizontalScroll, setUpEquipment as setUp, waitForHydration } from "./support";
+import { cameraPhoto, expectNoHorizontalScroll, setUpEquipment as setUp, waitForHydration } from "./support";
 
 test("on a phone, staff log a cleaning from the sticker page, and it shows in the history", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -37,4 +37,55 @@ test("the log form works with JavaScript disabled", async ({ page, browser }) =>
   await expect(plain.locator(".audit-entry")).toHaveCount(1);
   await expect(plain.locator(".audit-entry").first()).toContainText("PASS");
   await context.close();
+});
+
+test("on a phone, a double tap on Sign records one cleaning, and the form starts afresh", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  const sticker = await setUp(page);
+  await page.goto(sticker);
+  await waitForHydration(page);
+  await page.getByLabel("Switch off").check();
+  await page.getByLabel("Wipe with disinfectant").check();
+  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).dblclick();
+  await expect(page.getByText("Recorded and signed.")).toBeVisible();
+  await expect(page.locator(".audit-entry")).toHaveCount(1);
+  // Ready for the next cleaning: nothing ticked, so a stray third tap records nothing.
+  await expect(page.getByLabel("Switch off")).not.toBeChecked();
+  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await expect(page.getByRole("alert")).toContainText("Tick every step");
+  await page.reload();
+  await expect(page.locator(".audit-entry")).toHaveCount(1);
+  expect(errors).toEqual([]);
+});
+
+test("signing while photos upload waits for them, then records one log with every photo", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  const sticker = await setUp(page);
+  await page.goto(sticker);
+  await waitForHydration(page);
+  // A slow uplink: each upload takes two seconds to get through.
+  await page.route("**/photos?equipment=*", async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await route.continue();
+  });
+  await page.getByLabel("Switch off").check();
+  await page.getByLabel("Wipe with disinfectant").check();
+  const photo = await cameraPhoto(page);
+  await page.getByLabel("Photos").setInputFiles([
+    { name: "front.jpg", mimeType: "image/jpeg", buffer: photo },
+    { name: "back.jpg", mimeType: "image/jpeg", buffer: photo },
+  ]);
+  // The button says what it waits for, and cannot be pressed meanwhile.
+  const waiting = page.getByRole("button", { name: "Waiting for 2 photos…" });
+  await expect(waiting).toBeDisabled();
+  // Playwright's click waits until the button is enabled again: the moment a person could tap.
+  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await expect(page.getByText("Recorded and signed.")).toBeVisible();
+  await expect(page.locator(".audit-entry")).toHaveCount(1);
+  await expect(page.locator(".audit-entry").first().locator(".log-photos img")).toHaveCount(2);
+  expect(errors).toEqual([]);
 });

@@ -51,7 +51,22 @@ where
     T: Clone + Send + Sync + 'static,
     S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
 {
+    let location = leptos_router::hooks::use_location();
     move || match value.get() {
+        // The session ended (signed out elsewhere, a password reset): the way back, to this page.
+        Some(Err(AppError::Unauthenticated)) => {
+            let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+            let next = if here.is_empty() { "/".to_owned() } else { here };
+            let href = format!("/login?next={}", crate::model::redirect::encode_component(&next));
+            Some(
+                view! {
+                    <p class="alert alert--error" role="alert">
+                        "Your session has ended. " <a href=href>"Sign in"</a> " to continue here."
+                    </p>
+                }
+                .into_any(),
+            )
+        }
         Some(Err(err @ AppError::PlanLimit(_))) => Some(
             view! {
                 <p class="alert alert--error" role="alert">

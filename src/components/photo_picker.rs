@@ -1,7 +1,8 @@
 //! Adding photos to a cleaning: each chosen file is uploaded at once (`POST /photos`) with a
-//! progress bar, and the form carries the ids of those that arrived (`photos[n]`), so signing
-//! never waits for an upload and a failed one is reported while the person still holds the
-//! phone. Without JavaScript the picker is not shown; the log can be recorded without photos.
+//! progress bar, and the form carries the ids of those that arrived (`photos[n]`). The signing
+//! button waits while any is still on its way (see [`in_flight`]), and a failed one is reported
+//! while the person still holds the phone. Without JavaScript the picker is not shown; the log
+//! can be recorded without photos.
 
 use leptos::prelude::*;
 
@@ -15,8 +16,17 @@ pub enum Upload {
     Failed { name: String, message: String },
 }
 
+/// An upload and the key its progress reports find it by. Uploads finish in any order, and the
+/// list may be cleared (after signing) while one is still running: a report for a key no longer
+/// in the list is dropped, never written to a position that may not exist.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    pub key: u32,
+    pub upload: Upload,
+}
+
 #[component]
-pub fn PhotoPicker(equipment: EquipmentId, uploads: RwSignal<Vec<Upload>>) -> impl IntoView {
+pub fn PhotoPicker(equipment: EquipmentId, uploads: RwSignal<Vec<Slot>>) -> impl IntoView {
     // Rendered only once hydrated: the server's HTML (and a browser without JS) has no picker.
     let hydrated = super::use_hydrated();
     let on_change = move |ev: leptos::ev::Event| start_uploads(&ev, equipment, uploads);
@@ -26,8 +36,8 @@ pub fn PhotoPicker(equipment: EquipmentId, uploads: RwSignal<Vec<Upload>>) -> im
                 <label for="log-photo">"Photos"</label>
                 <input id="log-photo" type="file" accept="image/jpeg,image/png,image/webp" multiple on:change=on_change/>
                 <ul class="photo-uploads">
-                    <For each=move || uploads.get().into_iter().enumerate() key=|(i, u)| (*i, format!("{u:?}")) let:item>
-                        {match item.1 {
+                    <For each=move || uploads.get() key=|slot| (slot.key, format!("{:?}", slot.upload)) let:item>
+                        {match item.upload {
                             Upload::Sending { name, percent } => view! {
                                 <li>
                                     <span>{name}</span>
@@ -52,12 +62,17 @@ pub fn PhotoPicker(equipment: EquipmentId, uploads: RwSignal<Vec<Upload>>) -> im
 }
 
 /// The ids of the photos that arrived, in order.
-pub fn uploaded(uploads: &[Upload]) -> Vec<PhotoId> {
-    uploads.iter().filter_map(|u| if let Upload::Done { id } = u { Some(*id) } else { None }).collect()
+pub fn uploaded(uploads: &[Slot]) -> Vec<PhotoId> {
+    uploads.iter().filter_map(|s| if let Upload::Done { id } = s.upload { Some(id) } else { None }).collect()
+}
+
+/// How many are still on their way: signing waits for them.
+pub fn in_flight(uploads: &[Slot]) -> usize {
+    uploads.iter().filter(|s| matches!(s.upload, Upload::Sending { .. })).count()
 }
 
 #[cfg(feature = "hydrate")]
-fn start_uploads(ev: &leptos::ev::Event, equipment: EquipmentId, uploads: RwSignal<Vec<Upload>>) {
+fn start_uploads(ev: &leptos::ev::Event, equipment: EquipmentId, uploads: RwSignal<Vec<Slot>>) {
     use wasm_bindgen::JsCast;
     let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
     let Some(files) = input.files() else { return };
@@ -71,13 +86,21 @@ fn start_uploads(ev: &leptos::ev::Event, equipment: EquipmentId, uploads: RwSign
 }
 
 #[cfg(feature = "hydrate")]
-fn send(file: web_sys::File, equipment: EquipmentId, uploads: RwSignal<Vec<Upload>>) {
+fn send(file: web_sys::File, equipment: EquipmentId, uploads: RwSignal<Vec<Slot>>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
+    static NEXT_KEY: AtomicU32 = AtomicU32::new(0);
     let name = file.name();
-    let slot = uploads.with_untracked(Vec::len);
-    uploads.update(|u| u.push(Upload::Sending { name: name.clone(), percent: 0 }));
-    let set = move |state: Upload| uploads.update(|u| u[slot] = state);
+    let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+    uploads.update(|u| u.push(Slot { key, upload: Upload::Sending { name: name.clone(), percent: 0 } }));
+    let set = move |state: Upload| {
+        uploads.update(|u| {
+            if let Some(slot) = u.iter_mut().find(|s| s.key == key) {
+                slot.upload = state;
+            }
+        })
+    };
     let fail = {
         let name = name.clone();
         move |message: String| set(Upload::Failed { name: name.clone(), message })
@@ -138,4 +161,4 @@ fn error_message(body: &str) -> String {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn start_uploads(_: &leptos::ev::Event, _: EquipmentId, _: RwSignal<Vec<Upload>>) {}
+fn start_uploads(_: &leptos::ev::Event, _: EquipmentId, _: RwSignal<Vec<Slot>>) {}

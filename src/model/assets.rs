@@ -87,6 +87,8 @@ pub struct ScannedEquipment {
     pub strict_signatures: bool,
     /// The latest [`HISTORY_SHOWN`] cleanings, read with the rest so the page costs one call.
     pub history: Vec<CleaningLog>,
+    /// The log form's one-time key (see `log_cleaning`), made by the server for this page.
+    pub submission_key: uuid::Uuid,
 }
 
 /// Cleanings listed on the QR page; each carries its forms, so the page stays small.

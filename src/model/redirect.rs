@@ -20,9 +20,26 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// `value` as one query-string value (`/q/abc?x=1` → `/q/abc%3Fx%3D1`; `/` may stay as it is
+/// there), for a `next` parameter in a link.
+pub fn encode_component(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_is_encoded_as_one_component() {
+        assert_eq!(encode_component("/q/a-b_c?x=1&y=é"), "/q/a-b_c%3Fx%3D1%26y%3D%C3%A9");
+    }
 
     #[test]
     fn local_paths_are_kept() {

@@ -9,6 +9,7 @@ use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, LogId, PhotoId};
 
 /// Records a cleaning, signed by the caller ("performed"). `done` holds the ticked step numbers.
+/// `submission_key`: the form's one-time key; sent again, it answers with the same log.
 #[server(endpoint = "log_cleaning")]
 pub async fn log_cleaning(
     equipment_id: EquipmentId,
@@ -18,12 +19,13 @@ pub async fn log_cleaning(
     done: Option<BTreeMap<String, String>>,
     password: Option<String>,
     photos: Option<Vec<PhotoId>>,
+    submission_key: Option<uuid::Uuid>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant_gated;
     use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
-    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos };
+    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos, submission_key };
     in_tenant_gated(Gate::Logging, async |tx| logs::record(tx, equipment_id, &form).await).await
 }
 
@@ -38,12 +40,13 @@ pub async fn amend_log(
     done: Option<BTreeMap<String, String>>,
     password: Option<String>,
     photos: Option<Vec<PhotoId>>,
+    submission_key: Option<uuid::Uuid>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant_gated;
     use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
-    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos };
+    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos, submission_key };
     in_tenant_gated(Gate::Logging, async |tx| logs::amend(tx, log_id, &reason, &form).await).await
 }
 

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::form::{ActionDone, ActionError};
-use crate::components::photo_picker::{PhotoPicker, Upload};
+use crate::components::photo_picker::{in_flight, PhotoPicker, Slot};
 use crate::model::assets::{PublicStatus, Scan, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
 use crate::model::ids::UserId;
@@ -131,16 +131,36 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
             }
         },
     );
-    // The device's clock, filled in once the page is interactive; without it the server's is used.
-    let device_time = RwSignal::new(String::new());
-    Effect::new(move |_| device_time.set(js_now()));
-    let uploads = RwSignal::new(Vec::<Upload>::new());
-    // Signed: the photos belong to that log now; the next cleaning starts with none.
+    // The device's clock at the moment of signing (set as the button is pressed); without
+    // JavaScript the field stays empty and the server's clock is used.
+    let device_time: NodeRef<leptos::html::Input> = NodeRef::new();
+    let stamp_time = move |_| {
+        if let Some(input) = device_time.get_untracked() {
+            input.set_value(&js_now());
+        }
+    };
+    let uploads = RwSignal::new(Vec::<Slot>::new());
+    // The form's one-time key: a second tap, or the same form sent again, is the same signing.
+    let submission_key = RwSignal::new(equipment.submission_key.to_string());
+    let form: NodeRef<leptos::html::Form> = NodeRef::new();
+    // Signed: the photos belong to that log now. The form starts afresh for the next cleaning,
+    // nothing ticked, with a new key.
     Effect::new(move |_| {
         if matches!(log.value().get(), Some(Ok(_))) {
             uploads.set(Vec::new());
+            submission_key.set(new_key());
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
         }
     });
+    let waiting = move || uploads.with(|u| in_flight(u));
+    let sign_label = move || match (waiting(), log.pending().get()) {
+        (0, false) => "Sign: I performed this cleaning".to_owned(),
+        (0, true) => "Signing…".to_owned(),
+        (1, _) => "Waiting for 1 photo…".to_owned(),
+        (n, _) => format!("Waiting for {n} photos…"),
+    };
     let e = equipment;
     let strict = e.strict_signatures;
     // Auditors and inspectors read; only roles that may sign see the form.
@@ -154,9 +174,10 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
             <p><DueBadge status=e.status.clone()/></p>
             {may_log.then(|| view! {
                 <h2>"Record a cleaning"</h2>
-                <ActionForm action=log attr:class="form">
+                <ActionForm action=log node_ref=form attr:class="form">
                     <input type="hidden" name="equipment_id" value=e.id.to_string()/>
-                    <input type="hidden" name="performed_at" prop:value=device_time/>
+                    <input type="hidden" name="submission_key" value=e.submission_key.to_string() prop:value=submission_key/>
+                    <input type="hidden" name="performed_at" node_ref=device_time/>
                     {match e.protocol.clone() {
                         Some(protocol) => view! {
                             <fieldset class="checklist">
@@ -187,7 +208,8 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
                     })}
                     <ActionError value=log.value()/>
                     <ActionDone value=log.value() message="Recorded and signed."/>
-                    <button type="submit" class="button" disabled=move || log.pending().get()>"Sign: I performed this cleaning"</button>
+                    <button type="submit" class="button" on:click=stamp_time
+                        disabled={move || log.pending().get() || waiting() > 0}>{sign_label}</button>
                 </ActionForm>
             })}
             <h2>"History"</h2>
@@ -208,6 +230,24 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
                 }}
             </Suspense>
         </section>
+    }
+}
+
+/// A fresh one-time form key, made in the browser after each signing (the page's first comes
+/// from the server).
+fn new_key() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        // `crypto.randomUUID` needs a secure context (HTTPS, or localhost); elsewhere a version-4
+        // UUID from `Math.random`, which is enough to tell two signings apart.
+        web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).filter(|k| !k.is_empty()).unwrap_or_else(|| {
+            let r = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+            format!("{:08x}-{:04x}-4{:03x}-{:04x}-{:04x}{:08x}", r(), r() & 0xffff, r() & 0xfff, (r() & 0x3fff) | 0x8000, r() & 0xffff, r())
+        })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        uuid::Uuid::new_v4().to_string()
     }
 }
 

@@ -56,9 +56,10 @@ pub fn SettingsPage() -> impl IntoView {
                                 <input type="checkbox" name="public_status" checked=s.public_status/>
                                 " Public sticker panel: anyone scanning a sticker sees when it was last cleaned and when it is due (no names)"
                             </label>
-                            <label>"Keep records for (years)"
-                                <input type="number" name="retention_years" min="1" max="50" required value=s.retention_years/>
-                            </label>
+                            <div class="field">
+                                <label for="retention-years">"Keep records for (years)"</label>
+                                <input id="retention-years" type="number" name="retention_years" min="1" max="50" required value=s.retention_years/>
+                            </div>
                             <p class="hint">"Nothing is removed before this period has passed since the newest record."</p>
                             <ActionError value=update.value()/>
                             <ActionDone value=update.value() message="Settings saved."/>

@@ -64,7 +64,19 @@ pub fn TeamPage() -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let members = Resource::new(move || (change.version().get(), remove.version().get()), |_| list_members());
-    let invitations = Resource::new(move || (invite.version().get(), revoke.version().get()), |_| list_invitations());
+    // Only those who may invite read the invitations: for anyone else the call would answer 403,
+    // and that status would become the whole page's.
+    let invitations = Resource::new(
+        move || (invite.version().get(), revoke.version().get()),
+        move |_| async move {
+            let may = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::InviteMembers));
+            if may {
+                list_invitations().await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
 
     view! {
         <Title text="Team"/>
@@ -76,11 +88,16 @@ pub fn TeamPage() -> impl IntoView {
                 let grantable: Vec<Role> = Role::MEMBER.into_iter()
                     .filter(|r| *r != Role::Owner || role.is_some_and(|me| me.can(Action::ManageOwners)))
                     .collect();
+                let owners = role.is_some_and(|me| me.can(Action::ManageOwners));
                 let list = match members.await {
                     Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(members) => view! {
                         <ul class="list">
-                            {members.into_iter().map(|m| member_row(m, manage, &grantable, change, remove)).collect_view()}
+                            {members.into_iter().map(|m| {
+                                // An owner is changed or removed only by an owner.
+                                let may = manage && (m.role != Role::Owner || owners);
+                                member_row(m, may, &grantable, change, remove)
+                            }).collect_view()}
                         </ul>
                     }.into_any(),
                 };
@@ -100,6 +117,10 @@ pub fn TeamPage() -> impl IntoView {
     }
 }
 
+/// `manage`: the reader may change this member. The role picker appears only when the member's
+/// role is one the reader may grant (an inspector's is set by their invitation), so it always
+/// shows the role the member has: a picker falling back to its first option once offered to make
+/// an inspector an admin in one click.
 fn member_row(
     member: Member,
     manage: bool,
@@ -121,14 +142,19 @@ fn member_row(
                 <div class="muted">{member.email.clone()}</div>
             </div>
             {if manage {
+                let picker = grantable.contains(&member.role).then(|| view! {
+                    <ActionForm action=change attr:class="inline-form">
+                        <input type="hidden" name="user_id" value=change_id/>
+                        <label class="visually-hidden" for=select_id.clone()>"Role"</label>
+                        <select id=select_id name="role">{options}</select>
+                        <button type="submit" class="button button--small">"Change role"</button>
+                    </ActionForm>
+                });
+                let fixed = (!grantable.contains(&member.role)).then(|| view! { <span class="badge">{member.role.label()}</span> });
                 view! {
                     <div class="list__actions">
-                        <ActionForm action=change attr:class="inline-form">
-                            <input type="hidden" name="user_id" value=change_id/>
-                            <label class="visually-hidden" for=select_id.clone()>"Role"</label>
-                            <select id=select_id name="role">{options}</select>
-                            <button type="submit" class="button button--small">"Change role"</button>
-                        </ActionForm>
+                        {picker}
+                        {fixed}
                         <ActionForm action=remove attr:class="inline-form">
                             <input type="hidden" name="user_id" value=remove_id/>
                             <button type="submit" class="button button--small button--danger">"Remove"</button>

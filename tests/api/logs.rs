@@ -91,6 +91,36 @@ async fn a_signed_log_records_who_when_and_which_protocol_version_and_never_chan
 }
 
 #[sqlx::test]
+async fn the_same_submission_key_twice_gives_one_log_with_the_same_id(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let (equipment, _) = setup(&app, &world).await;
+    let e = equipment.to_string();
+    let staff = &world.a.member(Role::Staff).client;
+    let key = uuid::Uuid::new_v4().to_string();
+    let form = [pass(&e), vec![("submission_key", key.as_str())]].concat();
+
+    // A second tap while the first is on its way, and a resend after it landed.
+    let (first, second) = tokio::join!(app.call(staff, "log_cleaning", &form), app.call(staff, "log_cleaning", &form));
+    let again = app.call(staff, "log_cleaning", &form).await;
+    let ids: Vec<LogId> = [first, second, again].iter().map(|c| c.assert_ok().json()).collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let history: Vec<CleaningLog> = app.call(staff, "list_logs", &[("equipment_id", &e)]).await.json();
+    assert_eq!(history.len(), 1, "one signing in the record");
+
+    // A new key is a new cleaning; a key is its signer's own.
+    let other = uuid::Uuid::new_v4().to_string();
+    let next: LogId =
+        app.call(staff, "log_cleaning", &[pass(&e), vec![("submission_key", other.as_str())]].concat()).await.json();
+    assert_ne!(next, ids[0]);
+    let supervisor = &world.a.member(Role::Supervisor).client;
+    app.call(supervisor, "log_cleaning", &form).await.assert_status(409);
+    let inspector = superuser_pool(&db).await;
+    let logs: i64 = sqlx::query_scalar("SELECT count(*) FROM cleaning_logs").fetch_one(&inspector).await.unwrap();
+    assert_eq!(logs, 2);
+}
+
+#[sqlx::test]
 async fn a_supervisor_verifies_someone_elses_log_once_and_never_their_own(_: PgPoolOptions, db: PgConnectOptions) {
     let app = spawn_app(db.clone()).await;
     let world = World::build(&app).await;

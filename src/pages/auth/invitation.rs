@@ -55,7 +55,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                         Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                         Ok(invite) => {
                             let next = format!("/invitations/accept?token={}", token.get_untracked());
-                            let login_href = format!("/login?next={}", urlencode(&next));
+                            let login_href = format!("/login?next={}", crate::model::redirect::encode_component(&next));
                             let needs_account = signed_in.is_none() && !invite.account_exists;
                             let needs_sign_in = signed_in.is_none() && invite.account_exists;
                             // Copy, so the nested `Show` closures can each read it.
@@ -85,13 +85,4 @@ pub fn AcceptInvitationPage() -> impl IntoView {
             <p><A href="/">"CleanTrack home"</A></p>
         </section>
     }
-}
-
-fn urlencode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

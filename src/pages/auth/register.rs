@@ -16,12 +16,10 @@ pub async fn register(name: String, email: String, organization: String, passwor
     let (state, ip) = (state(), client_ip());
     let form = Registration { name, email, organization, password };
     reply(async { registration::register(&state, ip, form).await }.await)?;
-    leptos_axum::redirect(REGISTERED);
+    // Also without JavaScript, the person lands on the page that says to check the inbox.
+    leptos_axum::redirect("/register?sent=1");
     Ok(())
 }
-
-/// Where a registration lands (also without JavaScript): the page says to check the inbox.
-const REGISTERED: &str = "/register?sent=1";
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {

@@ -20,6 +20,8 @@ pub struct LogForm {
     pub password: Option<String>,
     /// Photos uploaded for this cleaning (`POST /photos`), attached as it is signed.
     pub photos: Vec<PhotoId>,
+    /// The form's one-time key: a second submission with it returns the first log.
+    pub submission_key: Option<uuid::Uuid>,
 }
 
 /// With strict signatures (21 CFR Part 11 §11.200) each signing needs the signer's password
@@ -95,6 +97,11 @@ async fn insert(
     form: &LogForm,
     amends: Option<Amends>,
 ) -> Result<LogId, AppError> {
+    if let Some(key) = form.submission_key {
+        if let Some(first) = already_signed(tx, key, equipment).await? {
+            return Ok(first);
+        }
+    }
     let now = current(tx, equipment).await?;
     let outcome = match form.outcome.trim() {
         o @ ("pass" | "fail") => o.to_owned(),
@@ -126,8 +133,9 @@ async fn insert(
     let id = LogId::new();
     sqlx::query(
         "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
-                performed_at, checklist, outcome, notes, amends, amendment_reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, (SELECT display_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), $8, $9, $10, $11, $12)",
+                performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, (SELECT display_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), \
+                 $8, $9, $10, $11, $12, $13)",
     )
     .bind(id)
     .bind(org)
@@ -141,10 +149,34 @@ async fn insert(
     .bind(&notes)
     .bind(amends.as_ref().map(|a| a.original))
     .bind(amends.map(|a| a.reason))
+    .bind(form.submission_key)
     .execute(tx.conn())
     .await?;
     crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
     Ok(id)
+}
+
+/// The log an earlier submission with `key` recorded, if any. Submissions with one key wait for
+/// each other (a transaction-scoped lock on the key), so two taps at once still make one log.
+/// A key is the signer's own, for one piece of equipment: anything else is a conflict.
+async fn already_signed(tx: &mut TenantTx, key: uuid::Uuid, equipment: EquipmentId) -> Result<Option<LogId>, AppError> {
+    let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(format!("{org}/{key}"))
+        .execute(tx.conn())
+        .await?;
+    let first: Option<(LogId, EquipmentId, UserId)> = sqlx::query_as(
+        "SELECT id, equipment_id, performed_by FROM cleaning_logs WHERE org_id = $1 AND submission_key = $2",
+    )
+    .bind(org)
+    .bind(key)
+    .fetch_optional(tx.conn())
+    .await?;
+    match first {
+        Some((id, e, by)) if e == equipment && by == user => Ok(Some(id)),
+        Some(_) => Err(AppError::Conflict("This form was already used for another signing. Reload the page.".into())),
+        None => Ok(None),
+    }
 }
 
 /// The device's time if it is a time and not in the future (10 minutes of clock skew allowed).

@@ -75,6 +75,7 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
         status: r.status.into(),
         strict_signatures: r.strict_signatures,
         history,
+        submission_key: uuid::Uuid::new_v4(),
     })
 }
 
