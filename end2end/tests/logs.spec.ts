@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 
 import { cameraPhoto, expectNoHorizontalScroll, setUpEquipment as setUp, waitForHydration } from "./support";
 
@@ -39,20 +39,26 @@ test("the log form works with JavaScript disabled", async ({ page, browser }) =>
   await context.close();
 });
 
-test("on a phone, a double tap on Sign records one cleaning, and the form starts afresh", async ({ page }) => {
+/** On a phone, a new sticker's page with every step ticked; returns the page errors seen. */
+async function readyToSign(page: Page): Promise<string[]> {
   await page.setViewportSize({ width: 390, height: 844 });
   const errors: string[] = [];
   page.on("pageerror", (err) => errors.push(err.message));
-  const sticker = await setUp(page);
-  await page.goto(sticker);
+  await page.goto(await setUp(page));
   await waitForHydration(page);
   await page.getByLabel("Switch off").check();
   await page.getByLabel("Wipe with disinfectant").check();
+  return errors;
+}
+
+test("on a phone, a double tap on Sign records one cleaning, and the form starts afresh", async ({ page }) => {
+  const errors = await readyToSign(page);
   await page.getByRole("button", { name: "Sign: I performed this cleaning" }).dblclick();
   await expect(page.getByText("Recorded and signed.")).toBeVisible();
   await expect(page.locator(".audit-entry")).toHaveCount(1);
-  // Ready for the next cleaning: nothing ticked, so a stray third tap records nothing.
-  await expect(page.getByLabel("Switch off")).not.toBeChecked();
+  // Ready for the next cleaning: nothing ticked, so a stray third tap records nothing. (The
+  // history's correction form has the same steps; the signing form comes first.)
+  await expect(page.getByLabel("Switch off").first()).not.toBeChecked();
   await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
   await expect(page.getByRole("alert")).toContainText("Tick every step");
   await page.reload();
@@ -61,19 +67,12 @@ test("on a phone, a double tap on Sign records one cleaning, and the form starts
 });
 
 test("signing while photos upload waits for them, then records one log with every photo", async ({ page }) => {
-  await page.setViewportSize({ width: 390, height: 844 });
-  const errors: string[] = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  const sticker = await setUp(page);
-  await page.goto(sticker);
-  await waitForHydration(page);
+  const errors = await readyToSign(page);
   // A slow uplink: each upload takes two seconds to get through.
   await page.route("**/photos?equipment=*", async (route) => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await route.continue();
   });
-  await page.getByLabel("Switch off").check();
-  await page.getByLabel("Wipe with disinfectant").check();
   const photo = await cameraPhoto(page);
   await page.getByLabel("Photos").setInputFiles([
     { name: "front.jpg", mimeType: "image/jpeg", buffer: photo },

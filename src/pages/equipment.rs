@@ -214,7 +214,7 @@ fn equipment_row(e: Equipment, manage: bool, protocols: &[(ProtocolId, String)],
     view! {
         <li class="list__item" data-equipment=e.name.clone()>
             <div>
-                <strong>{e.name.clone()}</strong> " " <span class="badge">{e.short_code.clone()}</span>
+                <strong><a href=format!("/equipment/{}", e.id)>{e.name.clone()}</a></strong> " " <span class="badge">{e.short_code.clone()}</span>
                 <div class="muted">{format!("{details} · risk {}", e.risk_level.as_str())}</div>
                 <div class="muted">{format!("Protocol: {}", protocol_name.unwrap_or_else(|| "none".into()))}</div>
                 {(!e.retired).then(|| view! { <div><DueBadge status=e.status.clone()/></div> })}

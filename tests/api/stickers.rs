@@ -146,3 +146,20 @@ async fn the_qr_image_encodes_the_sticker_url_and_the_label_sheet_lists_active_e
     assert!(sheet.labels.is_empty(), "retired equipment gets no label");
     app.call(staff, "scan_equipment", &[("token", &s.token)]).await.assert_status(404);
 }
+
+#[sqlx::test]
+async fn an_equipment_link_leads_members_to_its_sticker_page_and_nobody_else(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let s = sticker(&app, &world, &db).await;
+    let link = format!("/equipment/{}", s.equipment);
+    for role in [Role::Staff, Role::Auditor, Role::Owner] {
+        let (status, _, location) = page(&app, &world.a.member(role).client, &link).await;
+        assert_eq!((status, location.as_deref()), (303, Some(format!("/q/{}", s.token).as_str())), "{role:?}");
+    }
+    // Another organization's member learns nothing; a visitor signs in first and comes back.
+    assert_eq!(page(&app, &world.b.member(Role::Owner).client, &link).await.0, 404);
+    let (status, _, location) = page(&app, &app.browser(), &link).await;
+    assert_eq!((status, location), (303, Some(format!("/login?next={link}"))));
+    assert_eq!(page(&app, &world.a.member(Role::Staff).client, "/equipment/not-an-id").await.0, 404);
+}

@@ -82,7 +82,7 @@ pub async fn summary(tx: &mut TenantTx, facility: Option<FacilityId>, period_day
 
     let recent: Vec<(EquipmentId, String, String, String, String, bool)> = sqlx::query_as(
         "SELECT l.equipment_id, e.name, l.outcome, l.signer_name, \
-                to_char(l.performed_at AT TIME ZONE f.time_zone, 'YYYY-MM-DD HH24:MI'), \
+                app.local_time(l.performed_at, f.time_zone), \
                 EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) \
          FROM cleaning_logs l \
          JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \

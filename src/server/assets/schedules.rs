@@ -14,8 +14,8 @@ use crate::server::auth::TenantTx;
 /// `equipment_due d`. Times are shown in the facility's zone.
 pub(crate) const STATUS_COLUMNS: &str = "s.unit AS schedule_unit, s.every_n AS schedule_every, \
      s.weekdays AS schedule_weekdays, to_char(s.due_time, 'HH24:MI') AS schedule_due_time, \
-     to_char(d.last_cleaned_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI') AS last_cleaned, \
-     to_char(d.next_due_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI') AS next_due, \
+     app.local_time(d.last_cleaned_at, d.time_zone) AS last_cleaned, \
+     app.local_time(d.next_due_at, d.time_zone) AS next_due, \
      coalesce(d.next_due_at < now(), false) AS overdue";
 
 /// The joins [`STATUS_COLUMNS`] reads, for a query over `equipment e`.
@@ -160,7 +160,7 @@ pub async fn overdue(
     let org = tx.ctx().org_id();
     let rows: Vec<(EquipmentId, String, String, String, String, i64)> = sqlx::query_as(
         "SELECT e.id, e.name, f.name, e.location, \
-                to_char(d.next_due_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI'), \
+                app.local_time(d.next_due_at, d.time_zone), \
                 (extract(epoch FROM now() - d.next_due_at) / 3600)::bigint \
          FROM equipment_due d \
          JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \

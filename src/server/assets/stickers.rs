@@ -89,8 +89,8 @@ pub async fn public_status_unscoped(pool: &PgPool, token: &str) -> Result<Option
     let mut tx = StickerTx::begin(pool, token).await?;
     let row: Option<(String, Option<String>, Option<String>, bool)> = sqlx::query_as(
         "SELECT e.name, \
-                to_char(d.last_cleaned_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI'), \
-                to_char(d.next_due_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI'), \
+                app.local_time(d.last_cleaned_at, d.time_zone), \
+                app.local_time(d.next_due_at, d.time_zone), \
                 coalesce(d.next_due_at < now(), false) \
          FROM equipment_due d JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
          JOIN organizations o ON o.id = d.org_id AND o.public_status \

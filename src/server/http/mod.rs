@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::export))
         .route("/audit/export.jsonl", get(crate::server::audit::export::download))
+        .route("/equipment/{id}", get(qr::equipment_page))
         .route("/equipment/{id}/qr.svg", get(qr::qr_svg))
         .route("/qr/sample.svg", get(qr::sample_svg))
         .route("/photos", axum::routing::post(photos::upload))

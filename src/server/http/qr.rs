@@ -1,12 +1,14 @@
-//! `GET /equipment/{id}/qr.svg`: the sticker's QR code, for members of the equipment's
-//! organization (404 for anyone else, as for every other id). `GET /qr/sample.svg`: a QR code of
+//! Sticker routes. `GET /equipment/{id}`: the equipment's page, which is its sticker's
+//! (`/q/{token}`), so every list that names equipment can link to it. `GET /equipment/{id}/qr.svg`:
+//! the sticker's QR code. Both for members of the equipment's organization (404 for anyone else,
+//! as for every other id). `GET /qr/sample.svg`: a QR code of
 //! the site's own address, for anyone: proof that a deployment can make stickers, which
 //! `cleantrack smoke` checks without an account.
 
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::model::error::AppError;
 use crate::model::ids::EquipmentId;
@@ -24,6 +26,31 @@ pub async fn qr_svg(
     match render(&state, &auth, &parts, &id).await {
         Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=300")], svg)
             .into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Sends a member to the equipment's sticker page; a visitor signs in first and comes back.
+pub async fn equipment_page(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Response {
+    if auth.user.is_none() {
+        let next = crate::model::redirect::encode_component(parts.uri.path());
+        return Redirect::to(&format!("/login?next={next}")).into_response();
+    }
+    let found = async {
+        let id: EquipmentId = id.parse().map_err(|_| AppError::NotFound)?;
+        let ctx = tenant_ctx_of(&auth, &state.pool, &parts).await?;
+        let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
+        let url = stickers::sticker_url(&mut tx, &state.config.public_url, id).await?;
+        tx.commit().await?;
+        url::Url::parse(&url).map(|u| u.path().to_owned()).map_err(|_| AppError::Internal)
+    };
+    match found.await {
+        Ok(path) => Redirect::to(&path).into_response(),
         Err(err) => err.into_response(),
     }
 }

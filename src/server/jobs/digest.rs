@@ -68,7 +68,7 @@ pub async fn run_org(state: &AppState, payload: &Value) -> Result<(), JobError> 
     let org: OrgId = serde_json::from_value(payload["org"].clone()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(retry)?;
     let overdue: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT e.name, f.name, e.location, to_char(d.next_due_at AT TIME ZONE d.time_zone, 'YYYY-MM-DD HH24:MI') \
+        "SELECT e.name, f.name, e.location, app.local_time(d.next_due_at, d.time_zone) \
          FROM equipment_due d JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
          JOIN facilities f ON f.org_id = d.org_id AND f.id = d.facility_id \
          WHERE d.org_id = $1 AND d.next_due_at < now() ORDER BY d.next_due_at, lower(e.name) LIMIT $2",

@@ -107,7 +107,7 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
              ORDER BY l.performed_at, l.id LIMIT $10) \
          SELECT l.id, f.name AS facility, f.time_zone, e.id AS equipment_id, e.name AS equipment, e.short_code, e.serial, \
                 p.name AS protocol, l.protocol_version, \
-                to_char(l.performed_at AT TIME ZONE f.time_zone, 'YYYY-MM-DD HH24:MI') AS performed_local, \
+                app.local_time(l.performed_at, f.time_zone) AS performed_local, \
                 to_char(l.performed_at AT TIME ZONE 'UTC', {UTC}) AS performed_at, \
                 to_char(l.received_at AT TIME ZONE 'UTC', {UTC}) AS received_at, \
                 l.signer_name, l.signature_meaning, l.outcome, \
