@@ -1,6 +1,6 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 
-import { PASSWORD, followEmailLink, freshPage, register, signIn, unique, verifiedOwner, waitForHydration } from "./support";
+import { followEmailLink, freshPage, PASSWORD, register, signIn, test, unique, verifiedOwner, waitForHydration } from "./support";
 
 test("register, sign in before and after confirming the email, sign out and back in", async ({ page }) => {
   const email = `owner-${unique()}@clinic.example`;

@@ -1,10 +1,15 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 
-import { expectNoHorizontalScroll, unique, verifiedOwner, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, setUpEquipment, test, unique, verifiedOwner, waitForHydration } from "./support";
 
 test("on a phone, an owner adds a facility and equipment and finds it by search", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await verifiedOwner(page, "Fia Facilities", `fac-${unique()}@plant.example`, "Harbour Foods");
+  // A new organization's overview says what to do first.
+  const steps = page.locator(".first-steps");
+  await expect(steps.getByRole("heading", { name: "First steps" })).toBeVisible();
+  await expect(steps.getByRole("listitem")).toHaveCount(5);
+  await expect(steps.getByRole("link", { name: /^Add a facility/ })).toHaveAttribute("href", "/facilities");
 
   await page.goto("/facilities");
   await waitForHydration(page);
@@ -31,4 +36,31 @@ test("on a phone, an owner adds a facility and equipment and finds it by search"
   await expect(page.getByText("0 pieces of equipment")).toBeVisible();
 
   await expectNoHorizontalScroll(page);
+});
+
+test("the code printed on a sticker finds the equipment from any page's header, and lists lead to its page", async ({ page }) => {
+  const sticker = await setUpEquipment(page);
+  await page.goto("/equipment");
+  const code = (await page.locator('[data-equipment="Infusion pump 12"] .badge').first().textContent())!.trim();
+
+  // A damaged sticker: the printed code, typed into the header of any page.
+  await page.goto("/protocols");
+  const search = page.getByRole("searchbox", { name: "Find equipment" });
+  await search.fill(code.toLowerCase());
+  await search.press("Enter");
+  await expect(page).toHaveURL(/\/equipment\?search=/);
+  await expect(page.getByText("1 piece of equipment")).toBeVisible();
+  await page.getByRole("link", { name: "Infusion pump 12" }).click();
+  await expect(page).toHaveURL(new RegExp(`${sticker}$`));
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Infusion pump 12");
+
+  // The overview's activity leads there too.
+  await waitForHydration(page);
+  await page.getByLabel("Switch off").first().check();
+  await page.getByLabel("Wipe with disinfectant").first().check();
+  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await expect(page.getByText("Recorded and signed.")).toBeVisible();
+  await page.goto("/app");
+  await page.locator(".audit-list").getByRole("link", { name: "Infusion pump 12" }).click();
+  await expect(page).toHaveURL(new RegExp(`${sticker}$`));
 });

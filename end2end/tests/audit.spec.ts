@@ -1,6 +1,6 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 
-import { expectNoHorizontalScroll, unique, verifiedOwner, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, test, unique, verifiedOwner, waitForHydration } from "./support";
 
 test("an owner reads the audit trail, verifies the chain and downloads the export", async ({ page }) => {
   const email = `audit-${unique()}@clinic.example`;

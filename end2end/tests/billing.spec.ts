@@ -1,6 +1,6 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 
-import { expectNoHorizontalScroll, unique, verifiedOwner, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, test, unique, verifiedOwner, waitForHydration } from "./support";
 
 // The app runs against the Stripe stand-in (scripts/test.sh): its checkout page plays Stripe's,
 // and paying there sends the app signed webhook events, as Stripe would.

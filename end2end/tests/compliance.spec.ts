@@ -1,6 +1,6 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 
-import { PASSWORD, cameraPhoto, expectNoHorizontalScroll, followEmailLink, freshPage, setUpEquipment, unique, waitForHydration } from "./support";
+import { cameraPhoto, expectNoHorizontalScroll, followEmailLink, freshPage, PASSWORD, setUpEquipment, test, unique, waitForHydration } from "./support";
 
 /** The owner on `page` invites a supervisor, who accepts in a new phone-sized browser. */
 async function inviteSupervisor(page: Page, browser: import("@playwright/test").Browser): Promise<Page> {

@@ -4,9 +4,9 @@
 // scripts/test.sh), which has a member of every role.
 //
 // ROUTES is the page list: tests/api/routes.rs fails when a route of src/app.rs is missing here.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 
-import { expectNoHorizontalScroll, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, test, waitForHydration } from "./support";
 
 const DEMO_PASSWORD = "demo harbour lantern 2026";
 const ROLES = ["owner", "admin", "supervisor", "staff", "auditor", "inspector"] as const;

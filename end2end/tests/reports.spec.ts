@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 
-import { followEmailLink, freshPage, PASSWORD, setUpEquipment, unique, waitForHydration } from "./support";
+import { followEmailLink, freshPage, PASSWORD, setUpEquipment, test, unique, waitForHydration } from "./support";
 
 test("an owner downloads the logs as CSV, prepares a PDF report and lets an inspector look", async ({ page, browser }) => {
   const sticker = await setUpEquipment(page);

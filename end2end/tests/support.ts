@@ -1,5 +1,19 @@
 // Helpers shared by the browser tests.
-import { expect, type Browser, type Page } from "@playwright/test";
+import { expect, test as base, type Browser, type Page } from "@playwright/test";
+
+/** Playwright's `test`, failing any test whose page threw an error (a panic in the WASM, an
+ *  uncaught exception): a page that stops reacting must never pass as a journey that worked. */
+export const test = base.extend<{ noPageErrors: void }>({
+  noPageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on("pageerror", (err) => errors.push(err.message));
+      await use();
+      expect(errors, "errors thrown in the page").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 // One account journey per test; addresses are unique so tests never collide.
 export const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
@@ -87,6 +101,7 @@ export async function setUpEquipment(page: Page): Promise<string> {
   await page.getByRole("button", { name: "Add equipment" }).click();
   await expect(page.getByText("Equipment added.")).toBeVisible();
   const row = page.locator('[data-equipment="Infusion pump 12"]');
+  await row.getByLabel("Protocol").selectOption({ label: "Pump wipe" });
   await row.getByRole("button", { name: "Set protocol" }).click();
   await expect(row).toContainText("Protocol: Pump wipe");
   await row.getByText("Set schedule").click();

@@ -8,12 +8,13 @@ use crate::model::role::Action;
 use crate::pages::account::SwitchOrg;
 use crate::pages::auth::login::Logout;
 
-/// On a phone the navigation folds behind a menu button. Without JavaScript (slow network, WASM
-/// still loading) the button is hidden and the navigation simply shows, so nothing is out of reach.
+/// On a phone the navigation folds behind "Menu" from the first paint, so nothing moves when the
+/// WASM arrives. Without JavaScript "Menu" is a link to `#site-nav`, which CSS opens
+/// (`:target`); once hydrated it toggles the menu in place. `interactive` marks a hydrated
+/// header (the browser tests wait for it).
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let open = RwSignal::new(false);
-    // After hydration the header learns it can fold.
     let interactive = super::use_hydrated();
     let session = crate::app::use_session();
 
@@ -24,15 +25,19 @@ pub fn SiteHeader() -> impl IntoView {
                     <span class="brand__mark" aria-hidden="true">"✓"</span>
                     "CleanTrack"
                 </A>
-                <button
-                    type="button"
+                <a
+                    href="#site-nav"
+                    role="button"
                     class="menu-toggle"
                     aria-controls="site-nav"
                     aria-expanded=move || open.get().to_string()
-                    on:click=move |_| open.update(|o| *o = !*o)
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        open.update(|o| *o = !*o);
+                    }
                 >
                     {move || if open.get() { "Close" } else { "Menu" }}
-                </button>
+                </a>
             </div>
             <nav id="site-nav" class="site-nav" aria-label="Main">
                 <Transition fallback=|| ()>
@@ -64,6 +69,14 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
             let switcher = (info.memberships.len() > 1).then(|| org_switcher(&info));
             let (operator, name) = (info.platform_operator, info.display_name.clone());
             view! {
+                // A plain GET form: it works before the WASM arrives, and finds equipment by the
+                // code printed on its sticker when the QR code itself is damaged.
+                <li class="site-nav__search">
+                    <form action="/equipment" method="get" role="search">
+                        <label class="visually-hidden" for="header-search">"Find equipment"</label>
+                        <input id="header-search" type="search" name="search" placeholder="Find equipment or sticker code"/>
+                    </form>
+                </li>
                 <li><A href="/app">"Overview"</A></li>
                 <li><A href="/facilities">"Facilities"</A></li>
                 <li><A href="/equipment">"Equipment"</A></li>

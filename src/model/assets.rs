@@ -264,6 +264,27 @@ pub struct Dashboard {
     pub recent: Vec<Activity>,
     /// The last 30 days, oldest first, by the facility's local day.
     pub days: Vec<DayCount>,
+    /// How far the organization is set up: the overview's first steps.
+    pub setup: Setup,
+}
+
+/// What an organization has so far, for the first steps an empty one is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setup {
+    pub facilities: i64,
+    pub protocols: i64,
+    pub equipment: i64,
+    /// Active equipment with no protocol assigned yet.
+    pub equipment_without_protocol: i64,
+    /// Members and invitations still open, the inviter included.
+    pub people: i64,
+}
+
+impl Setup {
+    /// Facility, protocol, equipment with protocols, and someone besides the owner.
+    pub fn is_complete(&self) -> bool {
+        self.facilities > 0 && self.protocols > 0 && self.equipment > 0 && self.equipment_without_protocol == 0 && self.people > 1
+    }
 }
 
 impl Dashboard {

@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::model::assets::{Dashboard, DayCount};
+use crate::model::assets::{Dashboard, DayCount, Setup};
+use crate::model::role::Action;
 use crate::model::error::AppError;
 use crate::model::ids::FacilityId;
 use crate::pages::facilities::list_facilities;
@@ -22,12 +23,16 @@ pub fn DashboardView() -> impl IntoView {
     let days = RwSignal::new(30);
     let facilities = Resource::new(|| (), |_| list_facilities());
     let data = Resource::new(move || (facility.get(), days.get()), |(f, d)| get_dashboard(f.parse().ok(), Some(d)));
+    let session = crate::app::use_session();
     view! {
         <Suspense fallback=|| view! { <p>"Loading the overview…"</p> }>
             {move || Suspend::new(async move {
+                let admin = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::ManageAssets));
                 let sites = facilities.await.unwrap_or_default();
                 let dashboard = data.await;
+                let steps = dashboard.as_ref().ok().map(|d| d.setup).filter(|s| admin && !s.is_complete());
                 view! {
+                    {steps.map(|s| view! { <FirstSteps setup=s/> })}
                     <div class="filters">
                         <label>"Facility"
                             <select prop:value=facility on:change=move |ev| facility.set(event_target_value(&ev))>
@@ -155,5 +160,39 @@ fn Chart(days: Vec<DayCount>) -> impl IntoView {
                 <span>{last}</span>
             </figcaption>
         </figure>
+    }
+}
+
+/// For an organization still being set up (shown to owners and admins): what to do first, in
+/// order, and what is done.
+#[component]
+fn FirstSteps(setup: Setup) -> impl IntoView {
+    let steps = [
+        ("Add a facility, with the time zone its schedules follow", "/facilities", Some(setup.facilities > 0)),
+        ("Write a cleaning protocol: the steps people tick", "/protocols", Some(setup.protocols > 0)),
+        (
+            "Add equipment and give each piece its protocol",
+            "/equipment",
+            Some(setup.equipment > 0 && setup.equipment_without_protocol == 0),
+        ),
+        ("Print the QR labels (from each facility) and stick them on", "/facilities", None),
+        ("Invite your team", "/team", Some(setup.people > 1)),
+    ];
+    view! {
+        <section class="card first-steps">
+            <h2>"First steps"</h2>
+            <ol>
+                {steps.into_iter().map(|(what, href, done)| view! {
+                    <li class:done=done == Some(true)>
+                        <a href=href>{what}</a>
+                        {match done {
+                            Some(true) => " ✓ done",
+                            Some(false) => "",
+                            None => "",
+                        }}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
     }
 }

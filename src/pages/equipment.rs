@@ -66,11 +66,20 @@ pub async fn update_equipment(
     in_tenant_gated(Gate::Administration, async |tx| equipment::update(tx, id, &form).await).await
 }
 
-/// Retires equipment: it leaves the lists and schedules but stays in the records.
+/// Retires equipment, with the reason: it leaves the lists and schedules but stays in the records.
 #[server(endpoint = "retire_equipment")]
-pub async fn retire_equipment(id: EquipmentId) -> Result<(), AppError> {
+pub async fn retire_equipment(id: EquipmentId, reason: String) -> Result<(), AppError> {
     use crate::server::{assets::equipment, auth::request::in_tenant};
-    in_tenant(async |tx| equipment::retire(tx, id).await).await
+    in_tenant(async |tx| equipment::retire(tx, id, &reason).await).await
+}
+
+/// Brings retired equipment back, with the reason; it counts against the plan's limit again.
+#[server(endpoint = "reinstate_equipment")]
+pub async fn reinstate_equipment(id: EquipmentId, reason: String) -> Result<(), AppError> {
+    use crate::server::assets::equipment;
+    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::Gate;
+    in_tenant_gated(Gate::NewEquipment, async |tx| equipment::reinstate(tx, id, &reason).await).await
 }
 
 /// Gives the equipment a new QR token: the printed sticker stops working, print a new label.
@@ -85,11 +94,13 @@ pub fn EquipmentListPage() -> impl IntoView {
     let session = crate::app::use_session();
     let create = ServerAction::<CreateEquipment>::new();
     let retire = ServerAction::<RetireEquipment>::new();
+    let reinstate = ServerAction::<ReinstateEquipment>::new();
+    let retired = RwSignal::new(false);
     let facility = RwSignal::new(String::new());
-    let search = RwSignal::new(String::new());
-    let page = RwSignal::new(1i64);
-    // `/equipment?overdue=1`, where the digest email links.
+    // `/equipment?overdue=1`, where the digest email links; `?search=`, the header's search.
     let query = leptos_router::hooks::use_query_map();
+    let search = RwSignal::new(query.read_untracked().get("search").unwrap_or_default());
+    let page = RwSignal::new(1i64);
     let overdue = RwSignal::new(query.read_untracked().get("overdue").is_some_and(|v| v == "1"));
     let set_schedule = ServerAction::<SetSchedule>::new();
     let clear_schedule = ServerAction::<ClearSchedule>::new();
@@ -99,19 +110,19 @@ pub fn EquipmentListPage() -> impl IntoView {
     let equipment = Resource::new(
         move || {
             (
-                (facility.get(), search.get(), overdue.get(), page.get()),
+                (facility.get(), search.get(), overdue.get(), page.get(), retired.get()),
                 create.version().get(),
-                retire.version().get(),
+                (retire.version().get(), reinstate.version().get()),
                 assign.version().get(),
                 set_schedule.version().get(),
                 clear_schedule.version().get(),
             )
         },
-        |((facility, search, overdue, page), ..)| {
+        |((facility, search, overdue, page, retired), ..)| {
             list_equipment(
                 facility.parse().ok(),
                 Some(search).filter(|s| !s.is_empty()),
-                None,
+                Some(retired),
                 Some(overdue),
                 Some(page),
             )
@@ -143,14 +154,19 @@ pub fn EquipmentListPage() -> impl IntoView {
                             <input type="checkbox" prop:checked=overdue on:change=move |ev| { overdue.set(event_target_checked(&ev)); page.set(1); }/>
                             " Overdue only"
                         </label>
+                        <label class="check">
+                            <input type="checkbox" prop:checked=retired on:change=move |ev| { retired.set(event_target_checked(&ev)); page.set(1); }/>
+                            " Include retired"
+                        </label>
                     </div>
                     <ActionError value=retire.value()/>
+                    <ActionError value=reinstate.value()/>
                     {match equipment.await {
                         Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                         Ok(result) => view! {
-                            <p class="muted">{format!("{} pieces of equipment", result.total)}</p>
+                            <p class="muted">{if result.total == 1 { "1 piece of equipment".to_owned() } else { format!("{} pieces of equipment", result.total) }}</p>
                             <ActionError value=assign.value()/>
-                            <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, &choices, Actions { retire, assign, set_schedule, clear_schedule })).collect_view()}</ul>
+                            <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, &choices, Actions { retire, reinstate, assign, set_schedule, clear_schedule })).collect_view()}</ul>
                             <nav class="pager" aria-label="Pages">
                                 <button type="button" class="button button--small" disabled={result.page <= 1} on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
                                 <span>{format!("Page {} of {}", result.page, result.pages)}</span>
@@ -190,19 +206,22 @@ pub fn EquipmentListPage() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Actions {
     retire: ServerAction<RetireEquipment>,
+    reinstate: ServerAction<ReinstateEquipment>,
     assign: ServerAction<crate::pages::protocols::AssignProtocol>,
     set_schedule: ServerAction<SetSchedule>,
     clear_schedule: ServerAction<ClearSchedule>,
 }
 
 fn equipment_row(e: Equipment, manage: bool, protocols: &[(ProtocolId, String)], actions: Actions) -> impl IntoView {
-    let Actions { retire, assign, set_schedule, clear_schedule } = actions;
+    let Actions { retire, reinstate, assign, set_schedule, clear_schedule } = actions;
     let current = e.protocol_id;
     let protocol_name = protocols.iter().find(|(id, _)| Some(*id) == current).map(|(_, n)| n.clone());
+    // "No protocol" is a choice the picker shows as such, never a first entry it falls back to.
     let options = protocols
         .iter()
         .map(|(id, name)| view! { <option value=id.to_string() selected=Some(*id) == current>{name.clone()}</option> })
         .collect_view();
+    let options = view! { <option value="" selected=current.is_none()>"— no protocol —"</option> {options} };
     let assign_id = e.id.to_string();
     let select_id = format!("protocol-{}", e.id);
     let details = [e.kind.as_str(), e.facility_name.as_str(), e.location.as_str(), e.serial.as_str()]
@@ -211,6 +230,7 @@ fn equipment_row(e: Equipment, manage: bool, protocols: &[(ProtocolId, String)],
         .collect::<Vec<_>>()
         .join(" · ");
     let id = e.id.to_string();
+    let retire_id = id.clone();
     view! {
         <li class="list__item" data-equipment=e.name.clone()>
             <div>
@@ -218,6 +238,7 @@ fn equipment_row(e: Equipment, manage: bool, protocols: &[(ProtocolId, String)],
                 <div class="muted">{format!("{details} · risk {}", e.risk_level.as_str())}</div>
                 <div class="muted">{format!("Protocol: {}", protocol_name.unwrap_or_else(|| "none".into()))}</div>
                 {(!e.retired).then(|| view! { <div><DueBadge status=e.status.clone()/></div> })}
+                {e.retired.then(|| view! { <div><span class="badge">"retired"</span></div> })}
             </div>
             {(manage && !e.retired).then(|| view! {
                 <div class="list__actions">
@@ -228,12 +249,45 @@ fn equipment_row(e: Equipment, manage: bool, protocols: &[(ProtocolId, String)],
                         <button type="submit" class="button button--small">"Set protocol"</button>
                     </ActionForm>
                     <ScheduleEditor equipment_id=e.id current=e.status.schedule.clone() set=set_schedule clear=clear_schedule/>
-                    <ActionForm action=retire attr:class="inline-form">
-                        <input type="hidden" name="id" value=id/>
-                        <button type="submit" class="button button--small button--danger">"Retire"</button>
-                    </ActionForm>
+                    <details class="edit status-change">
+                        <summary>"Retire…"</summary>
+                        <ActionForm action=retire attr:class="form">{status_fields(retire_id, true)}</ActionForm>
+                    </details>
+                </div>
+            })}
+            {(manage && e.retired).then(|| view! {
+                <div class="list__actions">
+                    <details class="edit status-change">
+                        <summary>"Reinstate…"</summary>
+                        <ActionForm action=reinstate attr:class="form">{status_fields(id, false)}</ActionForm>
+                    </details>
                 </div>
             })}
         </li>
+    }
+}
+
+/// Retiring or reinstating asks why (the reason goes into the audit trail), behind a fold, so
+/// neither happens in one stray tap. The fields of either form.
+fn status_fields(id: String, retiring: bool) -> impl IntoView {
+    let reason_id = format!("{}-reason-{id}", if retiring { "retire" } else { "reinstate" });
+    let (label, note, button, class) = if retiring {
+        (
+            "Why is it retired?",
+            "It leaves the lists and schedules; its records stay, and an admin can reinstate it.",
+            "Retire",
+            "button button--small button--danger",
+        )
+    } else {
+        ("Why is it back?", "Its sticker works again and its schedule resumes.", "Reinstate", "button button--small")
+    };
+    view! {
+        <input type="hidden" name="id" value=id/>
+        <div class="field">
+            <label for=reason_id.clone()>{label}</label>
+            <input id=reason_id name="reason" required maxlength="300" autocomplete="off"/>
+        </div>
+        <p class="muted">{note}</p>
+        <button type="submit" class=class>{button}</button>
     }
 }

@@ -53,6 +53,9 @@ pub struct Config {
     pub signups_per_address_per_hour: i64,
     pub max_request_body_bytes: usize,
     pub request_timeout: Duration,
+    /// For photo uploads (`POST /photos`): a camera photo on a slow phone uplink takes far longer
+    /// than any other request.
+    pub upload_timeout: Duration,
     pub log_format: LogFormat,
     pub email: EmailConfig,
     pub jobs: JobsConfig,
@@ -285,6 +288,8 @@ impl Config {
             p.parsed("SIGNUPS_PER_ADDRESS_PER_HOUR", "a number", Some("10")).unwrap_or(10);
         let max_request_body_bytes = p.parsed("MAX_REQUEST_BODY_BYTES", "a number of bytes", Some("16777216"));
         let request_timeout_secs: Option<u64> = p.parsed("REQUEST_TIMEOUT_SECS", "a number of seconds", Some("30"));
+        // 10 MB at 750 kbit/s takes about 110 s.
+        let upload_timeout_secs: Option<u64> = p.parsed("UPLOAD_TIMEOUT_SECS", "a number of seconds", Some("300"));
         let log_format = match p.get("LOG_FORMAT") {
             Some("json") => Some(LogFormat::Json),
             Some("pretty") => Some(LogFormat::Pretty),
@@ -323,6 +328,7 @@ impl Config {
             signups_per_address_per_hour,
             max_request_body_bytes: max_request_body_bytes.unwrap(),
             request_timeout: Duration::from_secs(request_timeout_secs.unwrap()),
+            upload_timeout: Duration::from_secs(upload_timeout_secs.unwrap()),
             log_format: log_format.unwrap(),
             email: email.unwrap(),
             jobs,

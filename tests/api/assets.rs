@@ -63,7 +63,7 @@ async fn facilities_are_validated_and_retired_only_when_their_equipment_is(_: Pg
     let busy = app.call(admin, "retire_facility", &[("id", &lab.to_string())]).await;
     busy.assert_status(409);
     assert!(busy.body.contains("still active"), "{}", busy.body);
-    app.call(admin, "retire_equipment", &[("id", &autoclave.to_string())]).await.assert_ok();
+    app.call(admin, "retire_equipment", &[("id", &autoclave.to_string()), ("reason", "Out of service")]).await.assert_ok();
     app.call(admin, "retire_facility", &[("id", &lab.to_string())]).await.assert_ok();
     let list: Vec<Facility> = app.call(admin, "list_facilities", &[]).await.json();
     assert!(list[0].retired, "retired, still listed");
@@ -115,7 +115,7 @@ async fn equipment_is_searchable_filterable_paginated_and_every_change_is_audite
     let mut form = equipment_form(&plant_id, "Renamed unit", "critical");
     form.push(("id", &target));
     app.call(admin, "update_equipment", &form).await.assert_ok();
-    app.call(admin, "retire_equipment", &[("id", &target)]).await.assert_ok();
+    app.call(admin, "retire_equipment", &[("id", &target), ("reason", "Out of service")]).await.assert_ok();
     let active: EquipmentPage = app.call(staff, "list_equipment", &[]).await.json();
     assert_eq!(active.total, 26);
     let all: EquipmentPage = app.call(staff, "list_equipment", &[("include_retired", "true")]).await.json();
@@ -162,7 +162,8 @@ async fn facilities_and_equipment_of_a_are_not_found_for_b(_: PgPoolOptions, db:
             &[&equipment_form(&b_lab, "Mine", "low")[..], &[("id", unit_id.as_str())]].concat(),
         )
         .await,
-        app.call(b_admin, "retire_equipment", &[("id", &unit_id)]).await,
+        app.call(b_admin, "retire_equipment", &[("id", &unit_id), ("reason", "Out of service")]).await,
+        app.call(b_admin, "reinstate_equipment", &[("id", &unit_id), ("reason", "Back")]).await,
     ];
     for call in calls {
         call.assert_status(404);
@@ -202,6 +203,48 @@ async fn two_active_pieces_of_equipment_in_one_facility_cannot_share_a_name(_: P
     let (l, f) = (lab.to_string(), first.to_string());
     let moved = [&equipment_form(&l, "Unit 01", "low")[..], &[("id", e.as_str())]].concat();
     app.call(admin, "update_equipment", &moved).await.assert_status(409);
-    app.call(admin, "retire_equipment", &[("id", &f)]).await.assert_ok();
+    app.call(admin, "retire_equipment", &[("id", &f), ("reason", "Out of service")]).await.assert_ok();
     app.call(admin, "update_equipment", &moved).await.assert_ok();
+}
+
+#[sqlx::test]
+async fn retiring_says_why_is_audited_and_an_admin_can_reinstate(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let lab = facility(&app, admin, "Lab").await;
+    let unit = equipment(&app, admin, lab, "Unit 1").await.to_string();
+
+    let bare = app.call(admin, "retire_equipment", &[("id", unit.as_str()), ("reason", " ")]).await;
+    bare.assert_status(422);
+    assert!(bare.body.contains("why it is retired"), "{}", bare.body);
+    let staff = &world.a.member(Role::Staff).client;
+    app.call(staff, "retire_equipment", &[("id", unit.as_str()), ("reason", "Broken")]).await.assert_status(403);
+    app.call(admin, "retire_equipment", &[("id", unit.as_str()), ("reason", "Broken pump, sent for repair")]).await.assert_ok();
+    // Its replacement took the name meanwhile: reinstating would make two.
+    let twin = equipment(&app, admin, lab, "Unit 1").await.to_string();
+    let back = [("id", unit.as_str()), ("reason", "Repaired")];
+    app.call(admin, "reinstate_equipment", &back).await.assert_status(409);
+    app.call(admin, "retire_equipment", &[("id", twin.as_str()), ("reason", "Loan returned")]).await.assert_ok();
+    app.call(staff, "reinstate_equipment", &back).await.assert_status(403);
+    app.call(admin, "reinstate_equipment", &back).await.assert_ok();
+    let list: EquipmentPage = app.call(staff, "list_equipment", &[]).await.json();
+    assert_eq!(list.items.iter().map(|e| (e.name.as_str(), e.retired)).collect::<Vec<_>>(), [("Unit 1", false)]);
+    // Active equipment is not "reinstated"; a retired facility's equipment waits for its facility.
+    app.call(admin, "reinstate_equipment", &back).await.assert_status(404);
+
+    let inspector = superuser_pool(&db).await;
+    let reasons: Vec<(String, String)> = sqlx::query_as(
+        "SELECT after->>'status', after->>'status_reason' FROM audit_events \
+         WHERE action = 'equipment.update' AND entity_id = $1 ORDER BY seq",
+    )
+    .bind(&unit)
+    .fetch_all(&inspector)
+    .await
+    .unwrap();
+    assert_eq!(
+        reasons,
+        [("retired".into(), "Broken pump, sent for repair".into()), ("active".into(), "Repaired".into())],
+        "the trail says who changed it, when and why"
+    );
 }

@@ -46,6 +46,7 @@ const COVERED: &[(&str, &str)] = &[
     ("create_equipment", "assets::facilities_and_equipment_of_a_are_not_found_for_b"),
     ("update_equipment", "assets::facilities_and_equipment_of_a_are_not_found_for_b"),
     ("retire_equipment", "assets::facilities_and_equipment_of_a_are_not_found_for_b"),
+    ("reinstate_equipment", "assets::facilities_and_equipment_of_a_are_not_found_for_b"),
     ("scan_equipment", "stickers::a_sticker_of_a_is_not_found_for_b_and_a_replaced_sticker_stops_working"),
     ("regenerate_qr", "stickers::a_sticker_of_a_is_not_found_for_b_and_a_replaced_sticker_stops_working"),
     ("list_labels", "stickers::a_sticker_of_a_is_not_found_for_b_and_a_replaced_sticker_stops_working"),

@@ -122,3 +122,19 @@ async fn the_dashboard_of_b_shows_nothing_of_a(_: PgPoolOptions, db: PgConnectOp
         assert!(d.days.iter().all(|d| d.on_time + d.late + d.failed == 0));
     }
 }
+
+#[sqlx::test]
+async fn the_overview_counts_what_an_organization_has_set_up(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let empty = dashboard(&app, admin, "30").await.setup;
+    assert_eq!((empty.facilities, empty.protocols, empty.equipment), (0, 0, 0));
+    assert!(empty.people > 1 && !empty.is_complete(), "{empty:?}");
+    facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
+    let started = dashboard(&app, admin, "30").await.setup;
+    assert_eq!((started.facilities, started.equipment, started.equipment_without_protocol), (1, 1, 1));
+    assert!(!started.is_complete(), "the hood has no protocol yet");
+    // Organization B's setup is its own.
+    assert_eq!(dashboard(&app, &world.b.member(Role::Admin).client, "30").await.setup.facilities, 0);
+}

@@ -427,3 +427,61 @@ async fn a_report_with_photos_is_built_and_served_from_s3(_: PgPoolOptions, db: 
     let objects = files_under(&s3.root.join("photos"));
     assert!(objects.iter().any(|p| p.to_string_lossy().contains(&export.to_string())), "{objects:?}");
 }
+
+/// Sends `POST path` over a raw connection, the body in two halves `pause` apart (a phone's
+/// uplink), and returns the status.
+async fn slow_post(app: &TestApp, cookie: &str, path: &str, content_type: &str, body: &[u8], pause: std::time::Duration) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nSec-Fetch-Site: same-origin\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        app.addr,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    stream.write_all(first).await.unwrap();
+    tokio::time::sleep(pause).await;
+    // The server may have answered (and closed) already.
+    let _ = stream.write_all(rest).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[sqlx::test]
+async fn a_photo_on_a_slow_uplink_gets_longer_than_other_requests(_: PgPoolOptions, db: PgConnectOptions) {
+    let config = config_for(db, &[("REQUEST_TIMEOUT_SECS", "1"), ("UPLOAD_TIMEOUT_SECS", "30")]);
+    let app = spawn_app_with(config).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let (_, equipment) = facility_with_equipment(&app, admin, "Lab", "Hood", "").await;
+    let login = app
+        .client
+        .post(app.url("/api/login"))
+        .header("origin", app.url(""))
+        .header("accept", "application/json")
+        .form(&[("email", world.a.member(Role::Staff).email.as_str()), ("password", crate::world::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+
+    let boundary = "ctboundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(picture(ImageFormat::Jpeg, 64, 48));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let multipart = format!("multipart/form-data; boundary={boundary}");
+    let pause = std::time::Duration::from_millis(2_500);
+    let status = slow_post(&app, &cookie, &format!("/photos?equipment={equipment}"), &multipart, &body, pause).await;
+    assert_eq!(status, 201, "an upload slower than REQUEST_TIMEOUT_SECS still arrives");
+    // Any other request that slow is cut off.
+    let form = b"name=Renamed+after+a+long+pause";
+    let status = slow_post(&app, &cookie, "/api/rename", "application/x-www-form-urlencoded", form, pause).await;
+    assert_eq!(status, 503);
+}

@@ -111,3 +111,53 @@ fn the_readme_permission_table_matches_the_code() {
         }
     }
 }
+
+/// The team page as `reader` sees it: per member email, the role the picker shows as chosen and
+/// the roles it offers, or `None` where the member's role is shown read-only.
+fn pickers(html: &str) -> Vec<(String, Option<(String, Vec<String>)>)> {
+    html.split("data-member=\"")
+        .skip(1)
+        .map(|row| {
+            let email = row.split('"').next().unwrap().to_owned();
+            let row = row.split("</li>").next().unwrap();
+            let picker = row.split_once("<select").map(|(_, select)| {
+                let select = select.split("</select>").next().unwrap();
+                let options: Vec<(&str, bool)> = select
+                    .split("<option")
+                    .skip(1)
+                    .map(|o| (o.split("value=\"").nth(1).unwrap().split('"').next().unwrap(), o.split('>').next().unwrap().contains("selected")))
+                    .collect();
+                let chosen = options.iter().find(|(_, s)| *s).map(|(v, _)| (*v).to_owned()).unwrap_or_default();
+                (chosen, options.iter().map(|(v, _)| (*v).to_owned()).collect())
+            });
+            (email, picker)
+        })
+        .collect()
+}
+
+#[sqlx::test]
+async fn the_team_page_shows_each_members_own_role_and_offers_only_grantable_ones(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    for reader in [Role::Owner, Role::Admin, Role::Supervisor, Role::Auditor] {
+        let html = world.a.member(reader).client.get(app.url("/team")).send().await.unwrap().text().await.unwrap();
+        let rows = pickers(&html);
+        assert_eq!(rows.len(), Role::ALL.len(), "{reader:?} sees every member");
+        for member in Role::ALL {
+            let email = &world.a.member(member).email;
+            let (_, picker) = rows.iter().find(|(e, _)| e == email).unwrap();
+            let grantable = reader.can(Action::ManageMembers)
+                && member != Role::Inspector
+                && (member != Role::Owner || reader.can(Action::ManageOwners));
+            match picker {
+                Some((chosen, offered)) => {
+                    assert!(grantable, "{reader:?} is offered to change {member:?}");
+                    assert_eq!(chosen, member.as_str(), "{reader:?} sees {member:?}'s own role");
+                    assert!(!offered.iter().any(|r| r == "inspector"), "an inspector is invited, never promoted to");
+                    assert_eq!(offered.iter().any(|r| r == "owner"), reader.can(Action::ManageOwners));
+                }
+                None => assert!(!grantable, "{reader:?} gets no picker for {member:?}"),
+            }
+        }
+    }
+}

@@ -88,7 +88,7 @@ async fn admins_set_schedules_and_bad_ones_are_refused_clearly(_: PgPoolOptions,
     app.call(admin, "clear_schedule", &[("equipment_id", &e)]).await.assert_status(404);
 
     // Retired equipment takes no schedule.
-    app.call(admin, "retire_equipment", &[("id", &e)]).await.assert_ok();
+    app.call(admin, "retire_equipment", &[("id", &e), ("reason", "Out of service")]).await.assert_ok();
     set_schedule(&app, admin, &daily(equipment)).await.assert_status(422);
 }
 

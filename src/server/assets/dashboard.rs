@@ -7,7 +7,7 @@
 //! time. Cleanings of unscheduled equipment are activity, never compliance.
 
 use super::schedules;
-use crate::model::assets::{Activity, Dashboard, DayCount};
+use crate::model::assets::{Activity, Dashboard, DayCount, Setup};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId};
 use crate::model::role::Action;
@@ -95,7 +95,9 @@ pub async fn summary(tx: &mut TenantTx, facility: Option<FacilityId>, period_day
     .fetch_all(tx.conn())
     .await?;
 
+    let setup = setup(tx).await?;
     Ok(Dashboard {
+        setup,
         period_days,
         on_time,
         due: answered + open,
@@ -113,4 +115,23 @@ pub async fn summary(tx: &mut TenantTx, facility: Option<FacilityId>, period_day
             .collect(),
         days: days.into_iter().map(|(day, on_time, late, failed)| DayCount { day, on_time, late, failed }).collect(),
     })
+}
+
+/// What the organization has so far (whole organization, whatever the facility filter).
+async fn setup(tx: &mut TenantTx) -> Result<Setup, AppError> {
+    let org = tx.ctx().org_id();
+    let (facilities, protocols, equipment, equipment_without_protocol, people): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "SELECT (SELECT count(*) FROM facilities WHERE org_id = $1 AND status = 'active'), \
+                    (SELECT count(*) FROM protocols WHERE org_id = $1), \
+                    (SELECT count(*) FROM equipment WHERE org_id = $1 AND status = 'active'), \
+                    (SELECT count(*) FROM equipment WHERE org_id = $1 AND status = 'active' AND protocol_id IS NULL), \
+                    (SELECT count(*) FROM memberships WHERE org_id = $1) \
+                  + (SELECT count(*) FROM invitations WHERE org_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL \
+                       AND expires_at > now())",
+        )
+        .bind(org)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(Setup { facilities, protocols, equipment, equipment_without_protocol, people })
 }

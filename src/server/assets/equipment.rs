@@ -221,15 +221,54 @@ pub async fn update(tx: &mut TenantTx, id: EquipmentId, form: &EquipmentForm) ->
     )
 }
 
-pub async fn retire(tx: &mut TenantTx, id: EquipmentId) -> Result<(), AppError> {
+/// Retires equipment, saying why: it leaves the lists and schedules, its records stay, and an
+/// admin can reinstate it.
+pub async fn retire(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Result<(), AppError> {
     tx.ctx().require(Action::ManageAssets)?;
+    let reason = text(reason, "why it is retired", 300, true)?;
     let org = tx.ctx().org_id();
     crate::model::error::one_row(
-        sqlx::query("UPDATE equipment SET status = 'retired' WHERE org_id = $1 AND id = $2")
+        sqlx::query("UPDATE equipment SET status = 'retired', status_reason = $3 WHERE org_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
+            .bind(&reason)
             .execute(tx.conn())
             .await?
             .rows_affected(),
     )
+}
+
+/// Brings retired equipment back (its sticker works again), saying why. Its facility must be
+/// active, and no active piece there may have taken its name meanwhile.
+pub async fn reinstate(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Result<(), AppError> {
+    tx.ctx().require(Action::ManageAssets)?;
+    let reason = text(reason, "why it is reinstated", 300, true)?;
+    let org = tx.ctx().org_id();
+    let found: Option<(bool, bool)> = sqlx::query_as(
+        "SELECT f.status = 'active', EXISTS (SELECT 1 FROM equipment o WHERE o.org_id = e.org_id \
+                AND o.facility_id = e.facility_id AND o.status = 'active' AND lower(o.name) = lower(e.name)) \
+         FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
+         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'retired'",
+    )
+    .bind(org)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    match found {
+        None => return Err(AppError::NotFound),
+        Some((false, _)) => return Err(AppError::Invalid("Its facility is retired: reinstate the facility first.".into())),
+        Some((true, true)) => {
+            return Err(AppError::Conflict(
+                "Active equipment in its facility has the same name now: rename one of them first.".into(),
+            ))
+        }
+        Some((true, false)) => {}
+    }
+    sqlx::query("UPDATE equipment SET status = 'active', status_reason = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org)
+        .bind(id)
+        .bind(&reason)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }

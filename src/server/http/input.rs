@@ -241,7 +241,7 @@ pub fn server_functions() -> &'static HashMap<&'static str, Arguments> {
             billing::GetBilling, billing::StartCheckout, billing::OpenBillingPortal,
             dashboard::GetDashboard,
             equipment::ListEquipment, equipment::CreateEquipment, equipment::UpdateEquipment,
-            equipment::RetireEquipment, equipment::RegenerateQr,
+            equipment::RetireEquipment, equipment::ReinstateEquipment, equipment::RegenerateQr,
             facilities::ListFacilities, facilities::CreateFacility, facilities::UpdateFacility,
             facilities::RetireFacility,
             labels::ListLabels,

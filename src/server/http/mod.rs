@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
@@ -31,7 +31,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::services::ServeDir;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -66,7 +65,7 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
+        .layer(from_fn_with_state(state.clone(), photos::time_limit))
         .layer(from_fn_with_state(state.clone(), client::resolve_client))
         .layer(from_fn_with_state(state.clone(), hosts::check_host))
         .layer(from_fn_with_state(state.clone(), https::enforce_https))
