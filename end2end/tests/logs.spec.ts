@@ -29,11 +29,18 @@ test("the log form works with JavaScript disabled", async ({ page, browser }) =>
   await context.addCookies(cookies);
   const plain = await context.newPage();
   await plain.goto(sticker);
+  // A refusal comes back on the form, with the message the hydrated page would show.
   await plain.getByLabel("Switch off").check();
-  await plain.getByLabel("Wipe with disinfectant").check();
   await plain.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
-  // A plain form post, then back to the page, which now lists the signed log.
-  await expect(plain).toHaveURL(new RegExp(`${sticker}\\??$`));
+  await expect(plain).toHaveURL(new RegExp(`${sticker}\\?__path=`));
+  await expect(plain.getByRole("alert")).toContainText("Tick every step");
+  await expect(plain.locator(".audit-entry")).toHaveCount(0);
+  await plain.getByLabel("Switch off").first().check();
+  await plain.getByLabel("Wipe with disinfectant").first().check();
+  await plain.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  // A plain form post, then back to the page, which says so and lists the signed log.
+  await expect(plain).toHaveURL(new RegExp(`${sticker}\\?done=`));
+  await expect(plain.getByRole("status")).toHaveText("Recorded and signed.");
   await expect(plain.locator(".audit-entry")).toHaveCount(1);
   await expect(plain.locator(".audit-entry").first()).toContainText("PASS");
   await context.close();

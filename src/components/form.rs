@@ -80,15 +80,20 @@ where
     }
 }
 
-/// Shows `message` once the last submission succeeded.
+/// Shows `message` once the last submission succeeded: in the browser, or, for a form posted
+/// without JavaScript, when the page came back with `?done=<this server function>` (see
+/// `server::http::forms`).
 #[component]
-pub fn ActionDone<T, S>(value: S, message: &'static str) -> impl IntoView
+pub fn ActionDone<S>(action: ServerAction<S>, message: &'static str) -> impl IntoView
 where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
 {
-    move || match value.get() {
+    let query = leptos_router::hooks::use_query_map();
+    let done_here = query.read_untracked().get("done").is_some_and(|path| path == S::PATH);
+    move || match action.value().get() {
         Some(Ok(_)) => Some(view! { <p class="alert alert--ok" role="status">{message}</p> }),
+        None if done_here => Some(view! { <p class="alert alert--ok" role="status">{message}</p> }),
         _ => None,
     }
 }

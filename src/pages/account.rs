@@ -65,7 +65,7 @@ pub fn AccountPage() -> impl IntoView {
                             <ActionForm action=rename attr:class="form">
                                 <Field label="Your name" name="name" autocomplete="name" value=info.display_name.clone()/>
                                 <ActionError value=rename.value()/>
-                                <ActionDone value=rename.value() message="Name saved."/>
+                                <ActionDone action=rename message="Name saved."/>
                                 <button type="submit" class="button">"Save name"</button>
                             </ActionForm>
                         }.into_any(),
@@ -78,7 +78,7 @@ pub fn AccountPage() -> impl IntoView {
                 <Field label="Current password" name="current" kind="password" autocomplete="current-password"/>
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" hint="At least 12 characters. Your other sessions will be signed out."/>
                 <ActionError value=change.value()/>
-                <ActionDone value=change.value() message="Password changed. Your other sessions are signed out."/>
+                <ActionDone action=change message="Password changed. Your other sessions are signed out."/>
                 <button type="submit" class="button">"Change password"</button>
             </ActionForm>
         </section>

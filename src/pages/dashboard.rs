@@ -77,11 +77,12 @@ fn Overview(d: Dashboard) -> impl IntoView {
             view! { <p class="muted">"Nothing is overdue."</p> }.into_any()
         } else {
             view! {
+                // Equipment links are `rel="external"`: `/equipment/{id}` is a server route.
                 <ul class="list overdue-list">
                     {d.overdue.iter().map(|o| view! {
                         <li class="list__item">
                             <div>
-                                <strong><a href=format!("/equipment/{}", o.id)>{o.name.clone()}</a></strong>
+                                <strong><a href=format!("/equipment/{}", o.id) rel="external">{o.name.clone()}</a></strong>
                                 <div class="muted">{[o.facility_name.as_str(), o.location.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")}</div>
                             </div>
                             <span class="badge badge--overdue">{format!("since {} ({})", o.overdue_since, late_by(o.hours_overdue))}</span>
@@ -99,7 +100,7 @@ fn Overview(d: Dashboard) -> impl IntoView {
                 <ul class="audit-list">
                     {d.recent.iter().map(|a| view! {
                         <li class="audit-entry">
-                            <strong><a href=format!("/equipment/{}", a.equipment_id)>{a.equipment.clone()}</a>{format!(" · {}", a.outcome.to_uppercase())}</strong>
+                            <strong><a href=format!("/equipment/{}", a.equipment_id) rel="external">{a.equipment.clone()}</a>{format!(" · {}", a.outcome.to_uppercase())}</strong>
                             <span class="muted">{format!(" {} by {}{}", a.at, a.signer, if a.verified { " · verified" } else { "" })}</span>
                         </li>
                     }).collect_view()}

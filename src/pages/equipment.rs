@@ -192,7 +192,7 @@ pub fn EquipmentListPage() -> impl IntoView {
                                 </select>
                             </div>
                             <ActionError value=create.value()/>
-                            <ActionDone value=create.value() message="Equipment added."/>
+                            <ActionDone action=create message="Equipment added."/>
                             <button type="submit" class="button">"Add equipment"</button>
                         </ActionForm>
                     })}
@@ -234,7 +234,9 @@ fn equipment_row(e: Equipment, manage: bool, protocols: &[(ProtocolId, String)],
     view! {
         <li class="list__item" data-equipment=e.name.clone()>
             <div>
-                <strong><a href=format!("/equipment/{}", e.id)>{e.name.clone()}</a></strong> " " <span class="badge">{e.short_code.clone()}</span>
+                // `rel="external"`: `/equipment/{id}` is a server route (a redirect to the sticker
+                // page) that the client-side router does not know.
+                <strong><a href=format!("/equipment/{}", e.id) rel="external">{e.name.clone()}</a></strong> " " <span class="badge">{e.short_code.clone()}</span>
                 <div class="muted">{format!("{details} · risk {}", e.risk_level.as_str())}</div>
                 <div class="muted">{format!("Protocol: {}", protocol_name.unwrap_or_else(|| "none".into()))}</div>
                 {(!e.retired).then(|| view! { <div><DueBadge status=e.status.clone()/></div> })}

@@ -86,7 +86,7 @@ pub fn FacilitiesPage() -> impl IntoView {
                             <Field label="Address" name="address" autocomplete="street-address" required=false/>
                             <Field label="Time zone" name="time_zone" value="Europe/London" hint="An IANA name such as Europe/Lisbon or America/Chicago: schedules follow it."/>
                             <ActionError value=create.value()/>
-                            <ActionDone value=create.value() message="Facility added."/>
+                            <ActionDone action=create message="Facility added."/>
                             <button type="submit" class="button">"Add facility"</button>
                         </ActionForm>
                     })}

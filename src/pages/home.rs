@@ -33,7 +33,7 @@ pub fn HomePage() -> impl IntoView {
                                         <button type="submit" class="button button--small">"Send the link again"</button>
                                     </ActionForm>
                                     <ActionError value=resend.value()/>
-                                    <ActionDone value=resend.value() message="A new link is on its way."/>
+                                    <ActionDone action=resend message="A new link is on its way."/>
                                 </div>
                             })}
                             {match info.current.clone() {

@@ -84,7 +84,7 @@ pub fn ProtocolsPage() -> impl IntoView {
                         <ActionForm action=create attr:class="form narrow">
                             {protocol_fields(None)}
                             <ActionError value=create.value()/>
-                            <ActionDone value=create.value() message="Protocol created."/>
+                            <ActionDone action=create message="Protocol created."/>
                             <button type="submit" class="button">"Create protocol"</button>
                         </ActionForm>
                     })}

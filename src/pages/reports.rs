@@ -193,7 +193,7 @@ fn ExportSection(options: ReportOptions, binder: bool) -> impl IntoView {
                     </select>
                 </label>
                 <ActionError value=request.value()/>
-                <ActionDone value=request.value() message="Preparing; it appears below when ready."/>
+                <ActionDone action=request message="Preparing; it appears below when ready."/>
                 <button type="submit" class="button">"Prepare"</button>
             </ActionForm>
             <Transition fallback=|| ()>
@@ -273,7 +273,7 @@ fn InspectorSection(options: ReportOptions) -> impl IntoView {
                     <input type="hidden" name="facility_list" prop:value=move || chosen.get().join(",")/>
                 </fieldset>
                 <ActionError value=invite.value()/>
-                <ActionDone value=invite.value() message="Invitation sent."/>
+                <ActionDone action=invite message="Invitation sent."/>
                 <button type="submit" class="button">"Invite inspector"</button>
             </ActionForm>
             <Transition fallback=|| ()>

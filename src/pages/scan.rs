@@ -207,7 +207,7 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
                         </div>
                     })}
                     <ActionError value=log.value()/>
-                    <ActionDone value=log.value() message="Recorded and signed."/>
+                    <ActionDone action=log message="Recorded and signed."/>
                     <button type="submit" class="button" on:click=stamp_time
                         disabled={move || log.pending().get() || waiting() > 0}>{sign_label}</button>
                 </ActionForm>
@@ -216,7 +216,7 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
             <p class="muted">{format!("The latest {HISTORY_SHOWN} cleanings, times in {}; the audit trail and reports hold them all.", e.time_zone)}</p>
             <ActionError value=verify.value()/>
             <ActionError value=amend.value()/>
-            <ActionDone value=amend.value() message="Correction recorded and signed; the original stays."/>
+            <ActionDone action=amend message="Correction recorded and signed; the original stays."/>
             <Suspense fallback=|| ()>
                 {move || {
                     let entry = entry.clone();

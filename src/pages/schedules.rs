@@ -100,7 +100,7 @@ pub fn ScheduleEditor(
                     <input id=field("due") name="due_time" type="time" value=due_time/>
                 </fieldset>
                 <ActionError value=set.value()/>
-                <ActionDone value=set.value() message="Schedule saved."/>
+                <ActionDone action=set message="Schedule saved."/>
                 <button type="submit" class="button button--small">"Save schedule"</button>
             </ActionForm>
             {current.is_some().then(|| view! {

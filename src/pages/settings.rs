@@ -62,7 +62,7 @@ pub fn SettingsPage() -> impl IntoView {
                             </div>
                             <p class="hint">"Nothing is removed before this period has passed since the newest record."</p>
                             <ActionError value=update.value()/>
-                            <ActionDone value=update.value() message="Settings saved."/>
+                            <ActionDone action=update message="Settings saved."/>
                             <button type="submit" class="button">"Save settings"</button>
                         </ActionForm>
                     }.into_any(),

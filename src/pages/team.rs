@@ -185,7 +185,7 @@ fn invitation_section(
                 </select>
             </div>
             <ActionError value=invite.value()/>
-            <ActionDone value=invite.value() message="Invitation sent."/>
+            <ActionDone action=invite message="Invitation sent."/>
             <button type="submit" class="button">"Send invitation"</button>
         </ActionForm>
         <h2>"Pending invitations"</h2>

@@ -225,3 +225,65 @@ async fn logs_of_a_are_not_found_for_b(_: PgPoolOptions, db: PgConnectOptions) {
         app.call(&world.a.member(Role::Staff).client, "list_logs", &[("equipment_id", &e)]).await.json();
     assert_eq!((history.len(), history[0].verified.is_none()), (1, true), "nothing of A changed");
 }
+
+#[sqlx::test]
+async fn a_form_posted_without_javascript_comes_back_to_its_page_with_its_outcome(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let (equipment, _) = setup(&app, &world).await;
+    let e = equipment.to_string();
+    let staff = &world.a.member(Role::Staff).client;
+    let page = app.url("/q/some-sticker?tab=1&done=%2Fapi%2Fold");
+    let endpoint = app.url("/api/log_cleaning");
+    let post = |form: Vec<(&'static str, String)>| {
+        let (page, endpoint) = (page.clone(), endpoint.clone());
+        async move {
+            let response = staff
+                .post(endpoint)
+                .header("accept", "text/html")
+                .header("referer", page)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()))
+        }
+    };
+    // A refusal comes back on the form, in Leptos' own encoding of a server function's error.
+    let (status, location) = post(vec![("equipment_id", e.clone()), ("outcome", "pass".into()), ("notes", String::new())]).await;
+    let location = location.unwrap();
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/q/some-sticker?tab=1&__path=%2Fapi%2Flog_cleaning&__err="), "{location}");
+    let err = url::Url::parse(&format!("http://x{location}")).unwrap().query_pairs().find(|(k, _)| k == "__err").unwrap().1.into_owned();
+    let error: cleantrack::model::error::AppError =
+        leptos::server_fn::error::ServerFnUrlError::<cleantrack::model::error::AppError>::decode_err(&err);
+    assert!(error.to_string().contains("Tick every step"), "{error}");
+    // Arguments refused before the function runs come back the same way.
+    let (status, location) = post(vec![("equipment_id", "not-an-id".into()), ("outcome", "pass".into())]).await;
+    assert_eq!(status, 303);
+    assert!(location.unwrap().contains("__err="));
+    // Success: back to the page, saying which form succeeded.
+    let signed = vec![
+        ("equipment_id", e.clone()),
+        ("outcome", "pass".into()),
+        ("notes", String::new()),
+        ("done[0]", "on".into()),
+        ("done[1]", "on".into()),
+    ];
+    let (status, location) = post(signed).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/q/some-sticker?tab=1&done=%2Fapi%2Flog_cleaning")));
+    // A session that ended: sign in, then back to the page.
+    let (status, location) = {
+        let response = app
+            .browser()
+            .post(app.url("/api/log_cleaning"))
+            .header("accept", "text/html")
+            .header("referer", app.url("/q/some-sticker"))
+            .form(&pass(&e))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()))
+    };
+    assert_eq!((status, location.as_deref()), (303, Some("/login?next=/q/some-sticker")));
+}

@@ -33,7 +33,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             <ActionForm action=action attr:class="form">
                 <Field label="Email" name="email" kind="email" autocomplete="email"/>
                 <ActionError value=action.value()/>
-                <ActionDone value=action.value() message="If an account uses this address, a reset link is on its way. It works for one hour."/>
+                <ActionDone action=action message="If an account uses this address, a reset link is on its way. It works for one hour."/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Send reset link"</button>
             </ActionForm>
             <p><A href="/login">"Back to sign in"</A></p>
@@ -54,7 +54,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <input type="hidden" name="token" value=token/>
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" hint="At least 12 characters."/>
                 <ActionError value=action.value()/>
-                <ActionDone value=action.value() message="Your password is changed. Sign in with it now."/>
+                <ActionDone action=action message="Your password is changed. Sign in with it now."/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Save password"</button>
             </ActionForm>
             <p><A href="/login">"Sign in"</A></p>

@@ -35,7 +35,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="token" value=token/>
                 <ActionError value=action.value()/>
-                <ActionDone value=action.value() message="Thank you: your email address is confirmed."/>
+                <ActionDone action=action message="Thank you: your email address is confirmed."/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Confirm my email"</button>
             </ActionForm>
             <p><A href="/login">"Sign in"</A>" · "<A href="/app">"Continue to CleanTrack"</A></p>

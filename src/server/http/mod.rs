@@ -5,6 +5,7 @@ pub mod client;
 pub mod csrf;
 pub mod dev_mail;
 pub mod errors;
+pub mod forms;
 pub mod health;
 pub mod hosts;
 pub mod https;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         // Inside compression: it reads error bodies as the handler wrote them.
         .layer(from_fn_with_state(state.clone(), errors::fix_status))
+        .layer(axum::middleware::from_fn(forms::plain_form_posts))
         .layer(from_fn_with_state(state.clone(), input::check_input))
         // Refuses an oversized Content-Length with 413 before reading a byte; the extractor limit
         // below covers chunked bodies.
