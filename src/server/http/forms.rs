@@ -46,10 +46,11 @@ pub async fn plain_form_posts(req: Request, next: Next) -> Response {
             Err(_) => Redirect::to(&back).into_response(),
         };
     }
-    // leptos_axum's answer to a plain form post that succeeded: back to the page it came from.
-    let went_back = response.status() == StatusCode::FOUND
-        && referer.is_some()
-        && response.headers().get(header::LOCATION) == referer.as_ref();
+    // server_fn's answer to a plain form post that succeeded: back to the page it came from
+    // (the Referer, less any error of an earlier post). A function's own redirect (sign-in to
+    // the next page, say) leads elsewhere and stands.
+    let location = response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).and_then(page_of);
+    let went_back = response.status() == StatusCode::FOUND && referer.is_some() && location.as_deref() == Some(back.as_str());
     if went_back {
         let mut url = url::Url::parse(&format!("http://page{back}")).expect("a path joins");
         url.query_pairs_mut().append_pair("done", &function);
