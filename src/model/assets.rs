@@ -283,7 +283,11 @@ pub struct Setup {
 impl Setup {
     /// Facility, protocol, equipment with protocols, and someone besides the owner.
     pub fn is_complete(&self) -> bool {
-        self.facilities > 0 && self.protocols > 0 && self.equipment > 0 && self.equipment_without_protocol == 0 && self.people > 1
+        self.facilities > 0
+            && self.protocols > 0
+            && self.equipment > 0
+            && self.equipment_without_protocol == 0
+            && self.people > 1
     }
 }
 

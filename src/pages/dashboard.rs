@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 
 use crate::model::assets::{Dashboard, DayCount, Setup};
-use crate::model::role::Action;
 use crate::model::error::AppError;
 use crate::model::ids::FacilityId;
+use crate::model::role::Action;
 use crate::pages::facilities::list_facilities;
 
 #[server(endpoint = "get_dashboard")]

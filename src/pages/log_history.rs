@@ -29,8 +29,8 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
     let id = l.id.to_string();
     let may = |action: Action| viewer.is_some_and(|(_, role)| role.can(action));
     let may_verify = may(Action::VerifyLogs) && viewer.is_some_and(|(me, _)| me != l.performer);
-    let correction =
-        (l.amended_by.is_empty() && may(Action::LogCleaning)).then(|| correction_form(id.clone(), amend, strict, &steps));
+    let correction = (l.amended_by.is_empty() && may(Action::LogCleaning))
+        .then(|| correction_form(id.clone(), amend, strict, &steps));
     view! {
         <li class="audit-entry" data-log=l.id.to_string()>
             <div class="audit-entry__head">

@@ -25,7 +25,8 @@ pub async fn log_cleaning(
     use crate::server::auth::request::in_tenant_gated;
     use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
-    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos, submission_key };
+    let form =
+        LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos, submission_key };
     in_tenant_gated(Gate::Logging, async |tx| logs::record(tx, equipment_id, &form).await).await
 }
 
@@ -46,7 +47,8 @@ pub async fn amend_log(
     use crate::server::auth::request::in_tenant_gated;
     use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
-    let form = LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos, submission_key };
+    let form =
+        LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos, submission_key };
     in_tenant_gated(Gate::Logging, async |tx| logs::amend(tx, log_id, &reason, &form).await).await
 }
 

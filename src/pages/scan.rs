@@ -240,10 +240,22 @@ fn new_key() -> String {
     {
         // `crypto.randomUUID` needs a secure context (HTTPS, or localhost); elsewhere a version-4
         // UUID from `Math.random`, which is enough to tell two signings apart.
-        web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).filter(|k| !k.is_empty()).unwrap_or_else(|| {
-            let r = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
-            format!("{:08x}-{:04x}-4{:03x}-{:04x}-{:04x}{:08x}", r(), r() & 0xffff, r() & 0xfff, (r() & 0x3fff) | 0x8000, r() & 0xffff, r())
-        })
+        web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.random_uuid())
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| {
+                let r = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+                format!(
+                    "{:08x}-{:04x}-4{:03x}-{:04x}-{:04x}{:08x}",
+                    r(),
+                    r() & 0xffff,
+                    r() & 0xfff,
+                    (r() & 0x3fff) | 0x8000,
+                    r() & 0xffff,
+                    r()
+                )
+            })
     }
     #[cfg(not(feature = "hydrate"))]
     {

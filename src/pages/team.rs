@@ -69,7 +69,8 @@ pub fn TeamPage() -> impl IntoView {
     let invitations = Resource::new(
         move || (invite.version().get(), revoke.version().get()),
         move |_| async move {
-            let may = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::InviteMembers));
+            let may =
+                session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::InviteMembers));
             if may {
                 list_invitations().await
             } else {

@@ -40,7 +40,12 @@ async fn registration_creates_an_owner_who_must_verify_the_email_before_working(
 ) {
     let app = spawn_app(db).await;
     let client = app.browser();
-    let form = [("name", "Ana Silva"), ("email", " Ana.Silva@Clinic.example "), ("organization", "St Mary Clinic"), ("password", PASSWORD)];
+    let form = [
+        ("name", "Ana Silva"),
+        ("email", " Ana.Silva@Clinic.example "),
+        ("organization", "St Mary Clinic"),
+        ("password", PASSWORD),
+    ];
     app.call(&client, "register", &form).await.assert_ok();
     assert!(session(&app, &client).await.is_none(), "registering signs nobody in: the address is confirmed first");
     app.call(&client, "login", &[("email", EMAIL), ("password", PASSWORD)]).await.assert_ok();
@@ -97,7 +102,8 @@ async fn registering_an_address_that_has_an_account_answers_as_for_a_new_one_and
     db: PgConnectOptions,
 ) {
     let app = spawn_app(db.clone()).await;
-    let form = |email| [("name", "Someone"), ("email", email), ("organization", "Other Clinic"), ("password", PASSWORD)];
+    let form =
+        |email| [("name", "Someone"), ("email", email), ("organization", "Other Clinic"), ("password", PASSWORD)];
     let first = app.call(&app.browser(), "register", &form(EMAIL)).await;
     let again = app.call(&app.browser(), "register", &form(EMAIL)).await;
     let fresh = app.call(&app.browser(), "register", &form("new.person@clinic.example")).await;
@@ -142,7 +148,9 @@ async fn an_unknown_email_costs_a_password_verification_like_a_wrong_password(_:
                 // Retries must not run into the lockout.
                 sqlx::query("DELETE FROM auth_attempts").execute(&app.pool).await.unwrap();
                 let before = VERIFICATIONS.load(Ordering::SeqCst);
-                app.call(&app.browser(), "login", &[("email", email), ("password", "guess guess guess")]).await.assert_status(422);
+                app.call(&app.browser(), "login", &[("email", email), ("password", "guess guess guess")])
+                    .await
+                    .assert_status(422);
                 let after = VERIFICATIONS.load(Ordering::SeqCst);
                 if after - before <= 1 {
                     return after - before;
@@ -166,7 +174,13 @@ async fn repeated_wrong_passwords_lock_the_account_even_for_the_right_one(_: PgP
     let locked = app.call(&attacker, "login", &[("email", EMAIL), ("password", PASSWORD)]).await;
     locked.assert_status(429);
     // The real time left (a minute since the last failure, less the moments the test took).
-    let seconds: u32 = locked.body.split("Try again in ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let seconds: u32 = locked
+        .body
+        .split("Try again in ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     assert!((50..=60).contains(&seconds) && locked.body.contains(" seconds"), "{}", locked.body);
     // The lock is kept in Postgres, so it holds for any client and any app instance.
     app.call(&app.browser(), "login", &[("email", EMAIL), ("password", PASSWORD)]).await.assert_status(429);

@@ -63,7 +63,9 @@ async fn facilities_are_validated_and_retired_only_when_their_equipment_is(_: Pg
     let busy = app.call(admin, "retire_facility", &[("id", &lab.to_string())]).await;
     busy.assert_status(409);
     assert!(busy.body.contains("still active"), "{}", busy.body);
-    app.call(admin, "retire_equipment", &[("id", &autoclave.to_string()), ("reason", "Out of service")]).await.assert_ok();
+    app.call(admin, "retire_equipment", &[("id", &autoclave.to_string()), ("reason", "Out of service")])
+        .await
+        .assert_ok();
     app.call(admin, "retire_facility", &[("id", &lab.to_string())]).await.assert_ok();
     let list: Vec<Facility> = app.call(admin, "list_facilities", &[]).await.json();
     assert!(list[0].retired, "retired, still listed");
@@ -220,7 +222,9 @@ async fn retiring_says_why_is_audited_and_an_admin_can_reinstate(_: PgPoolOption
     assert!(bare.body.contains("why it is retired"), "{}", bare.body);
     let staff = &world.a.member(Role::Staff).client;
     app.call(staff, "retire_equipment", &[("id", unit.as_str()), ("reason", "Broken")]).await.assert_status(403);
-    app.call(admin, "retire_equipment", &[("id", unit.as_str()), ("reason", "Broken pump, sent for repair")]).await.assert_ok();
+    app.call(admin, "retire_equipment", &[("id", unit.as_str()), ("reason", "Broken pump, sent for repair")])
+        .await
+        .assert_ok();
     // Its replacement took the name meanwhile: reinstating would make two.
     let twin = equipment(&app, admin, lab, "Unit 1").await.to_string();
     let back = [("id", unit.as_str()), ("reason", "Repaired")];

@@ -13,7 +13,8 @@ use crate::world::{facility_with_equipment, World};
 
 #[test]
 fn every_registered_server_function_has_its_arguments_checked() {
-    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()).collect();
+    let registered: BTreeSet<String> =
+        leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()).collect();
     let checked: BTreeSet<String> = server_functions().keys().map(|p| (*p).to_owned()).collect();
     let missing: Vec<_> = registered.difference(&checked).collect();
     assert!(missing.is_empty(), "add these to server::http::input::server_functions: {missing:?}");

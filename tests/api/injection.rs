@@ -29,8 +29,11 @@ async fn markup_stored_in_every_text_field_is_shown_as_text_on_every_page(_: PgP
     let [p1, p2, p3, p4] = PAYLOADS;
 
     app.call(owner, "rename", &[("name", p3)]).await.assert_ok();
-    let facility: FacilityId =
-        app.call(owner, "create_facility", &[("name", p4), ("address", p2), ("time_zone", "UTC")]).await.assert_ok().json();
+    let facility: FacilityId = app
+        .call(owner, "create_facility", &[("name", p4), ("address", p2), ("time_zone", "UTC")])
+        .await
+        .assert_ok()
+        .json();
     let f = facility.to_string();
     let protocol: ProtocolId = app
         .call(
@@ -41,7 +44,14 @@ async fn markup_stored_in_every_text_field_is_shown_as_text_on_every_page(_: PgP
         .await
         .assert_ok()
         .json();
-    let form = [("facility_id", f.as_str()), ("name", p1), ("kind", p2), ("serial", p3), ("location", p4), ("risk_level", "high")];
+    let form = [
+        ("facility_id", f.as_str()),
+        ("name", p1),
+        ("kind", p2),
+        ("serial", p3),
+        ("location", p4),
+        ("risk_level", "high"),
+    ];
     let equipment: cleantrack::model::ids::EquipmentId =
         app.call(owner, "create_equipment", &form).await.assert_ok().json();
     let e = equipment.to_string();
@@ -49,9 +59,11 @@ async fn markup_stored_in_every_text_field_is_shown_as_text_on_every_page(_: PgP
         .await
         .assert_ok();
     let staff = &world.a.member(Role::Staff).client;
-    let signed = [("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", p1), ("done[0]", "on"), ("done[1]", "on")];
+    let signed =
+        [("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", p1), ("done[0]", "on"), ("done[1]", "on")];
     let log: LogId = app.call(staff, "log_cleaning", &signed).await.assert_ok().json();
-    let correction = [("log_id", log.to_string()), ("reason", p2.to_owned()), ("outcome", "fail".into()), ("notes", p3.into())];
+    let correction =
+        [("log_id", log.to_string()), ("reason", p2.to_owned()), ("outcome", "fail".into()), ("notes", p3.into())];
     let correction: Vec<(&str, &str)> = correction.iter().map(|(k, v)| (*k, v.as_str())).collect();
     app.call(owner, "amend_log", &correction).await.assert_ok();
     let invite = [("email", "inspector@agency.example"), ("name", p4), ("days", "7"), ("all_facilities", "on")];

@@ -227,7 +227,10 @@ async fn logs_of_a_are_not_found_for_b(_: PgPoolOptions, db: PgConnectOptions) {
 }
 
 #[sqlx::test]
-async fn a_form_posted_without_javascript_comes_back_to_its_page_with_its_outcome(_: PgPoolOptions, db: PgConnectOptions) {
+async fn a_form_posted_without_javascript_comes_back_to_its_page_with_its_outcome(
+    _: PgPoolOptions,
+    db: PgConnectOptions,
+) {
     let app = spawn_app(db.clone()).await;
     let world = World::build(&app).await;
     let (equipment, _) = setup(&app, &world).await;
@@ -255,12 +258,19 @@ async fn a_form_posted_without_javascript_comes_back_to_its_page_with_its_outcom
     let location = location.unwrap();
     assert_eq!(status, 303);
     assert!(location.starts_with("/q/some-sticker?tab=1&__path=%2Fapi%2Flog_cleaning&__err="), "{location}");
-    let err = url::Url::parse(&format!("http://x{location}")).unwrap().query_pairs().find(|(k, _)| k == "__err").unwrap().1.into_owned();
+    let err = url::Url::parse(&format!("http://x{location}"))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "__err")
+        .unwrap()
+        .1
+        .into_owned();
     let error: cleantrack::model::error::AppError =
         leptos::server_fn::error::ServerFnUrlError::<cleantrack::model::error::AppError>::decode_err(&err);
     assert!(error.to_string().contains("Tick every step"), "{error}");
     // Arguments refused before the function runs come back the same way.
-    let (status, refused) = post(vec![("equipment_id", "not-an-id".into()), ("outcome", "pass".into())], page.clone()).await;
+    let (status, refused) =
+        post(vec![("equipment_id", "not-an-id".into()), ("outcome", "pass".into())], page.clone()).await;
     assert_eq!(status, 303);
     let refused = refused.unwrap();
     assert!(refused.contains("__err="));

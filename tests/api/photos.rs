@@ -430,7 +430,14 @@ async fn a_report_with_photos_is_built_and_served_from_s3(_: PgPoolOptions, db: 
 
 /// Sends `POST path` over a raw connection, the body in two halves `pause` apart (a phone's
 /// uplink), and returns the status.
-async fn slow_post(app: &TestApp, cookie: &str, path: &str, content_type: &str, body: &[u8], pause: std::time::Duration) -> u16 {
+async fn slow_post(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    pause: std::time::Duration,
+) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     let head = format!(

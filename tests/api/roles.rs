@@ -125,7 +125,12 @@ fn pickers(html: &str) -> Vec<(String, Option<(String, Vec<String>)>)> {
                 let options: Vec<(&str, bool)> = select
                     .split("<option")
                     .skip(1)
-                    .map(|o| (o.split("value=\"").nth(1).unwrap().split('"').next().unwrap(), o.split('>').next().unwrap().contains("selected")))
+                    .map(|o| {
+                        (
+                            o.split("value=\"").nth(1).unwrap().split('"').next().unwrap(),
+                            o.split('>').next().unwrap().contains("selected"),
+                        )
+                    })
                     .collect();
                 let chosen = options.iter().find(|(_, s)| *s).map(|(v, _)| (*v).to_owned()).unwrap_or_default();
                 (chosen, options.iter().map(|(v, _)| (*v).to_owned()).collect())
@@ -136,7 +141,10 @@ fn pickers(html: &str) -> Vec<(String, Option<(String, Vec<String>)>)> {
 }
 
 #[sqlx::test]
-async fn the_team_page_shows_each_members_own_role_and_offers_only_grantable_ones(_: PgPoolOptions, db: PgConnectOptions) {
+async fn the_team_page_shows_each_members_own_role_and_offers_only_grantable_ones(
+    _: PgPoolOptions,
+    db: PgConnectOptions,
+) {
     let app = spawn_app(db).await;
     let world = World::build(&app).await;
     for reader in [Role::Owner, Role::Admin, Role::Supervisor, Role::Auditor] {

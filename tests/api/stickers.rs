@@ -139,9 +139,13 @@ async fn the_qr_image_encodes_the_sticker_url_and_the_label_sheet_lists_active_e
     assert_eq!(sheet.facility_name, "Lab");
     assert_eq!(sheet.labels.len(), 1);
     assert_eq!(sheet.labels[0].short_code.len(), 6);
-    app.call(&world.a.member(Role::Admin).client, "retire_equipment", &[("id", &s.equipment.to_string()), ("reason", "Out of service")])
-        .await
-        .assert_ok();
+    app.call(
+        &world.a.member(Role::Admin).client,
+        "retire_equipment",
+        &[("id", &s.equipment.to_string()), ("reason", "Out of service")],
+    )
+    .await
+    .assert_ok();
     let sheet: LabelSheet = app.call(staff, "list_labels", &[("facility_id", &s.facility.to_string())]).await.json();
     assert!(sheet.labels.is_empty(), "retired equipment gets no label");
     app.call(staff, "scan_equipment", &[("token", &s.token)]).await.assert_status(404);

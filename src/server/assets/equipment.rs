@@ -256,7 +256,9 @@ pub async fn reinstate(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Resu
     .await?;
     match found {
         None => return Err(AppError::NotFound),
-        Some((false, _)) => return Err(AppError::Invalid("Its facility is retired: reinstate the facility first.".into())),
+        Some((false, _)) => {
+            return Err(AppError::Invalid("Its facility is retired: reinstate the facility first.".into()))
+        }
         Some((true, true)) => {
             return Err(AppError::Conflict(
                 "Active equipment in its facility has the same name now: rename one of them first.".into(),

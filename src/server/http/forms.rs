@@ -24,7 +24,8 @@ use crate::model::error::AppError;
 const OURS: [&str; 3] = ["__path", "__err", "done"];
 
 pub async fn plain_form_posts(req: Request, next: Next) -> Response {
-    let accepts_html = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let accepts_html =
+        req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
     if req.method() != Method::POST || !req.uri().path().starts_with("/api/") || !accepts_html {
         return next.run(req).await;
     }
@@ -50,7 +51,8 @@ pub async fn plain_form_posts(req: Request, next: Next) -> Response {
     // (the Referer, less any error of an earlier post). A function's own redirect (sign-in to
     // the next page, say) leads elsewhere and stands.
     let location = response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).and_then(page_of);
-    let went_back = response.status() == StatusCode::FOUND && referer.is_some() && location.as_deref() == Some(back.as_str());
+    let went_back =
+        response.status() == StatusCode::FOUND && referer.is_some() && location.as_deref() == Some(back.as_str());
     if went_back {
         let mut url = url::Url::parse(&format!("http://page{back}")).expect("a path joins");
         url.query_pairs_mut().append_pair("done", &function);
@@ -65,8 +67,11 @@ pub async fn plain_form_posts(req: Request, next: Next) -> Response {
 /// The path and query of a page address, without the outcome of an earlier submission.
 fn page_of(address: &str) -> Option<String> {
     let mut url = url::Url::parse(address).ok()?;
-    let kept: Vec<(String, String)> =
-        url.query_pairs().filter(|(k, _)| !OURS.contains(&k.as_ref())).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !OURS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     url.set_query(None);
     if !kept.is_empty() {
         url.query_pairs_mut().extend_pairs(kept);

@@ -26,7 +26,9 @@ use crate::server::state::AppState;
 
 pub async fn check_input(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if percent_decode(path.as_bytes()).is_none_or(|p| std::str::from_utf8(&p).is_err() || p.iter().any(|b| b.is_ascii_control())) {
+    if percent_decode(path.as_bytes())
+        .is_none_or(|p| std::str::from_utf8(&p).is_err() || p.iter().any(|b| b.is_ascii_control()))
+    {
         return AppError::NotFound.into_response();
     }
     let server_fn = path.starts_with("/api/");
@@ -231,30 +233,61 @@ pub fn server_functions() -> &'static HashMap<&'static str, Arguments> {
     use crate::pages::*;
     FUNCTIONS.get_or_init(|| {
         arguments![
-            account::GetSession, account::SwitchOrg, account::ChangePassword, account::Rename,
-            audit::ListAuditEvents, audit::VerifyAuditChain,
-            auth::invitation::PreviewInvitation, auth::invitation::AcceptInvitation,
-            auth::login::Login, auth::login::Logout,
-            auth::password_reset::RequestPasswordReset, auth::password_reset::ResetPassword,
+            account::GetSession,
+            account::SwitchOrg,
+            account::ChangePassword,
+            account::Rename,
+            audit::ListAuditEvents,
+            audit::VerifyAuditChain,
+            auth::invitation::PreviewInvitation,
+            auth::invitation::AcceptInvitation,
+            auth::login::Login,
+            auth::login::Logout,
+            auth::password_reset::RequestPasswordReset,
+            auth::password_reset::ResetPassword,
             auth::register::Register,
-            auth::verify_email::VerifyEmail, auth::verify_email::ResendVerification,
-            billing::GetBilling, billing::StartCheckout, billing::OpenBillingPortal,
+            auth::verify_email::VerifyEmail,
+            auth::verify_email::ResendVerification,
+            billing::GetBilling,
+            billing::StartCheckout,
+            billing::OpenBillingPortal,
             dashboard::GetDashboard,
-            equipment::ListEquipment, equipment::CreateEquipment, equipment::UpdateEquipment,
-            equipment::RetireEquipment, equipment::ReinstateEquipment, equipment::RegenerateQr,
-            facilities::ListFacilities, facilities::CreateFacility, facilities::UpdateFacility,
+            equipment::ListEquipment,
+            equipment::CreateEquipment,
+            equipment::UpdateEquipment,
+            equipment::RetireEquipment,
+            equipment::ReinstateEquipment,
+            equipment::RegenerateQr,
+            facilities::ListFacilities,
+            facilities::CreateFacility,
+            facilities::UpdateFacility,
             facilities::RetireFacility,
             labels::ListLabels,
-            logs::LogCleaning, logs::AmendLog, logs::VerifyLog, logs::ListLogs,
+            logs::LogCleaning,
+            logs::AmendLog,
+            logs::VerifyLog,
+            logs::ListLogs,
             platform::PlatformOverview,
-            protocols::ListProtocols, protocols::CreateProtocol, protocols::ReviseProtocol,
+            protocols::ListProtocols,
+            protocols::CreateProtocol,
+            protocols::ReviseProtocol,
             protocols::AssignProtocol,
-            reports::GetReportOptions, reports::RequestExport, reports::ListExports, reports::InviteInspector,
+            reports::GetReportOptions,
+            reports::RequestExport,
+            reports::ListExports,
+            reports::InviteInspector,
             scan::ScanEquipment,
-            schedules::SetSchedule, schedules::ClearSchedule, schedules::ListOverdue,
-            settings::GetSettings, settings::UpdateSettings,
-            team::ListMembers, team::ChangeRole, team::RemoveMember, team::InviteMember,
-            team::ListInvitations, team::RevokeInvitation,
+            schedules::SetSchedule,
+            schedules::ClearSchedule,
+            schedules::ListOverdue,
+            settings::GetSettings,
+            settings::UpdateSettings,
+            team::ListMembers,
+            team::ChangeRole,
+            team::RemoveMember,
+            team::InviteMember,
+            team::ListInvitations,
+            team::RevokeInvitation,
         ]
     })
 }

@@ -23,7 +23,11 @@ pub struct UploadQuery {
 /// Every request gets `REQUEST_TIMEOUT_SECS`, except a photo upload, which gets
 /// `UPLOAD_TIMEOUT_SECS`: a camera photo on a phone's uplink in a basement takes minutes, and
 /// cutting it off at 30 s lost the photo. Past its limit a request answers 503.
-pub async fn time_limit(State(state): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn time_limit(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let upload = req.method() == axum::http::Method::POST && req.uri().path() == "/photos";
     let limit = if upload { state.config.upload_timeout } else { state.config.request_timeout };
     match tokio::time::timeout(limit, next.run(req)).await {

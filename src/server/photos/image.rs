@@ -189,11 +189,18 @@ mod tests {
         assert_eq!(clean(&jpeg, 1000, 40_000_000).err().unwrap(), PhotoError::TooLarge(1));
         assert_eq!(clean(b"%PDF-1.7 not a photo at all", 1 << 20, 40_000_000).err().unwrap(), PhotoError::NotAnImage);
         // A real GIF header: an image, but not a kind we take.
-        assert_eq!(clean(b"GIF89a\x01\x00\x01\x00\x80\x00\x00", 1 << 20, 40_000_000).err().unwrap(), PhotoError::NotAnImage);
+        assert_eq!(
+            clean(b"GIF89a\x01\x00\x01\x00\x80\x00\x00", 1 << 20, 40_000_000).err().unwrap(),
+            PhotoError::NotAnImage
+        );
         assert_eq!(clean(&jpeg[..jpeg.len() / 2], 1 << 20, 40_000_000).err().unwrap(), PhotoError::Unreadable);
         for format in [ImageFormat::Png, ImageFormat::WebP] {
             let image = sample(format, 400, 300);
-            assert_eq!(clean(&image[..image.len() / 2], 1 << 20, 40_000_000).err(), Some(PhotoError::Unreadable), "{format:?}");
+            assert_eq!(
+                clean(&image[..image.len() / 2], 1 << 20, 40_000_000).err(),
+                Some(PhotoError::Unreadable),
+                "{format:?}"
+            );
         }
     }
 
@@ -226,9 +233,15 @@ mod tests {
         assert!(bomb.len() < 1024, "a small file");
         assert_eq!(clean(&bomb, 1 << 20, 40_000_000).err().unwrap(), PhotoError::TooManyPixels);
         // Within the side limit, but 12,000² pixels would need more memory than allowed.
-        assert_eq!(clean(&png_claiming(12_000, 12_000), 1 << 20, 200_000_000).err().unwrap(), PhotoError::TooManyPixels);
+        assert_eq!(
+            clean(&png_claiming(12_000, 12_000), 1 << 20, 200_000_000).err().unwrap(),
+            PhotoError::TooManyPixels
+        );
         // Within both, but over the configured pixel count (a 7000 × 7000 PNG of 190 KB did
         // cost seconds of CPU before this limit).
-        assert_eq!(clean(&png_claiming(7_000, 7_000), 1 << 20, 40_000_000).err().unwrap(), PhotoError::OverPixelLimit(40));
+        assert_eq!(
+            clean(&png_claiming(7_000, 7_000), 1 << 20, 40_000_000).err().unwrap(),
+            PhotoError::OverPixelLimit(40)
+        );
     }
 }
