@@ -4,6 +4,8 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+#[cfg(feature = "hydrate")]
+mod browser;
 pub mod components;
 pub mod model;
 pub mod pages;
@@ -14,6 +16,12 @@ pub mod server;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    browser::report_panics();
+    // A second hydration of the same page would attach every handler twice (two signings per
+    // tap): refuse it loudly, which the panic report then tells us about.
+    static HYDRATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if HYDRATED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        panic!("the page was asked to hydrate a second time");
+    }
     leptos::mount::hydrate_body(app::App);
 }

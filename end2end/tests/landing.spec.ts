@@ -64,3 +64,33 @@ test("an unknown address gets the 404 page with a 404 status", async ({ page }) 
   await page.getByRole("link", { name: "Go to the front page" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Prove every clean.");
 });
+
+test("a panic in the page is reported to the server and the person is told how to go on", async ({ page }) => {
+  await page.goto("/login");
+  await waitForHydration(page);
+  const reported = page.waitForRequest((r) => r.url().endsWith("/client-errors") && r.method() === "POST");
+  // A real panic of ours: asking the page to hydrate a second time (which would double every
+  // handler) is refused with one.
+  const thrown = await page.evaluate(async () => {
+    const script = [...document.querySelectorAll<HTMLLinkElement>('link[rel="modulepreload"]')].find((l) =>
+      l.href.endsWith(".js"),
+    );
+    const wasm = await import(script!.href);
+    try {
+      wasm.hydrate();
+      return "";
+    } catch (err) {
+      return String(err);
+    }
+  });
+  expect(thrown, "the second hydration stops with a panic").not.toBe("");
+  const request = await reported;
+  expect(JSON.parse(request.postData() ?? "{}")).toMatchObject({
+    message: expect.stringContaining("hydrate a second time"),
+    url: expect.stringContaining("/login"),
+  });
+  expect((await request.response())?.status()).toBe(204);
+  const notice = page.getByRole("alert").filter({ hasText: "Something went wrong on this page" });
+  await expect(notice).toBeVisible();
+  await expect(notice.getByRole("link", { name: "Reload the page" })).toHaveAttribute("href", /\/login$/);
+});

@@ -15,13 +15,24 @@ test("an owner downloads the logs as CSV, prepares a PDF report and lets an insp
 
   await page.goto("/reports");
   await waitForHydration(page);
-  const csv = page.locator("section", { hasText: "Cleaning logs (CSV)" });
+  const csv = page.locator("section", { hasText: "Cleaning logs and compliance (CSV)" });
   await csv.getByLabel("Facility").selectOption({ label: "Ward 3" });
-  const [csvDownload] = await Promise.all([page.waitForEvent("download"), csv.getByRole("button", { name: "Download CSV" }).click()]);
+  const [csvDownload] = await Promise.all([page.waitForEvent("download"), csv.getByRole("button", { name: "Download logs (CSV)" }).click()]);
   const csvText = readFileSync((await csvDownload.path())!, "utf-8");
   expect(csvText.split("\n")[0]).toContain("log_id,facility,equipment");
   expect(csvText).toContain("Infusion pump 12");
   expect(csvText).toContain("Lia Logs");
+  // The same filters give compliance per piece of equipment and in total; the definition is
+  // stated beside the button.
+  const [complianceDownload] = await Promise.all([
+    page.waitForEvent("download"),
+    csv.getByRole("button", { name: "Download compliance (CSV)" }).click(),
+  ]);
+  const complianceText = readFileSync((await complianceDownload.path())!, "utf-8");
+  expect(complianceText.split("\n")[0]).toBe("facility,equipment,equipment_code,time_zone,from,to,came_due,on_time,late,not_done,on_time_percent");
+  expect(complianceText).toContain("All,Total,");
+  await csv.getByText("How compliance is counted").click();
+  await expect(csv.getByText("Each time a scheduled piece of equipment came due is one occasion.")).toBeVisible();
 
   // The PDF is prepared in the background; the list shows its progress, then the download.
   const reports = page.locator("section", { hasText: "Inspection report and binder" });

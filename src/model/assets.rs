@@ -149,6 +149,8 @@ pub struct CleaningLog {
     pub amended_by: Vec<LogId>,
     /// At `/photos/{id}` (and `/photos/{id}/thumb`).
     pub photos: Vec<PhotoId>,
+    /// The signer's reason for signing without a protocol.
+    pub no_protocol_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,10 +258,8 @@ pub enum Scan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
     pub period_days: i32,
-    /// Cleanings done by their due time, of all cleanings that came due in the period (done or
-    /// not yet done).
-    pub on_time: i64,
-    pub due: i64,
+    /// The period's occasions by the one definition (`model::compliance`).
+    pub compliance: crate::model::compliance::Compliance,
     pub overdue: Vec<OverdueItem>,
     pub recent: Vec<Activity>,
     /// The last 30 days, oldest first, by the facility's local day.
@@ -288,13 +288,6 @@ impl Setup {
             && self.equipment > 0
             && self.equipment_without_protocol == 0
             && self.people > 1
-    }
-}
-
-impl Dashboard {
-    /// Whole percent, or `None` when nothing came due.
-    pub fn compliance_percent(&self) -> Option<i64> {
-        (self.due > 0).then(|| (self.on_time * 100 + self.due / 2) / self.due)
     }
 }
 

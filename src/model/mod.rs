@@ -5,6 +5,7 @@ pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod billing;
+pub mod compliance;
 pub mod email;
 pub mod error;
 pub mod ids;

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::model::assets::{Dashboard, DayCount, Setup};
+use crate::model::compliance::DEFINITION;
 use crate::model::error::AppError;
 use crate::model::ids::FacilityId;
 use crate::model::role::Action;
@@ -58,18 +59,22 @@ pub fn DashboardView() -> impl IntoView {
 
 #[component]
 fn Overview(d: Dashboard) -> impl IntoView {
-    let rate = d.compliance_percent();
     view! {
         <section class="stats">
             <div class="stat" data-stat="compliance">
-                <span class="stat__value">{rate.map(|r| format!("{r}%")).unwrap_or_else(|| "–".into())}</span>
-                <span class="stat__label">{format!("on time over {} days ({} of {} due)", d.period_days, d.on_time, d.due)}</span>
+                <span class="stat__value">{d.compliance.rate()}</span>
+                <span class="stat__label">{format!("on time over the last {} days", d.period_days)}</span>
+                <span class="stat__detail" data-figures>{d.compliance.sentence()}</span>
             </div>
             <div class="stat" data-stat="overdue" class:stat--alert=!d.overdue.is_empty()>
                 <span class="stat__value">{d.overdue.len().to_string()}</span>
                 <span class="stat__label">"overdue now"</span>
             </div>
         </section>
+        <details class="definition">
+            <summary>"How compliance is counted"</summary>
+            <p>{DEFINITION}</p>
+        </details>
         <h2>"Last 30 days"</h2>
         <Chart days=d.days.clone()/>
         <h2>"Overdue"</h2>

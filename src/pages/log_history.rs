@@ -37,6 +37,7 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
                 <strong>{l.outcome.to_uppercase()}</strong>
                 <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_else(|| "no protocol".into()))}</span>
             </div>
+            {l.no_protocol_reason.clone().map(|r| view! { <p class="muted">{format!("Signed without a protocol: {r}")}</p> })}
             {(!l.notes.is_empty()).then(|| view! { <p>{l.notes.clone()}</p> })}
             {(!l.photos.is_empty()).then(|| view! {
                 <p class="log-photos">
@@ -67,7 +68,7 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
 /// A correction is a new signed log naming this one and why; this one stays as it was.
 fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, steps: &[String]) -> impl IntoView {
     let field = |name: &str| format!("{name}-{id}");
-    let (reason, notes) = (field("reason"), field("notes"));
+    let (reason, notes, no_protocol) = (field("reason"), field("notes"), field("no-protocol"));
     let checklist = (!steps.is_empty()).then(|| {
         let boxes = steps
             .iter()
@@ -87,7 +88,10 @@ fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, step
                     <label for=reason.clone()>"Reason for the correction"</label>
                     <input id=reason name="reason" required maxlength="500"/>
                 </div>
-                {checklist}
+                {match checklist {
+                    Some(checklist) => checklist.into_any(),
+                    None => view! { <NoProtocolReason id=no_protocol/> }.into_any(),
+                }}
                 <fieldset class="outcome">
                     <legend>"Outcome"</legend>
                     <label class="check"><input type="radio" name="outcome" value="pass"/>" Pass"</label>
@@ -101,6 +105,19 @@ fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, step
                 <button type="submit" class="button button--small">"Sign the correction"</button>
             </ActionForm>
         </details>
+    }
+}
+
+/// Equipment without a protocol: the signer says why they sign without one (required; the
+/// reports print it with the log).
+#[component]
+pub fn NoProtocolReason(id: String) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id.clone()>"No protocol is assigned. Why sign without one?"</label>
+            <input id=id name="no_protocol_reason" required maxlength="500"
+                placeholder="e.g. Protocol being written; cleaned per the manufacturer's manual"/>
+        </div>
     }
 }
 

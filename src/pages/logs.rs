@@ -10,6 +10,7 @@ use crate::model::ids::{EquipmentId, LogId, PhotoId};
 
 /// Records a cleaning, signed by the caller ("performed"). `done` holds the ticked step numbers.
 /// `submission_key`: the form's one-time key; sent again, it answers with the same log.
+/// `no_protocol_reason`: required when the equipment has no protocol.
 #[server(endpoint = "log_cleaning")]
 pub async fn log_cleaning(
     equipment_id: EquipmentId,
@@ -20,13 +21,14 @@ pub async fn log_cleaning(
     password: Option<String>,
     photos: Option<Vec<PhotoId>>,
     submission_key: Option<uuid::Uuid>,
+    no_protocol_reason: Option<String>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant_gated;
     use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
-    let form =
-        LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos, submission_key };
+    let done = done.unwrap_or_default();
+    let form = LogForm { outcome, notes, performed_at, done, password, photos, submission_key, no_protocol_reason };
     in_tenant_gated(Gate::Logging, async |tx| logs::record(tx, equipment_id, &form).await).await
 }
 
@@ -42,13 +44,14 @@ pub async fn amend_log(
     password: Option<String>,
     photos: Option<Vec<PhotoId>>,
     submission_key: Option<uuid::Uuid>,
+    no_protocol_reason: Option<String>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant_gated;
     use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
-    let form =
-        LogForm { outcome, notes, performed_at, done: done.unwrap_or_default(), password, photos, submission_key };
+    let done = done.unwrap_or_default();
+    let form = LogForm { outcome, notes, performed_at, done, password, photos, submission_key, no_protocol_reason };
     in_tenant_gated(Gate::Logging, async |tx| logs::amend(tx, log_id, &reason, &form).await).await
 }
 

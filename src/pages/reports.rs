@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError};
 use crate::model::account::Member;
+use crate::model::compliance::DEFINITION;
 use crate::model::error::AppError;
 use crate::model::ids::{ExportId, FacilityId};
 use crate::model::reports::{ExportInfo, ExportKind, ReportOptions};
@@ -111,7 +112,7 @@ pub fn ReportsPage() -> impl IntoView {
 fn CsvForm(options: ReportOptions) -> impl IntoView {
     view! {
         <section class="card">
-            <h2>"Cleaning logs (CSV)"</h2>
+            <h2>"Cleaning logs and compliance (CSV)"</h2>
             <form method="get" action="/reports/logs.csv" class="form" data-testid="csv-form">
                 <FacilitySelect options=options.facilities.clone() name="facility" all=true/>
                 <label>"Equipment"
@@ -136,8 +137,16 @@ fn CsvForm(options: ReportOptions) -> impl IntoView {
                         {options.people.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                     </select>
                 </label>
-                <button type="submit" class="button">"Download CSV"</button>
+                <div class="form-actions">
+                    <button type="submit" class="button">"Download logs (CSV)"</button>
+                    <button type="submit" class="button button--secondary" formaction="/reports/compliance.csv">"Download compliance (CSV)"</button>
+                </div>
+                <p class="hint">"Compliance is per piece of scheduled equipment with a total, for the facility, equipment and period chosen; outcome and person do not apply to it."</p>
             </form>
+            <details class="definition">
+                <summary>"How compliance is counted"</summary>
+                <p>{DEFINITION}</p>
+            </details>
         </section>
     }
 }

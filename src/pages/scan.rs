@@ -12,7 +12,7 @@ use crate::model::assets::{PublicStatus, Scan, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
 use crate::model::ids::UserId;
 use crate::model::role::Role;
-use crate::pages::log_history::{log_entry, EntryContext};
+use crate::pages::log_history::{log_entry, EntryContext, NoProtocolReason};
 use crate::pages::logs::{list_logs, AmendLog, LogCleaning, VerifyLog};
 use crate::pages::schedules::DueBadge;
 
@@ -187,7 +187,7 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
                                 }).collect_view()}
                             </fieldset>
                         }.into_any(),
-                        None => view! { <p class="muted">"No protocol is assigned to this equipment."</p> }.into_any(),
+                        None => view! { <NoProtocolReason id="log-no-protocol".to_owned()/> }.into_any(),
                     }}
                     <fieldset class="outcome">
                         <legend>"Outcome"</legend>

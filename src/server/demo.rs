@@ -168,8 +168,8 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
 
     tx.commit().await?;
 
-    // The history: most pieces cleaned daily, some days skipped (so some are overdue now), an
-    // occasional failure, every third log verified. One statement and one transaction per piece
+    // The history: most pieces cleaned daily, some days skipped (so some are overdue now and
+    // some cleanings late), an occasional failure, a few corrections, every third log verified. One statement and one transaction per piece
     // of equipment: every row extends the organization's audit chain, and a transaction that
     // extends it a hundred thousand times slows down with each row.
     let staff = users.iter().find(|(r, _)| *r == Role::Staff).map(|(_, id)| *id).unwrap_or(owner);
@@ -206,6 +206,23 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
         .bind(n as i32)
         .execute(tx.conn())
         .await?;
+        // Every fourth piece: a recent cleaning corrected afterwards, as staff do when a lot
+        // number was left out (the correction counts instead of the original).
+        if n % 4 == 1 {
+            sqlx::query(
+                "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, \
+                        signer_name, performed_at, received_at, checklist, outcome, notes, amends, amendment_reason) \
+                 SELECT gen_random_uuid(), org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
+                        performed_at, received_at + interval '2 hours', checklist, outcome, 'Disinfectant lot L2291', id, \
+                        'The disinfectant lot number was left out' \
+                 FROM cleaning_logs WHERE org_id = $1 AND equipment_id = $2 AND outcome = 'pass' \
+                 ORDER BY performed_at DESC OFFSET 2 LIMIT 1",
+            )
+            .bind(org)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO verifications (org_id, log_id, verified_by, signer_name) \
              SELECT org_id, id, $2, 'Supervisor Demo' FROM cleaning_logs \

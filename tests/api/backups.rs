@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use crate::helpers::{cleantrack_command, database_url, fresh_dir, spawn_app, superuser_pool};
-use crate::world::{facility_with_equipment, World};
+use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
 
 fn script(name: &str) -> Command {
     Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join(name))
@@ -43,7 +43,7 @@ async fn a_backup_restores_into_a_new_database_with_the_same_rows_and_a_trail_th
     let staff = &world.a.member(Role::Staff).client;
     let (_, equipment) = facility_with_equipment(&app, &world.a.member(Role::Admin).client, "Lab", "Hood", "").await;
     let e = equipment.to_string();
-    app.call(staff, "log_cleaning", &[("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "")])
+    app.call(staff, "log_cleaning", &[("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", ""), NO_PROTOCOL])
         .await
         .assert_ok();
     facility_with_equipment(&app, &world.b.member(Role::Admin).client, "B Lab", "B Hood", "").await;

@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{config_for, drain, spawn_app, spawn_app_with, TestApp};
 use crate::stripe_standin::{StripeStandIn, PRICE, SECRET_KEY, WEBHOOK_SECRET};
-use crate::world::{facility_with_equipment, World};
+use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
 
 async fn billing_app(db: PgConnectOptions) -> (TestApp, StripeStandIn) {
     let standin = StripeStandIn::start("127.0.0.1:0").await;
@@ -292,7 +292,7 @@ async fn a_failed_payment_gives_grace_then_limits_that_never_hold_records_hostag
         )
     };
     let e = equipment.to_string();
-    let log = [("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "")];
+    let log = [("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", ""), NO_PROTOCOL];
     let new_facility = |name: &'static str| [("name", name), ("address", ""), ("time_zone", "UTC")];
 
     // A day after the failure: grace, everything works, owners are told.

@@ -214,7 +214,43 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     assert!((1..12).contains(&overdue.len()), "some, not all, overdue: {overdue:?}");
     let dashboard: cleantrack::model::assets::Dashboard =
         app.call(&staff, "get_dashboard", &[("days", "30")]).await.assert_ok().json();
-    assert!(dashboard.compliance_percent().is_some_and(|p| (50..100).contains(&p)), "{dashboard:?}");
+    assert!(dashboard.compliance.percent().is_some_and(|p| (50..100).contains(&p)), "{dashboard:?}");
+    let c = dashboard.compliance;
+    assert!(c.late > 0 && c.not_done > 0 && c.on_time > c.late, "the demo has late and missed cleanings: {c:?}");
+    // The same figures in the overview, the compliance CSV and the PDF report of a facility
+    // over the same days (the demo has failures, corrections and unverified logs in them).
+    let auditor = app.browser();
+    let form = [("email", "auditor@demo.cleantrack.test"), ("password", cleantrack::server::demo::PASSWORD)];
+    app.call(&auditor, "login", &form).await.assert_ok();
+    let facilities: Vec<cleantrack::model::assets::Facility> =
+        app.call(&auditor, "list_facilities", &[]).await.assert_ok().json();
+    let facility = &facilities[0];
+    let f = facility.id.to_string();
+    let overview: cleantrack::model::assets::Dashboard =
+        app.call(&auditor, "get_dashboard", &[("days", "30"), ("facility_id", f.as_str())]).await.assert_ok().json();
+    let from: String = sqlx::query_scalar("SELECT ((now() AT TIME ZONE $1)::date - 29)::text")
+        .bind(&facility.time_zone)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let csv = auditor.get(app.url(&format!("/reports/compliance.csv?facility={f}&from={from}"))).send().await.unwrap();
+    let csv = csv.text().await.unwrap();
+    let total = csv.lines().last().unwrap().to_owned();
+    let o = overview.compliance;
+    let expected =
+        format!("All,Total,,,{from},,{},{},{},{},{}", o.due(), o.on_time, o.late, o.not_done, o.percent().unwrap());
+    assert_eq!(total, expected, "{csv}");
+    let id: cleantrack::model::ids::ExportId = app
+        .call(&auditor, "request_export", &[("kind", "report_pdf"), ("facility", f.as_str()), ("from", from.as_str())])
+        .await
+        .assert_ok()
+        .json();
+    while cleantrack::server::jobs::worker::run_once(&app.state).await.unwrap()
+        != cleantrack::server::jobs::worker::Outcome::Idle
+    {}
+    let pdf = auditor.get(app.url(&format!("/exports/{id}"))).send().await.unwrap().bytes().await.unwrap();
+    let text = crate::reports::pdf_text(&pdf);
+    assert!(text.contains("Compliance in the period") && text.contains(&o.sentence()), "{}: {text}", o.sentence());
     // The demo inspector sees the first facility's equipment only.
     let inspector = app.browser();
     let form = [("email", "inspector@demo.cleantrack.test"), ("password", cleantrack::server::demo::PASSWORD)];

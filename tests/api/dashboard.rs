@@ -7,7 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, superuser_pool, TestApp};
 use crate::schedules::ago;
-use crate::world::{facility_with_equipment, World};
+use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
 
 async fn dashboard(app: &TestApp, client: &reqwest::Client, days: &str) -> Dashboard {
     app.call(client, "get_dashboard", &[("days", days)]).await.assert_ok().json()
@@ -33,8 +33,13 @@ async fn compliance_counts_due_cleanings_done_on_time_and_what_is_overdue(_: PgP
         let h = h.clone();
         let app = &app;
         async move {
-            let form =
-                [("equipment_id", h.as_str()), ("outcome", outcome), ("notes", "n"), ("performed_at", at.as_str())];
+            let form = [
+                ("equipment_id", h.as_str()),
+                ("outcome", outcome),
+                ("notes", "n"),
+                ("performed_at", at.as_str()),
+                NO_PROTOCOL,
+            ];
             app.call(staff, "log_cleaning", &form).await.assert_ok();
         }
     };
@@ -72,17 +77,25 @@ async fn compliance_counts_due_cleanings_done_on_time_and_what_is_overdue(_: PgP
     let bench: cleantrack::model::ids::EquipmentId =
         app.call(admin, "create_equipment", &form).await.assert_ok().json();
     let b = bench.to_string();
-    app.call(staff, "log_cleaning", &[("equipment_id", b.as_str()), ("outcome", "pass"), ("notes", "")])
+    app.call(staff, "log_cleaning", &[("equipment_id", b.as_str()), ("outcome", "pass"), ("notes", ""), NO_PROTOCOL])
         .await
         .assert_ok();
 
     let month = dashboard(&app, admin, "30").await;
-    assert_eq!((month.on_time, month.due, month.compliance_percent()), (2, 4, Some(50)), "{month:?}");
+    assert_eq!(
+        (month.compliance.on_time, month.compliance.due(), month.compliance.percent()),
+        (2, 4, Some(50)),
+        "{month:?}"
+    );
     assert_eq!(month.overdue.len(), 1);
     assert_eq!(month.overdue[0].name, "Hood 1");
     let week = dashboard(&app, &world.a.member(Role::Auditor).client, "7").await;
     // The late one came due 7 days and an hour ago: before this week. Only the open one is in it.
-    assert_eq!((week.on_time, week.due, week.compliance_percent()), (0, 1, Some(0)), "{week:?}");
+    assert_eq!(
+        (week.compliance.on_time, week.compliance.due(), week.compliance.percent()),
+        (0, 1, Some(0)),
+        "{week:?}"
+    );
 
     assert_eq!(month.days.len(), 30);
     let sum = |f: fn(&cleantrack::model::assets::DayCount) -> i64| month.days.iter().map(f).sum::<i64>();
@@ -111,14 +124,15 @@ async fn the_dashboard_of_b_shows_nothing_of_a(_: PgPoolOptions, db: PgConnectOp
         .await
         .assert_ok();
     let at = ago(&app, "3 hours").await;
-    let form = [("equipment_id", h.as_str()), ("outcome", "pass"), ("notes", ""), ("performed_at", at.as_str())];
+    let form =
+        [("equipment_id", h.as_str()), ("outcome", "pass"), ("notes", ""), ("performed_at", at.as_str()), NO_PROTOCOL];
     app.call(&world.a.member(Role::Staff).client, "log_cleaning", &form).await.assert_ok();
     assert_eq!(dashboard(&app, admin, "30").await.overdue.len(), 1);
 
     let b = &world.b.member(Role::Owner).client;
     for form in [vec![("days", "30")], vec![("days", "30"), ("facility_id", &facility.to_string())]] {
         let d: Dashboard = app.call(b, "get_dashboard", &form).await.assert_ok().json();
-        assert_eq!((d.on_time, d.due, d.overdue.len(), d.recent.len()), (0, 0, 0, 0));
+        assert_eq!((d.compliance.due(), d.overdue.len(), d.recent.len()), (0, 0, 0));
         assert!(d.days.iter().all(|d| d.on_time + d.late + d.failed == 0));
     }
 }

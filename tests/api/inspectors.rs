@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, superuser_pool};
 use crate::reports::{data, export, pdf_text};
-use crate::world::World;
+use crate::world::{World, NO_PROTOCOL};
 
 const EMAIL: &str = "ines.inspector@authority.example";
 
@@ -106,7 +106,7 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
     let (hood, amendment) = (d.hood.to_string(), d.amendment.to_string());
     for (endpoint, form) in [
         ("create_facility", vec![("name", "Annex"), ("address", ""), ("time_zone", "UTC")]),
-        ("log_cleaning", vec![("equipment_id", hood.as_str()), ("outcome", "pass"), ("notes", "")]),
+        ("log_cleaning", vec![("equipment_id", hood.as_str()), ("outcome", "pass"), ("notes", ""), NO_PROTOCOL]),
         ("verify_log", vec![("log_id", amendment.as_str())]),
         ("update_settings", vec![("strict_signatures", "on")]),
         ("invite_member", vec![("email", "x@y.example"), ("role", "staff")]),

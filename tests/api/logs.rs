@@ -301,3 +301,70 @@ async fn a_form_posted_without_javascript_comes_back_to_its_page_with_its_outcom
     };
     assert_eq!((status, location.as_deref()), (303, Some("/login?next=/q/some-sticker")));
 }
+
+#[sqlx::test]
+async fn equipment_without_a_protocol_is_signed_only_with_a_reason_that_reports_show(
+    _: PgPoolOptions,
+    db: PgConnectOptions,
+) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let staff = &world.a.member(Role::Staff).client;
+    let (_, bare) = facility_with_equipment(&app, admin, "Workshop", "Bench", "").await;
+    let e = bare.to_string();
+    let form = |reason: &'static str| {
+        vec![
+            ("equipment_id", e.clone()),
+            ("outcome", "pass".into()),
+            ("notes", "".into()),
+            ("no_protocol_reason", reason.into()),
+        ]
+    };
+    let app = &app;
+    let call = |form: Vec<(&'static str, String)>| async move {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        app.call(staff, "log_cleaning", &form).await
+    };
+    // Without a reason (or a blank one): refused, saying what to do.
+    for reason in ["", "   "] {
+        let refused = call(form(reason)).await;
+        refused.assert_status(422);
+        assert!(refused.body.contains("no cleaning protocol"), "{}", refused.body);
+    }
+    let long: &'static str = Box::leak("x".repeat(501).into_boxed_str());
+    call(form(long)).await.assert_status(422);
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM cleaning_logs").fetch_one(&superuser_pool(&db).await).await.unwrap();
+    assert_eq!(count, 0, "nothing was signed");
+
+    let log: LogId = call(form("Protocol being written; manual section 4")).await.assert_ok().json();
+    let history: Vec<CleaningLog> =
+        app.call(staff, "list_logs", &[("equipment_id", e.as_str())]).await.assert_ok().json();
+    assert_eq!(history[0].no_protocol_reason.as_deref(), Some("Protocol being written; manual section 4"));
+    let csv = world.a.member(Role::Auditor).client.get(app.url("/reports/logs.csv")).send().await.unwrap();
+    let csv = csv.text().await.unwrap();
+    let row = csv.lines().find(|l| l.starts_with(&log.to_string())).expect("the log is in the CSV");
+    assert!(row.ends_with(",Protocol being written; manual section 4"), "{row}");
+
+    // With a protocol, the reason is not asked for and not kept: the protocol says how.
+    let (equipment, _) = setup(app, &world).await;
+    let equipment = equipment.to_string();
+    let with = [pass(&equipment), vec![("no_protocol_reason", "ignored")]].concat();
+    let log: LogId = app.call(staff, "log_cleaning", &with).await.assert_ok().json();
+    let reason: Option<String> = sqlx::query_scalar("SELECT no_protocol_reason FROM cleaning_logs WHERE id = $1")
+        .bind(log)
+        .fetch_one(&superuser_pool(&db).await)
+        .await
+        .unwrap();
+    assert_eq!(reason, None);
+    // And the database itself refuses a protocol-less log without a reason.
+    let refused = sqlx::query(
+        "INSERT INTO cleaning_logs (id, org_id, equipment_id, performed_by, signer_name, performed_at, outcome) \
+         SELECT gen_random_uuid(), org_id, id, (SELECT id FROM users LIMIT 1), 'x', now(), 'pass' FROM equipment WHERE id = $1",
+    )
+    .bind(bare)
+    .execute(&superuser_pool(&db).await)
+    .await;
+    assert!(refused.unwrap_err().to_string().contains("cleaning_logs_protocol_or_reason"));
+}

@@ -14,6 +14,7 @@ mod backups;
 mod bad_input;
 mod billing;
 mod cli;
+mod compliance;
 mod cross_tenant;
 mod dashboard;
 mod database;

@@ -113,3 +113,49 @@ async fn metrics_need_the_token_and_count_the_requests_made(_: PgPoolOptions, db
     // Without a token configured there is no endpoint at all.
     assert_eq!(spawn_app(db).await.get("/metrics").await.status(), 404);
 }
+
+#[sqlx::test]
+async fn a_panic_in_a_browser_is_reported_to_sentry_and_bad_reports_are_refused(
+    _: PgPoolOptions,
+    db: PgConnectOptions,
+) {
+    let (dsn, received) = sentry_standin().await;
+    let url = database_url(&db);
+    let (mut server, addr) = serve_binary(&[
+        ("APP_ENV", "development"),
+        ("DATABASE_URL", url.as_str()),
+        ("SECRET_KEY", "k"),
+        ("JOB_WORKERS", "0"),
+        ("SENTRY_DSN", dsn.as_str()),
+    ]);
+    let client = reqwest::Client::new();
+    let post = |body: String, origin: &str| {
+        client
+            .post(format!("http://{addr}/client-errors"))
+            .header("origin", origin)
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(body)
+            .send()
+    };
+    let ours = format!("http://{addr}");
+    let report =
+        r#"{"message":"panicked at src/components/photo_picker.rs:88:5: index out of bounds","url":"http://x/q/abc"}"#;
+    assert_eq!(post(report.into(), &ours).await.unwrap().status(), 204);
+    assert_eq!(post(report.into(), "https://elsewhere.example").await.unwrap().status(), 403, "only our pages");
+    assert_eq!(post("not json".into(), &ours).await.unwrap().status(), 422);
+    assert_eq!(post(r#"{"message":1}"#.into(), &ours).await.unwrap().status(), 422);
+    let huge = format!(r#"{{"message":"{}","url":""}}"#, "x".repeat(5000));
+    assert_eq!(post(huge, &ours).await.unwrap().status(), 413);
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let event = loop {
+        let found = received.lock().unwrap().iter().find(|e| e.contains("panicked in the browser")).cloned();
+        if let Some(event) = found {
+            break event;
+        }
+        assert!(Instant::now() < deadline, "the report did not reach the stand-in: {:?}", received.lock().unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = server.kill();
+    assert!(event.contains("photo_picker.rs:88:5: index out of bounds"), "{event}");
+}

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, TestApp};
 use crate::stickers::{page, sticker};
-use crate::world::{World, PASSWORD};
+use crate::world::{World, NO_PROTOCOL, PASSWORD};
 
 async fn settings(app: &TestApp, client: &reqwest::Client) -> OrgSettings {
     app.call(client, "get_settings", &[]).await.assert_ok().json()
@@ -38,7 +38,7 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
     let log = |password: Option<&'static str>| {
         let e = e.clone();
         async move {
-            let mut form = vec![("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "")];
+            let mut form = vec![("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", ""), NO_PROTOCOL];
             if let Some(p) = password {
                 form.push(("password", p));
             }
@@ -85,7 +85,7 @@ async fn the_public_panel_shows_last_cleaned_and_due_without_names_only_when_tur
     let form = [("equipment_id", e.as_str()), ("unit", "hours"), ("every_n", "8")];
     app.call(admin, "set_schedule", &form).await.assert_ok();
     let staff = &world.a.member(Role::Staff).client;
-    let log = [("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "Wiped by the window")];
+    let log = [("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "Wiped by the window"), NO_PROTOCOL];
     app.call(staff, "log_cleaning", &log).await.assert_ok();
     let path = format!("/q/{}", s.token);
 

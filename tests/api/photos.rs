@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{config_for, fresh_dir, spawn_app, spawn_app_with, superuser_pool, TestApp};
-use crate::world::{facility_with_equipment, World};
+use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
 
 fn picture(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
     let picture = DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
@@ -56,7 +56,7 @@ async fn log_with(
     let e = equipment.to_string();
     let ids: Vec<String> = photos.iter().map(ToString::to_string).collect();
     let keys: Vec<String> = (0..photos.len()).map(|i| format!("photos[{i}]")).collect();
-    let mut form = vec![("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "")];
+    let mut form = vec![("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", ""), NO_PROTOCOL];
     form.extend(keys.iter().map(String::as_str).zip(ids.iter().map(String::as_str)));
     app.call(client, "log_cleaning", &form).await
 }

@@ -11,7 +11,7 @@ use cleantrack::server::jobs::worker::{run_once, Outcome};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, superuser_pool, TestApp};
-use crate::world::{facility_with_equipment, World};
+use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
 
 /// A known data set in organization A: facility "Lab" (hood, three logs: a pass verified by
 /// the supervisor, a pass amended to a fail with a reason) and facility "Kitchen" (one log).
@@ -32,10 +32,14 @@ pub async fn data(app: &TestApp, world: &World) -> Data {
     let log = |e: EquipmentId, notes: &'static str| {
         let e = e.to_string();
         async move {
-            app.call(staff, "log_cleaning", &[("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", notes)])
-                .await
-                .assert_ok()
-                .json::<LogId>()
+            app.call(
+                staff,
+                "log_cleaning",
+                &[("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", notes), NO_PROTOCOL],
+            )
+            .await
+            .assert_ok()
+            .json::<LogId>()
         }
     };
     let verified = log(hood, "=cmd|' /C calc'!A0").await;
@@ -53,6 +57,7 @@ pub async fn data(app: &TestApp, world: &World) -> Data {
                 ("reason", "Residue found afterwards"),
                 ("outcome", "fail"),
                 ("notes", "Sash"),
+                NO_PROTOCOL,
             ],
         )
         .await
@@ -187,7 +192,10 @@ async fn the_binders_trail_verifies_with_the_documented_algorithm(_: PgPoolOptio
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
     let mut names: Vec<String> = archive.file_names().map(str::to_owned).collect();
     names.sort();
-    assert_eq!(names, ["VERIFY-AUDIT-TRAIL.txt", "audit-trail.jsonl", "cleaning-logs.csv", "inspection-report.pdf"]);
+    assert_eq!(
+        names,
+        ["VERIFY-AUDIT-TRAIL.txt", "audit-trail.jsonl", "cleaning-logs.csv", "compliance.csv", "inspection-report.pdf"]
+    );
     let read = |archive: &mut zip::ZipArchive<_>, name: &str| {
         let mut bytes = Vec::new();
         archive.by_name(name).unwrap().read_to_end(&mut bytes).unwrap();
@@ -197,6 +205,8 @@ async fn the_binders_trail_verifies_with_the_documented_algorithm(_: PgPoolOptio
     assert!(pdf_text(&pdf).contains("Facility: Lab"));
     let logs = String::from_utf8(read(&mut archive, "cleaning-logs.csv")).unwrap();
     assert_eq!(logs.lines().count(), 1 + 3, "header and the Lab's three logs");
+    let compliance = String::from_utf8(read(&mut archive, "compliance.csv")).unwrap();
+    assert_eq!(compliance.lines().last(), Some("All,Total,,,,,0,0,0,0,"), "the hood has no schedule: {compliance}");
 
     // Run the Python that the binder's own instructions give, on the binder's trail.
     let dir = crate::helpers::fresh_dir("binder");
@@ -246,9 +256,9 @@ async fn the_csv_pages_through_many_logs_without_losing_or_repeating_one(_: PgPo
     let d = data(&app, &world).await;
     let su = superuser_pool(&db).await;
     sqlx::query(
-        "INSERT INTO cleaning_logs (id, org_id, equipment_id, performed_by, signer_name, performed_at, outcome) \
+        "INSERT INTO cleaning_logs (id, org_id, equipment_id, performed_by, signer_name, performed_at, outcome, no_protocol_reason) \
          SELECT gen_random_uuid(), e.org_id, e.id, u.id, 'Bulk Signer', \
-                CASE WHEN n % 2 = 0 THEN timestamptz '2026-01-01 08:00Z' ELSE timestamptz '2026-01-01 08:00Z' + n * interval '1 minute' END, 'pass' \
+                CASE WHEN n % 2 = 0 THEN timestamptz '2026-01-01 08:00Z' ELSE timestamptz '2026-01-01 08:00Z' + n * interval '1 minute' END, 'pass', 'Bulk' \
          FROM equipment e, users u, generate_series(1, 1200) n WHERE e.id = $1 AND u.email = 'staff@a.example'",
     )
     .bind(d.hood)

@@ -8,7 +8,7 @@ use cleantrack::server::jobs::{self, worker::run_once, worker::Outcome};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, TestApp};
-use crate::world::{facility_with_equipment, World};
+use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
 
 /// An RFC 3339 time `interval` ago ("30 hours"), by the database's clock.
 pub async fn ago(app: &TestApp, interval: &str) -> String {
@@ -26,7 +26,8 @@ async fn equipment_page(app: &TestApp, client: &reqwest::Client, overdue_only: b
 
 async fn log(app: &TestApp, client: &reqwest::Client, equipment: EquipmentId, outcome: &str, at: &str) -> LogId {
     let e = equipment.to_string();
-    let form = [("equipment_id", e.as_str()), ("outcome", outcome), ("notes", "noted"), ("performed_at", at)];
+    let form =
+        [("equipment_id", e.as_str()), ("outcome", outcome), ("notes", "noted"), ("performed_at", at), NO_PROTOCOL];
     app.call(client, "log_cleaning", &form).await.assert_ok().json()
 }
 
@@ -124,8 +125,13 @@ async fn passed_uncorrected_logs_move_next_due_and_the_rest_is_overdue(_: PgPool
 
     // Corrected to a failure, it no longer counts: the earlier pass is the last again.
     let s = second.to_string();
-    let amendment =
-        [("log_id", s.as_str()), ("reason", "Disinfectant was expired"), ("outcome", "fail"), ("notes", "Redo")];
+    let amendment = [
+        ("log_id", s.as_str()),
+        ("reason", "Disinfectant was expired"),
+        ("outcome", "fail"),
+        ("notes", "Redo"),
+        NO_PROTOCOL,
+    ];
     app.call(staff, "amend_log", &amendment).await.assert_ok();
     assert_eq!(equipment_page(&app, admin, true).await.total, 1, "the correction undoes the pass");
     let _ = first;

@@ -11,6 +11,10 @@ use crate::helpers::TestApp;
 
 pub const PASSWORD: &str = "violet kettle harbour drum";
 
+/// The reason a test gives for signing a cleaning of equipment that has no protocol (the
+/// server requires one; `facility_with_equipment` assigns no protocol).
+pub const NO_PROTOCOL: (&str, &str) = ("no_protocol_reason", "Protocol being written; cleaned per the manual");
+
 pub struct Person {
     pub id: UserId,
     pub email: String,

@@ -22,6 +22,9 @@ pub struct LogForm {
     pub photos: Vec<PhotoId>,
     /// The form's one-time key: a second submission with it returns the first log.
     pub submission_key: Option<uuid::Uuid>,
+    /// Why the cleaning is signed without a protocol: required when the equipment has none,
+    /// ignored when it has one.
+    pub no_protocol_reason: Option<String>,
 }
 
 /// With strict signatures (21 CFR Part 11 §11.200) each signing needs the signer's password
@@ -111,6 +114,23 @@ async fn insert(
     if notes.chars().count() > 2000 {
         return Err(AppError::Invalid("Keep notes under 2000 characters.".into()));
     }
+    let no_protocol_reason = match now.protocol {
+        Some(_) => None,
+        None => {
+            let reason = form.no_protocol_reason.as_deref().unwrap_or_default().trim();
+            if reason.is_empty() {
+                return Err(AppError::Invalid(
+                    "This equipment has no cleaning protocol: say why you are signing without one, \
+                     or ask an admin to assign one."
+                        .into(),
+                ));
+            }
+            if reason.chars().count() > 500 {
+                return Err(AppError::Invalid("Keep the reason for no protocol under 500 characters.".into()));
+            }
+            Some(reason.to_owned())
+        }
+    };
     let done: Vec<bool> = (0..now.steps.len()).map(|i| form.done.contains_key(&i.to_string())).collect();
     if outcome == "pass" && done.iter().any(|d| !d) {
         return Err(AppError::Invalid(
@@ -133,9 +153,9 @@ async fn insert(
     let id = LogId::new();
     sqlx::query(
         "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
-                performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key) \
+                performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key, no_protocol_reason) \
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT display_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), \
-                 $8, $9, $10, $11, $12, $13)",
+                 $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(id)
     .bind(org)
@@ -150,6 +170,7 @@ async fn insert(
     .bind(amends.as_ref().map(|a| a.original))
     .bind(amends.map(|a| a.reason))
     .bind(form.submission_key)
+    .bind(no_protocol_reason)
     .execute(tx.conn())
     .await?;
     crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
@@ -276,6 +297,7 @@ struct HistoryRow {
     amendment_reason: Option<String>,
     amended_by: Vec<LogId>,
     photos: Vec<PhotoId>,
+    no_protocol_reason: Option<String>,
 }
 
 /// One step of a log's checklist as stored (see `insert`).
@@ -298,7 +320,8 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
                 v.signer_name AS verified_by, app.local_time(v.verified_at, f.time_zone) AS verified_at, \
                 l.amends, l.amendment_reason, \
                 ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
-                ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) AS photos \
+                ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) AS photos, \
+                l.no_protocol_reason \
          FROM cleaning_logs l \
          JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
@@ -332,6 +355,7 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
             amendment_reason: r.amendment_reason,
             amended_by: r.amended_by,
             photos: r.photos,
+            no_protocol_reason: r.no_protocol_reason,
         })
         .collect())
 }

@@ -1,6 +1,7 @@
 //! Facilities and equipment inside one organization. Every function takes a
 //! [`TenantTx`](crate::server::auth::TenantTx), checks the role, and filters by organization.
 
+pub mod compliance;
 pub mod dashboard;
 pub mod equipment;
 pub mod facilities;

@@ -2,6 +2,7 @@
 //! every request passes through.
 
 pub mod client;
+pub mod client_errors;
 pub mod csrf;
 pub mod dev_mail;
 pub mod errors;
@@ -94,8 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route("/photos/{id}", get(photos::original))
         .route("/photos/{id}/thumb", get(photos::thumbnail))
         .route("/reports/logs.csv", get(crate::server::reports::csv_export::download))
+        .route("/reports/compliance.csv", get(crate::server::reports::csv_export::compliance_download))
         .route("/exports/{id}", get(crate::server::reports::exports::download))
         .route("/webhooks/stripe", axum::routing::post(crate::server::billing::webhook::receive))
+        .route("/client-errors", axum::routing::post(client_errors::report))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
         // The site's files (JS, WASM, CSS, favicon; precompressed variants when the browser
         // takes them, 304 for a fresh copy), then the 404 page for anything else. Static files

@@ -1,6 +1,6 @@
-//! The inspection binder: one zip with the PDF report, the cleaning logs as CSV, the
-//! organization's audit trail as JSON Lines with its hashes, and the text that explains how to
-//! verify that trail without our software. Written entry by entry into a file.
+//! The inspection binder: one zip with the PDF report, the cleaning logs and compliance as
+//! CSV, the organization's audit trail as JSON Lines with its hashes, and the text that
+//! explains how to verify that trail without our software. Written entry by entry into a file.
 
 use std::io::{Seek, Write};
 
@@ -13,11 +13,14 @@ use super::logs::{self, Cursor};
 use super::report_pdf::{self, ReportScope};
 use crate::model::audit::ChainCheck;
 use crate::model::error::AppError;
+use crate::server::assets::compliance::{self, Period, Scope};
 use crate::server::audit::export::{batch, line};
+use crate::server::auth::TenantTx;
 use crate::server::state::AppState;
 
 pub const REPORT: &str = "inspection-report.pdf";
 pub const LOGS: &str = "cleaning-logs.csv";
+pub const COMPLIANCE: &str = "compliance.csv";
 pub const TRAIL: &str = "audit-trail.jsonl";
 pub const VERIFY: &str = "VERIFY-AUDIT-TRAIL.txt";
 
@@ -50,6 +53,13 @@ pub async fn write<W: Write + Seek>(
         zip.write_all(&csv_export::lines(&rows))?;
         progress.advance(rows.len() as i64).await?;
     }
+
+    zip.start_file(COMPLIANCE, options).map_err(zip_error)?;
+    let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
+    let equipment = Scope { facility: Some(scope.facility), equipment: None };
+    let figures = compliance::by_equipment(&mut tx, equipment, &Period::from(&filter)).await?;
+    tx.commit().await?;
+    zip.write_all(&csv_export::compliance_lines(&filter, &figures))?;
 
     zip.start_file(TRAIL, options).map_err(zip_error)?;
     let mut after = 0;

@@ -44,6 +44,14 @@ pub struct LogRow {
     pub photo_sha256: Vec<String>,
     /// Storage keys of the photos' thumbnails, in the same order.
     pub thumb_keys: Vec<String>,
+    /// The due time this cleaning answered (`app.answered_due`), UTC; none when it does not count
+    /// or its equipment had no schedule.
+    pub due_at: Option<String>,
+    /// How it counted toward compliance: `on_time`, `late`, `failed` (never counts),
+    /// `corrected` (a later log counts instead), or `not_scheduled`.
+    pub counted_as: String,
+    /// The signer's reason for signing without a protocol.
+    pub no_protocol_reason: Option<String>,
     /// The keyset cursor: performed_at as the database has it.
     pub performed_ts: time::OffsetDateTime,
 }
@@ -123,8 +131,16 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
                 ARRAY(SELECT ph.thumb_key FROM log_photos lp \
                       JOIN photos ph ON ph.org_id = lp.org_id AND ph.id = lp.photo_id \
                       WHERE lp.org_id = l.org_id AND lp.log_id = l.id ORDER BY lp.position) AS thumb_keys, \
+                to_char(d.due_at AT TIME ZONE 'UTC', {UTC}) AS due_at, \
+                CASE WHEN l.outcome = 'fail' THEN 'failed' \
+                     WHEN c.corrected THEN 'corrected' \
+                     WHEN d.due_at IS NULL THEN 'not_scheduled' \
+                     WHEN l.performed_at <= d.due_at THEN 'on_time' ELSE 'late' END AS counted_as, \
+                l.no_protocol_reason, \
                 l.performed_at AS performed_ts \
          FROM page l \
+         CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id) AS corrected) c \
+         LEFT JOIN LATERAL app.answered_due(l.org_id, l.equipment_id, l.performed_at) d ON l.outcome = 'pass' AND NOT c.corrected \
          JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \

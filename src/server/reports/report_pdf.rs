@@ -1,7 +1,7 @@
-//! The inspection report of one facility and period, as PDF: a summary (compliance rate,
-//! overdue equipment, failures), then per piece of equipment its schedule and every log with
-//! its signatures, verification, amendment and thumbnails, and at the end the audit chain's
-//! verification result with the hash of its last event.
+//! The inspection report of one facility and period, as PDF: a summary (compliance by the one
+//! definition in `model::compliance`, overdue equipment, failures), then per piece of equipment
+//! its schedule and every log with its signatures, verification, amendment and thumbnails,
+//! and at the end the audit chain's verification result with the hash of its last event.
 
 use std::io::Write;
 
@@ -10,9 +10,11 @@ use super::layout::{Font, Jpeg, Layout};
 use super::logs::{self, Cursor, LogRow};
 use crate::model::assets::DueStatus;
 use crate::model::audit::ChainCheck;
+use crate::model::compliance::{Compliance, DEFINITION};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId};
 use crate::model::reports::LogFilter;
+use crate::server::assets::compliance::{self, Period, Scope};
 use crate::server::assets::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
 use crate::server::auth::{TenantCtx, TenantTx};
 use crate::server::state::AppState;
@@ -88,6 +90,9 @@ pub async fn write<W: Write>(
     .fetch_all(tx.conn())
     .await?;
     let totals = logs::totals(&mut tx, &filter).await?;
+    let compliance =
+        compliance::figures(&mut tx, Scope { facility: Some(scope.facility), equipment: None }, &Period::from(&filter))
+            .await?;
     tx.commit().await?;
 
     let header = format!("{org_name} · {facility_name} · cleaning and disinfection inspection report");
@@ -104,7 +109,7 @@ pub async fn write<W: Write>(
     doc.gap(8.0);
 
     let statuses: Vec<(Equipment, DueStatus)> = equipment.into_iter().map(|row| (row.facts, row.due.into())).collect();
-    summary(&mut doc, &statuses, &totals)?;
+    summary(&mut doc, &statuses, &totals, &compliance)?;
     doc.gap(6.0);
     audit_section(&mut doc, chain)?;
 
@@ -145,18 +150,13 @@ fn summary<W: Write>(
     doc: &mut Layout<W>,
     statuses: &[(Equipment, DueStatus)],
     totals: &logs::Totals,
+    compliance: &Compliance,
 ) -> std::io::Result<()> {
     let scheduled: Vec<_> = statuses.iter().filter(|(e, d)| e.status == "active" && d.schedule.is_some()).collect();
     let overdue: Vec<_> = scheduled.iter().filter(|(_, d)| d.overdue).collect();
     doc.line(0.0, Font::Bold, 13.0, "Summary")?;
-    let rate = if scheduled.is_empty() {
-        "no scheduled equipment".to_owned()
-    } else {
-        format!("{:.1}%", 100.0 * (scheduled.len() - overdue.len()) as f64 / scheduled.len() as f64)
-    };
     let lines = [
         format!("Equipment: {} ({} with a cleaning schedule)", statuses.len(), scheduled.len()),
-        format!("Compliance rate: {rate} (scheduled equipment not overdue when the report was made)"),
         format!("Overdue now: {}", overdue.len()),
         format!("Cleaning logs in the period: {}", totals.logs),
         format!("Failures (outcome fail): {}", totals.failures),
@@ -166,6 +166,9 @@ fn summary<W: Write>(
     for line in &lines {
         doc.line(0.0, Font::Regular, 10.5, line)?;
     }
+    doc.line(0.0, Font::Bold, 10.5, "Compliance in the period")?;
+    doc.paragraph(12.0, Font::Regular, 10.5, &compliance.sentence())?;
+    doc.paragraph(12.0, Font::Regular, 9.0, &format!("How compliance is counted: {DEFINITION}"))?;
     for (equipment, due) in overdue {
         let since = due.next_due.as_deref().unwrap_or("-");
         doc.line(
@@ -200,6 +203,18 @@ fn audit_section<W: Write>(doc: &mut Layout<W>, chain: &ChainCheck) -> std::io::
         }
     }
     Ok(())
+}
+
+/// How the log counted toward compliance, in words.
+fn counted_as(row: &LogRow) -> String {
+    let due = row.due_at.as_deref().unwrap_or("-");
+    match row.counted_as.as_str() {
+        "on_time" => format!("Compliance: on time (due {due})"),
+        "late" => format!("Compliance: late (was due {due})"),
+        "failed" => "Compliance: not counted (failed)".into(),
+        "corrected" => "Compliance: not counted (its correction counts instead)".into(),
+        _ => "Compliance: not counted (no schedule at the time)".into(),
+    }
 }
 
 fn schedule_line(due: &DueStatus) -> String {
@@ -247,9 +262,13 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
     for later in &row.amended_by {
         doc.line(24.0, Font::Bold, 9.0, &format!("Amended by log {later} (below)"))?;
     }
+    if let Some(reason) = &row.no_protocol_reason {
+        doc.paragraph(24.0, Font::Regular, 9.0, &format!("Signed without a protocol. Reason: {reason}"))?;
+    }
     if !row.notes.is_empty() {
         doc.paragraph(24.0, Font::Regular, 9.0, &format!("Notes: {}", row.notes))?;
     }
+    doc.line(24.0, Font::Regular, 9.0, &counted_as(row))?;
     doc.line(24.0, Font::Regular, 7.5, &format!("Log {}", row.id))?;
     if !row.thumb_keys.is_empty() {
         let mut thumbs = Vec::new();
