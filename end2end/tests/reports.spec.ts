@@ -64,7 +64,7 @@ test("an owner downloads the logs as CSV, prepares a PDF report and lets an insp
   await expect(nav.getByRole("link", { name: "Reports" })).toBeVisible();
   await expect(nav.getByRole("link", { name: "Team" })).toHaveCount(0);
   await inspector.goto("/reports");
-  await expect(inspector.locator("section", { hasText: "Cleaning logs (CSV)" }).getByLabel("Facility")).toContainText("Ward 3");
+  await expect(inspector.locator("section", { hasText: "Cleaning logs and compliance (CSV)" }).getByLabel("Facility")).toContainText("Ward 3");
   await expect(inspector.getByText("Inspector access")).toHaveCount(0);
 
   await page.reload();

@@ -74,7 +74,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 <li class="site-nav__search">
                     <form action="/equipment" method="get" role="search">
                         <label class="visually-hidden" for="header-search">"Find equipment"</label>
-                        <input id="header-search" type="search" name="search" placeholder="Find equipment or sticker code"/>
+                        <input id="header-search" type="search" name="search" placeholder="Equipment or code"/>
                     </form>
                 </li>
                 <li><A href="/app">"Overview"</A></li>

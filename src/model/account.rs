@@ -94,4 +94,6 @@ pub struct OrgSettings {
     pub public_status: bool,
     /// Years records are kept; nothing is removed before (default 6).
     pub retention_years: i32,
+    /// A cleaning recorded more than this many minutes after it was performed is a late entry.
+    pub late_entry_minutes: i32,
 }

@@ -85,6 +85,8 @@ pub struct ScannedEquipment {
     pub status: DueStatus,
     /// The organization asks for the password at every signing.
     pub strict_signatures: bool,
+    /// A cleaning performed longer ago than this is a late entry and needs a reason.
+    pub late_entry_minutes: i32,
     /// The latest [`HISTORY_SHOWN`] cleanings, read with the rest so the page costs one call.
     pub history: Vec<CleaningLog>,
     /// The log form's one-time key (see `log_cleaning`), made by the server for this page.
@@ -151,6 +153,11 @@ pub struct CleaningLog {
     pub photos: Vec<PhotoId>,
     /// The signer's reason for signing without a protocol.
     pub no_protocol_reason: Option<String>,
+    /// Recorded more than the organization's window after it was performed: with the reason,
+    /// or entered offline (captured at `performed_at`, synced at `received_at`).
+    pub late_entry: bool,
+    pub late_entry_reason: Option<String>,
+    pub entered_offline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,24 +7,30 @@ use serde::{Deserialize, Serialize};
 
 /// The definition in words, printed beside every compliance figure we show or issue.
 pub const DEFINITION: &str = "Each time a scheduled piece of equipment came due is one occasion. \
-It was met on time when a passed cleaning followed by the due time, late when after it, and is \
-not done while none has followed. A corrected cleaning counts as its correction; a failed one \
-does not count. Occasions are counted on the day they were settled (the earlier of the due time \
-and the cleaning), in the facility's time zone. Cleanings of unscheduled equipment are not \
-occasions.";
+It was met on time when a passed cleaning was performed by the due time and recorded then; \
+entered late when performed by the due time but recorded later than the organization allows \
+(a late entry); late when performed after the due time; it is awaiting verification while its \
+protocol requires a second signature not yet given, and not done while no passed cleaning has \
+followed. A corrected cleaning counts as its correction; a failed one does not count. Occasions \
+are counted on the day they were settled (the earlier of the due time and the cleaning), in the \
+facility's time zone. Cleanings of unscheduled equipment are not occasions.";
 
 /// The occasions settled in a period, by how they were met.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Compliance {
     pub on_time: i64,
+    /// Performed by the due time, recorded late (a late entry).
+    pub late_entry: i64,
     pub late: i64,
+    /// Awaiting the second signature its protocol requires.
+    pub pending: i64,
     pub not_done: i64,
 }
 
 impl Compliance {
     /// Every occasion that came due.
     pub fn due(&self) -> i64 {
-        self.on_time + self.late + self.not_done
+        self.on_time + self.late_entry + self.late + self.pending + self.not_done
     }
 
     /// Whole percent on time, rounded half up; `None` when nothing came due.
@@ -43,10 +49,12 @@ impl Compliance {
         match self.percent() {
             None => "No scheduled cleaning came due.".into(),
             Some(p) => format!(
-                "{} of {} scheduled cleanings on time ({p}%): {} late, {} not done.",
+                "{} of {} scheduled cleanings on time ({p}%): {} entered late, {} late, {} awaiting verification, {} not done.",
                 self.on_time,
                 self.due(),
+                self.late_entry,
                 self.late,
+                self.pending,
                 self.not_done
             ),
         }
@@ -54,7 +62,9 @@ impl Compliance {
 
     pub fn add(&mut self, other: Compliance) {
         self.on_time += other.on_time;
+        self.late_entry += other.late_entry;
         self.late += other.late;
+        self.pending += other.pending;
         self.not_done += other.not_done;
     }
 }
@@ -65,12 +75,15 @@ mod tests {
 
     #[test]
     fn figures_and_words() {
-        let c = Compliance { on_time: 5, late: 1, not_done: 1 };
-        assert_eq!(c.due(), 7);
-        assert_eq!(c.percent(), Some(71));
-        assert_eq!(c.sentence(), "5 of 7 scheduled cleanings on time (71%): 1 late, 1 not done.");
-        assert_eq!(Compliance { on_time: 1, late: 1, not_done: 0 }.rate(), "50%");
-        assert_eq!(Compliance { on_time: 2, late: 1, not_done: 0 }.rate(), "67%");
+        let c = Compliance { on_time: 5, late_entry: 1, late: 1, pending: 1, not_done: 1 };
+        assert_eq!(c.due(), 9);
+        assert_eq!(c.percent(), Some(56));
+        assert_eq!(
+            c.sentence(),
+            "5 of 9 scheduled cleanings on time (56%): 1 entered late, 1 late, 1 awaiting verification, 1 not done."
+        );
+        assert_eq!(Compliance { on_time: 1, late: 1, ..Default::default() }.rate(), "50%");
+        assert_eq!(Compliance { on_time: 2, late: 1, ..Default::default() }.rate(), "67%");
         assert_eq!(Compliance::default().percent(), None);
         assert_eq!(Compliance::default().rate(), "–");
     }

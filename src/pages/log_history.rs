@@ -35,6 +35,7 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
         <li class="audit-entry" data-log=l.id.to_string()>
             <div class="audit-entry__head">
                 <strong>{l.outcome.to_uppercase()}</strong>
+                {(l.late_entry || l.entered_offline).then(|| view! { <span class="badge badge--late">{if l.entered_offline { "Entered offline" } else { "Late entry" }}</span> })}
                 <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_else(|| "no protocol".into()))}</span>
             </div>
             {l.no_protocol_reason.clone().map(|r| view! { <p class="muted">{format!("Signed without a protocol: {r}")}</p> })}
@@ -48,7 +49,11 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
             })}
             {l.amendment_reason.clone().map(|r| view! { <p class="muted">{format!("Corrects an earlier log: {r}")}</p> })}
             {(!l.amended_by.is_empty()).then(|| view! { <p class="muted">"Corrected by a later log."</p> })}
-            {(l.received_at != l.performed_at).then(|| view! { <p class="muted">{format!("received by the server at {}", l.received_at)}</p> })}
+            {match (l.entered_offline, l.late_entry_reason.clone()) {
+                (true, _) => Some(view! { <p class="muted">{format!("Captured offline at {}, synced at {}.", l.performed_at, l.received_at)}</p> }.into_any()),
+                (false, Some(reason)) => Some(view! { <p class="late-entry">{format!("Entered late, at {}: {reason}", l.received_at)}</p> }.into_any()),
+                (false, None) => (l.received_at != l.performed_at).then(|| view! { <p class="muted">{format!("received by the server at {}", l.received_at)}</p> }.into_any()),
+            }}
             {match l.verified.clone() {
                 Some(s) => Some(view! { <p class="muted">{format!("{} by {} at {}", s.meaning, s.name, s.at)}</p> }.into_any()),
                 None if may_verify => Some(view! {
@@ -116,7 +121,7 @@ pub fn NoProtocolReason(id: String) -> impl IntoView {
         <div class="field">
             <label for=id.clone()>"No protocol is assigned. Why sign without one?"</label>
             <input id=id name="no_protocol_reason" required maxlength="500"
-                placeholder="e.g. Protocol being written; cleaned per the manufacturer's manual"/>
+                placeholder="e.g. Protocol being written"/>
         </div>
     }
 }

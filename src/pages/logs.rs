@@ -10,7 +10,9 @@ use crate::model::ids::{EquipmentId, LogId, PhotoId};
 
 /// Records a cleaning, signed by the caller ("performed"). `done` holds the ticked step numbers.
 /// `submission_key`: the form's one-time key; sent again, it answers with the same log.
-/// `no_protocol_reason`: required when the equipment has no protocol.
+/// `no_protocol_reason`: required when the equipment has no protocol. `performed_local`: when it
+/// was performed, in the facility's time zone, for a cleaning recorded afterwards;
+/// `late_entry_reason` is required when that is longer ago than the organization allows.
 #[server(endpoint = "log_cleaning")]
 pub async fn log_cleaning(
     equipment_id: EquipmentId,
@@ -22,13 +24,26 @@ pub async fn log_cleaning(
     photos: Option<Vec<PhotoId>>,
     submission_key: Option<uuid::Uuid>,
     no_protocol_reason: Option<String>,
+    performed_local: Option<String>,
+    late_entry_reason: Option<String>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::auth::request::in_tenant_gated;
     use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
     let done = done.unwrap_or_default();
-    let form = LogForm { outcome, notes, performed_at, done, password, photos, submission_key, no_protocol_reason };
+    let form = LogForm {
+        outcome,
+        notes,
+        performed_at,
+        done,
+        password,
+        photos,
+        submission_key,
+        no_protocol_reason,
+        performed_local,
+        late_entry_reason,
+    };
     in_tenant_gated(Gate::Logging, async |tx| logs::record(tx, equipment_id, &form).await).await
 }
 
@@ -51,7 +66,18 @@ pub async fn amend_log(
     use crate::server::billing::account::Gate;
     let photos = photos.unwrap_or_default();
     let done = done.unwrap_or_default();
-    let form = LogForm { outcome, notes, performed_at, done, password, photos, submission_key, no_protocol_reason };
+    let form = LogForm {
+        outcome,
+        notes,
+        performed_at,
+        done,
+        password,
+        photos,
+        submission_key,
+        no_protocol_reason,
+        performed_local: None,
+        late_entry_reason: None,
+    };
     in_tenant_gated(Gate::Logging, async |tx| logs::amend(tx, log_id, &reason, &form).await).await
 }
 

@@ -163,6 +163,7 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
     };
     let e = equipment;
     let strict = e.strict_signatures;
+    let when_label = format!("When it was performed ({})", e.time_zone);
     // Auditors and inspectors read; only roles that may sign see the form.
     let may_log = viewer.is_some_and(|(_, role)| role.can(crate::model::role::Action::LogCleaning));
     let entry = EntryContext { verify, amend, strict, steps: std::sync::Arc::new(e.steps.clone()), viewer };
@@ -198,6 +199,18 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
                         <label for="log-notes">"Notes"</label>
                         <textarea id="log-notes" name="notes" rows="2"></textarea>
                     </div>
+                    <details class="earlier">
+                        <summary>"Performed earlier? Give the time"</summary>
+                        <div class="field">
+                            <label for="log-performed-local">{when_label}</label>
+                            <input id="log-performed-local" name="performed_local" type="datetime-local"/>
+                        </div>
+                        <div class="field">
+                            <label for="log-late-reason">{format!("If more than {} minutes ago: why is it recorded only now?", e.late_entry_minutes)}</label>
+                            <input id="log-late-reason" name="late_entry_reason" maxlength="500"
+                                placeholder="e.g. No signal in the basement"/>
+                        </div>
+                    </details>
                     <PhotoPicker equipment=e.id uploads=uploads/>
                     <noscript><p class="muted">"Adding photos needs JavaScript; the cleaning can be recorded without."</p></noscript>
                     {strict.then(|| view! {

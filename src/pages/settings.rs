@@ -1,4 +1,5 @@
-//! The organization's settings (owners and admins): strict signatures, the public sticker panel.
+//! The organization's settings (owners and admins): strict signatures, the public sticker panel,
+//! retention and the late-entry window.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,6 +21,7 @@ pub async fn update_settings(
     strict_signatures: Option<String>,
     public_status: Option<String>,
     retention_years: Option<i32>,
+    late_entry_minutes: Option<i32>,
 ) -> Result<(), AppError> {
     use crate::server::accounts::settings::{self, SettingsChange};
     use crate::server::auth::request::in_tenant;
@@ -27,6 +29,7 @@ pub async fn update_settings(
         strict_signatures: strict_signatures.is_some(),
         public_status: public_status.is_some(),
         retention_years,
+        late_entry_minutes,
     };
     in_tenant(async |tx| settings::update(tx, &new).await).await
 }
@@ -61,6 +64,11 @@ pub fn SettingsPage() -> impl IntoView {
                                 <input id="retention-years" type="number" name="retention_years" min="1" max="50" required value=s.retention_years/>
                             </div>
                             <p class="hint">"Nothing is removed before this period has passed since the newest record."</p>
+                            <div class="field">
+                                <label for="late-entry-minutes">"A cleaning recorded later than this after it was performed is a late entry (minutes)"</label>
+                                <input id="late-entry-minutes" type="number" name="late_entry_minutes" min="5" max="1440" required value=s.late_entry_minutes/>
+                            </div>
+                            <p class="hint">"A late entry needs the signer's reason and is marked wherever the cleaning appears; compliance counts it apart from cleaning recorded on time."</p>
                             <ActionError value=update.value()/>
                             <ActionDone action=update message="Settings saved."/>
                             <button type="submit" class="button">"Save settings"</button>
@@ -84,6 +92,8 @@ fn SettingsSummary(settings: OrgSettings) -> impl IntoView {
             <dd>{yes_no(settings.public_status)}</dd>
             <dt>"Records kept for"</dt>
             <dd>{format!("{} years", settings.retention_years)}</dd>
+            <dt>"Late entry after"</dt>
+            <dd>{format!("{} minutes", settings.late_entry_minutes)}</dd>
         </dl>
         <p class="muted">"Owners and admins change these settings."</p>
     }

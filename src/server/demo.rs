@@ -169,7 +169,9 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
     tx.commit().await?;
 
     // The history: most pieces cleaned daily, some days skipped (so some are overdue now and
-    // some cleanings late), an occasional failure, a few corrections, every third log verified. One statement and one transaction per piece
+    // some cleanings late), an occasional failure, a few corrections; logs whose protocol
+    // requires verification verified after a few hours except the last two days' (awaiting it),
+    // and every third of the others. One statement and one transaction per piece
     // of equipment: every row extends the organization's audit chain, and a transaction that
     // extends it a hundred thousand times slows down with each row.
     let staff = users.iter().find(|(r, _)| *r == Role::Staff).map(|(_, id)| *id).unwrap_or(owner);
@@ -224,9 +226,14 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
             .await?;
         }
         sqlx::query(
-            "INSERT INTO verifications (org_id, log_id, verified_by, signer_name) \
-             SELECT org_id, id, $2, 'Supervisor Demo' FROM cleaning_logs \
-             WHERE org_id = $1 AND equipment_id = $3 AND extract(day FROM performed_at)::int % 3 = 0 ORDER BY performed_at",
+            "INSERT INTO verifications (org_id, log_id, verified_by, signer_name, verified_at) \
+             SELECT l.org_id, l.id, $2, 'Supervisor Demo', least(l.received_at + interval '3 hours', now()) \
+             FROM cleaning_logs l \
+             JOIN protocol_versions v ON v.org_id = l.org_id AND v.protocol_id = l.protocol_id AND v.version = l.protocol_version \
+             WHERE l.org_id = $1 AND l.equipment_id = $3 \
+               AND ((v.verification_required AND l.received_at < now() - interval '2 days') \
+                    OR extract(day FROM l.performed_at)::int % 3 = 0) \
+             ORDER BY l.performed_at",
         )
         .bind(org)
         .bind(supervisor)

@@ -65,7 +65,11 @@ async fn a_signed_log_records_who_when_and_which_protocol_version_and_never_chan
     }
     let at = "2026-11-25T08:30:00Z";
     let log: LogId = app
-        .call(&staff.client, "log_cleaning", &[pass(&e), vec![("performed_at", at)]].concat())
+        .call(
+            &staff.client,
+            "log_cleaning",
+            &[pass(&e), vec![("performed_at", at), ("late_entry_reason", "From the paper log")]].concat(),
+        )
         .await
         .assert_ok()
         .json();
@@ -345,7 +349,7 @@ async fn equipment_without_a_protocol_is_signed_only_with_a_reason_that_reports_
     let csv = world.a.member(Role::Auditor).client.get(app.url("/reports/logs.csv")).send().await.unwrap();
     let csv = csv.text().await.unwrap();
     let row = csv.lines().find(|l| l.starts_with(&log.to_string())).expect("the log is in the CSV");
-    assert!(row.ends_with(",Protocol being written; manual section 4"), "{row}");
+    assert!(row.ends_with(",Protocol being written; manual section 4,no,,no"), "{row}");
 
     // With a protocol, the reason is not asked for and not kept: the protocol says how.
     let (equipment, _) = setup(app, &world).await;

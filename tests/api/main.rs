@@ -25,6 +25,7 @@ mod http_hardening;
 mod injection;
 mod inspectors;
 mod invitations;
+mod late_entries;
 mod logs;
 mod monitoring;
 mod org_settings;

@@ -26,8 +26,15 @@ async fn equipment_page(app: &TestApp, client: &reqwest::Client, overdue_only: b
 
 async fn log(app: &TestApp, client: &reqwest::Client, equipment: EquipmentId, outcome: &str, at: &str) -> LogId {
     let e = equipment.to_string();
-    let form =
-        [("equipment_id", e.as_str()), ("outcome", outcome), ("notes", "noted"), ("performed_at", at), NO_PROTOCOL];
+    let form = [
+        ("equipment_id", e.as_str()),
+        ("outcome", outcome),
+        ("notes", "noted"),
+        ("performed_at", at),
+        // Backdated: a late entry, which counts for "next due" like any cleaning.
+        ("late_entry_reason", "From the paper log"),
+        NO_PROTOCOL,
+    ];
     app.call(client, "log_cleaning", &form).await.assert_ok().json()
 }
 

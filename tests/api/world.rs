@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cleantrack::model::ids::{EquipmentId, FacilityId, OrgId, UserId};
+use cleantrack::model::ids::{EquipmentId, FacilityId, LogId, OrgId, UserId};
 use cleantrack::model::role::Role;
 use tokio::sync::OnceCell;
 
@@ -143,4 +143,27 @@ async fn org(app: &TestApp, tag: &str) -> Org {
         members.insert(role, Person { id, email, client });
     }
     Org { id, members }
+}
+
+/// A cleaning recorded at the time it was performed (`at`, any Postgres time), as the server
+/// would have written it then: a test cannot wait days for a history, and a backdated entry
+/// through the API is a late entry. Signed by organization A's staff member, received 30
+/// seconds after `at`; equipment without a protocol gets the `NO_PROTOCOL` reason.
+pub async fn recorded(db: &sqlx::postgres::PgConnectOptions, equipment: EquipmentId, outcome: &str, at: &str) -> LogId {
+    sqlx::query_scalar(
+        "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
+                performed_at, received_at, outcome, notes, no_protocol_reason) \
+         SELECT gen_random_uuid(), e.org_id, e.id, e.protocol_id, p.current_version, u.id, u.display_name, \
+                $3::timestamptz, $3::timestamptz + interval '30 seconds', $2, 'noted', \
+                CASE WHEN e.protocol_id IS NULL THEN $4 END \
+         FROM equipment e LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id, users u \
+         WHERE e.id = $1 AND u.email = 'staff@a.example' RETURNING id",
+    )
+    .bind(equipment)
+    .bind(outcome)
+    .bind(at)
+    .bind(NO_PROTOCOL.1)
+    .fetch_one(&crate::helpers::superuser_pool(db).await)
+    .await
+    .unwrap()
 }

@@ -1,4 +1,5 @@
-//! The organization's settings: strict signatures and the public sticker panel.
+//! The organization's settings: strict signatures, the public sticker panel, retention and the
+//! late-entry window.
 
 use crate::model::account::OrgSettings;
 use crate::model::error::AppError;
@@ -11,19 +12,22 @@ pub const MIN_RETENTION_YEARS: i32 = 1;
 pub async fn get(tx: &mut TenantTx) -> Result<OrgSettings, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let (strict_signatures, public_status, retention_years): (bool, bool, i32) =
-        sqlx::query_as("SELECT strict_signatures, public_status, retention_years FROM organizations WHERE id = $1")
-            .bind(org)
-            .fetch_one(tx.conn())
-            .await?;
-    Ok(OrgSettings { strict_signatures, public_status, retention_years })
+    let (strict_signatures, public_status, retention_years, late_entry_minutes): (bool, bool, i32, i32) =
+        sqlx::query_as(
+            "SELECT strict_signatures, public_status, retention_years, late_entry_minutes FROM organizations WHERE id = $1",
+        )
+        .bind(org)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(OrgSettings { strict_signatures, public_status, retention_years, late_entry_minutes })
 }
 
-/// A change of settings; an absent retention keeps the current one.
+/// A change of settings; an absent retention or window keeps the current one.
 pub struct SettingsChange {
     pub strict_signatures: bool,
     pub public_status: bool,
     pub retention_years: Option<i32>,
+    pub late_entry_minutes: Option<i32>,
 }
 
 pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), AppError> {
@@ -34,14 +38,22 @@ pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), 
             "Keep records between {MIN_RETENTION_YEARS} and 50 years (regulations commonly ask for 6)."
         )));
     }
+    if settings.late_entry_minutes.is_some_and(|minutes| !(5..=1440).contains(&minutes)) {
+        return Err(AppError::Invalid("Set the late-entry window between 5 minutes and 24 hours (1440).".into()));
+    }
     crate::model::error::one_row(
-        sqlx::query("UPDATE organizations SET strict_signatures = $2, public_status = $3, retention_years = coalesce($4, retention_years) WHERE id = $1")
-            .bind(org)
-            .bind(settings.strict_signatures)
-            .bind(settings.public_status)
-            .bind(settings.retention_years)
-            .execute(tx.conn())
-            .await?
-            .rows_affected(),
+        sqlx::query(
+            "UPDATE organizations SET strict_signatures = $2, public_status = $3, \
+                    retention_years = coalesce($4, retention_years), late_entry_minutes = coalesce($5, late_entry_minutes) \
+             WHERE id = $1",
+        )
+        .bind(org)
+        .bind(settings.strict_signatures)
+        .bind(settings.public_status)
+        .bind(settings.retention_years)
+        .bind(settings.late_entry_minutes)
+        .execute(tx.conn())
+        .await?
+        .rows_affected(),
     )
 }

@@ -45,16 +45,22 @@ macro_rules! bind {
 }
 pub(crate) use bind;
 
-const FIGURES: &str = "count(*) FILTER (WHERE o.met = 'on_time'), count(*) FILTER (WHERE o.met = 'late'), \
+const FIGURES: &str = "count(*) FILTER (WHERE o.met = 'on_time'), count(*) FILTER (WHERE o.met = 'late_entry'), \
+                       count(*) FILTER (WHERE o.met = 'late'), count(*) FILTER (WHERE o.met = 'pending'), \
                        count(*) FILTER (WHERE o.met = 'not_done')";
+
+type Figures = (i64, i64, i64, i64, i64);
+
+fn compliance((on_time, late_entry, late, pending, not_done): Figures) -> Compliance {
+    Compliance { on_time, late_entry, late, pending, not_done }
+}
 
 /// The figures for a scope and period.
 pub async fn figures(tx: &mut TenantTx, scope: Scope, period: &Period) -> Result<Compliance, AppError> {
-    let (on_time, late, not_done): (i64, i64, i64) =
-        bind!(sqlx::query_as(&format!("SELECT {FIGURES} FROM {OCCASIONS} o")), tx, scope, period)
-            .fetch_one(tx.conn())
-            .await?;
-    Ok(Compliance { on_time, late, not_done })
+    let figures: Figures = bind!(sqlx::query_as(&format!("SELECT {FIGURES} FROM {OCCASIONS} o")), tx, scope, period)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(compliance(figures))
 }
 
 /// One piece of scheduled equipment's figures.
@@ -70,7 +76,7 @@ pub struct EquipmentFigures {
 /// The figures per piece of equipment with a schedule (those with no occasion in the period
 /// too, at zero), ordered by facility and name.
 pub async fn by_equipment(tx: &mut TenantTx, scope: Scope, period: &Period) -> Result<Vec<EquipmentFigures>, AppError> {
-    let rows: Vec<(String, String, String, String, i64, i64, i64)> = bind!(
+    let rows: Vec<(String, String, String, String, i64, i64, i64, i64, i64)> = bind!(
         sqlx::query_as(&format!(
             "SELECT f.name, f.time_zone, e.name, e.short_code, {FIGURES} \
              FROM equipment e \
@@ -89,12 +95,12 @@ pub async fn by_equipment(tx: &mut TenantTx, scope: Scope, period: &Period) -> R
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(facility, time_zone, equipment, short_code, on_time, late, not_done)| EquipmentFigures {
+        .map(|(facility, time_zone, equipment, short_code, a, b, c, d, e)| EquipmentFigures {
             facility,
             time_zone,
             equipment,
             short_code,
-            compliance: Compliance { on_time, late, not_done },
+            compliance: compliance((a, b, c, d, e)),
         })
         .collect())
 }

@@ -25,6 +25,11 @@ pub struct LogForm {
     /// Why the cleaning is signed without a protocol: required when the equipment has none,
     /// ignored when it has one.
     pub no_protocol_reason: Option<String>,
+    /// When the cleaning was performed, as people on site read it ("2026-12-01T14:05", in the
+    /// facility's time zone), for a cleaning recorded after the fact; overrides `performed_at`.
+    pub performed_local: Option<String>,
+    /// Why a cleaning performed more than the organization's window ago is recorded only now.
+    pub late_entry_reason: Option<String>,
 }
 
 /// With strict signatures (21 CFR Part 11 §11.200) each signing needs the signer's password
@@ -62,14 +67,20 @@ struct Current {
     photo_required: bool,
     /// The organization's strict-signatures setting.
     strict: bool,
+    /// The facility's time zone, and the organization's late-entry window in minutes.
+    time_zone: String,
+    late_entry_minutes: i32,
 }
 
 async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, AppError> {
     let org = tx.ctx().org_id();
-    type Row = (Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>, Option<bool>, bool);
+    type Row =
+        (Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>, Option<bool>, bool, String, i32);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT p.id, p.current_version, v.steps, v.photo_required, o.strict_signatures FROM equipment e \
+        "SELECT p.id, p.current_version, v.steps, v.photo_required, o.strict_signatures, f.time_zone, o.late_entry_minutes \
+         FROM equipment e \
          JOIN organizations o ON o.id = e.org_id \
+         JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
          LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
          WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'active'",
@@ -78,12 +89,14 @@ async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, A
     .bind(equipment)
     .fetch_optional(tx.conn())
     .await?;
-    let (id, version, steps, photo_required, strict) = row.ok_or(AppError::NotFound)?;
+    let (id, version, steps, photo_required, strict, time_zone, late_entry_minutes) = row.ok_or(AppError::NotFound)?;
     Ok(Current {
         protocol: id.zip(version),
         steps: steps.map(|s| s.0).unwrap_or_default(),
         photo_required: photo_required.unwrap_or(false),
         strict,
+        time_zone,
+        late_entry_minutes,
     })
 }
 
@@ -145,17 +158,41 @@ async fn insert(
     }
     check_signature(tx, Some(now.strict), form.password.as_deref()).await?;
     // A correction is of the cleaning as it happened: its time, unless the correction gives one.
-    let given = form.performed_at.as_deref().filter(|t| !t.trim().is_empty());
-    let performed_at = performed_at(tx, given.or(amends.as_ref().map(|a| a.performed_at.as_str()))).await?;
+    let given = match form.performed_local.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(local) => Given::Local(local),
+        None => match form.performed_at.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(at) => Given::Instant(at),
+            None => amends.as_ref().map_or(Given::Now, |a| Given::Instant(a.performed_at.as_str())),
+        },
+    };
+    let performed = performed_at(tx, given, &now).await?;
+    let late_entry_reason = match (&performed, &amends) {
+        (Performed { late: true, .. }, None) => {
+            let reason = form.late_entry_reason.as_deref().unwrap_or_default().trim();
+            if reason.is_empty() {
+                return Err(AppError::Invalid(format!(
+                    "This cleaning was performed more than {} minutes ago: say why it is recorded only now.",
+                    now.late_entry_minutes
+                )));
+            }
+            if reason.chars().count() > 500 {
+                return Err(AppError::Invalid("Keep the reason for the late entry under 500 characters.".into()));
+            }
+            Some(reason.to_owned())
+        }
+        _ => None,
+    };
+    let performed_at = performed.at;
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
     let checklist: Vec<serde_json::Value> =
         now.steps.iter().zip(&done).map(|(step, done)| serde_json::json!({ "step": step, "done": done })).collect();
     let id = LogId::new();
     sqlx::query(
         "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
-                performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key, no_protocol_reason) \
+                performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key, no_protocol_reason, \
+                late_entry_reason) \
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT display_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), \
-                 $8, $9, $10, $11, $12, $13, $14)",
+                 $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(id)
     .bind(org)
@@ -171,6 +208,7 @@ async fn insert(
     .bind(amends.map(|a| a.reason))
     .bind(form.submission_key)
     .bind(no_protocol_reason)
+    .bind(late_entry_reason)
     .execute(tx.conn())
     .await?;
     crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
@@ -200,20 +238,44 @@ async fn already_signed(tx: &mut TenantTx, key: uuid::Uuid, equipment: Equipment
     }
 }
 
-/// The device's time if it is a time and not in the future (10 minutes of clock skew allowed).
-/// `None`: now, by the database's clock (the insert says so).
-async fn performed_at(tx: &mut TenantTx, raw: Option<&str>) -> Result<Option<String>, AppError> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
+/// The time a form gives for the cleaning.
+enum Given<'a> {
+    /// None: now, by the database's clock.
+    Now,
+    /// An instant (RFC 3339, from the device's clock).
+    Instant(&'a str),
+    /// A wall-clock time in the facility's zone, as a person typed it.
+    Local(&'a str),
+}
+
+/// When the cleaning was performed (`None`: now, by the database's clock, as the insert says) and
+/// whether that is more than the organization's window before now (a late entry; the database
+/// marks it so too, from the same times).
+struct Performed {
+    at: Option<String>,
+    late: bool,
+}
+
+/// Checks the given time: a time, and not in the future (10 minutes of clock skew allowed).
+async fn performed_at(tx: &mut TenantTx, given: Given<'_>, now: &Current) -> Result<Performed, AppError> {
+    let (raw, local) = match given {
+        Given::Now => return Ok(Performed { at: None, late: false }),
+        Given::Instant(raw) => (raw, false),
+        Given::Local(raw) => (raw, true),
     };
-    let checked: Result<(bool, String), _> =
-        sqlx::query_as("SELECT $1::timestamptz > now() + interval '10 minutes', $1::timestamptz::text")
-            .bind(raw)
-            .fetch_one(tx.conn())
-            .await;
+    let checked: Result<(String, bool, bool), _> = sqlx::query_as(
+        "WITH t AS (SELECT CASE WHEN $2 THEN $1::timestamp AT TIME ZONE $3 ELSE $1::timestamptz END AS at) \
+         SELECT at::text, at > now() + interval '10 minutes', at < now() - make_interval(mins => $4) FROM t",
+    )
+    .bind(raw)
+    .bind(local)
+    .bind(&now.time_zone)
+    .bind(now.late_entry_minutes)
+    .fetch_one(tx.conn())
+    .await;
     match checked {
-        Ok((false, value)) => Ok(Some(value)),
-        Ok((true, _)) => Err(AppError::Invalid("The cleaning time is in the future: check the device's clock.".into())),
+        Ok((_, true, _)) => Err(AppError::Invalid("The cleaning time is in the future: check the time given.".into())),
+        Ok((at, false, late)) => Ok(Performed { at: Some(at), late }),
         Err(_) => Err(AppError::Invalid(format!("`{raw}` is not a date and time."))),
     }
 }
@@ -298,6 +360,9 @@ struct HistoryRow {
     amended_by: Vec<LogId>,
     photos: Vec<PhotoId>,
     no_protocol_reason: Option<String>,
+    late_entry: bool,
+    late_entry_reason: Option<String>,
+    entered_offline: bool,
 }
 
 /// One step of a log's checklist as stored (see `insert`).
@@ -321,7 +386,7 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
                 l.amends, l.amendment_reason, \
                 ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
                 ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) AS photos, \
-                l.no_protocol_reason \
+                l.no_protocol_reason, l.late_entry, l.late_entry_reason, l.entered_offline \
          FROM cleaning_logs l \
          JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
@@ -356,6 +421,9 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
             amended_by: r.amended_by,
             photos: r.photos,
             no_protocol_reason: r.no_protocol_reason,
+            late_entry: r.late_entry,
+            late_entry_reason: r.late_entry_reason,
+            entered_offline: r.entered_offline,
         })
         .collect())
 }

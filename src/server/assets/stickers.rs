@@ -36,6 +36,7 @@ struct ScannedRow {
     protocol: Option<String>,
     steps: Option<sqlx::types::Json<Vec<String>>>,
     strict_signatures: bool,
+    late_entry_minutes: i32,
     #[sqlx(flatten)]
     status: StatusRow,
 }
@@ -46,7 +47,7 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
     let org = tx.ctx().org_id();
     let row: Option<ScannedRow> = sqlx::query_as(&format!(
         "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name AS facility_name, f.time_zone, \
-                p.name || ' v' || p.current_version AS protocol, v.steps, o.strict_signatures, {STATUS_COLUMNS} \
+                p.name || ' v' || p.current_version AS protocol, v.steps, o.strict_signatures, o.late_entry_minutes, {STATUS_COLUMNS} \
          FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          JOIN organizations o ON o.id = e.org_id \
          LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
@@ -74,6 +75,7 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
         steps: r.steps.map(|s| s.0).unwrap_or_default(),
         status: r.status.into(),
         strict_signatures: r.strict_signatures,
+        late_entry_minutes: r.late_entry_minutes,
         history,
         submission_key: uuid::Uuid::new_v4(),
     })

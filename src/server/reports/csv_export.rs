@@ -25,7 +25,7 @@ use crate::server::auth::scope::record_member_event;
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
 use crate::server::state::AppState;
 
-pub const COLUMNS: [&str; 26] = [
+pub const COLUMNS: [&str; 29] = [
     "log_id",
     "facility",
     "equipment",
@@ -52,10 +52,13 @@ pub const COLUMNS: [&str; 26] = [
     "due_at_utc",
     "counted_as",
     "no_protocol_reason",
+    "late_entry",
+    "late_entry_reason",
+    "entered_offline",
 ];
 
 /// The compliance CSV's columns.
-pub const COMPLIANCE_COLUMNS: [&str; 11] = [
+pub const COMPLIANCE_COLUMNS: [&str; 13] = [
     "facility",
     "equipment",
     "equipment_code",
@@ -64,7 +67,9 @@ pub const COMPLIANCE_COLUMNS: [&str; 11] = [
     "to",
     "came_due",
     "on_time",
+    "entered_late",
     "late",
+    "awaiting_verification",
     "not_done",
     "on_time_percent",
 ];
@@ -174,6 +179,9 @@ pub fn lines(rows: &[LogRow]) -> Vec<u8> {
             row.due_at.clone().unwrap_or_default(),
             row.counted_as.clone(),
             row.no_protocol_reason.clone().unwrap_or_default(),
+            if row.late_entry { "yes" } else { "no" }.to_owned(),
+            row.late_entry_reason.clone().unwrap_or_default(),
+            if row.entered_offline { "yes" } else { "no" }.to_owned(),
         ];
         writer.write_record(record.iter().map(|cell| defuse(cell).into_owned())).expect("writing to memory");
     }
@@ -212,10 +220,12 @@ pub fn compliance_lines(filter: &LogFilter, rows: &[EquipmentFigures]) -> Vec<u8
     let (from, to) = (filter.from.clone().unwrap_or_default(), filter.to.clone().unwrap_or_default());
     let mut total = Compliance::default();
     let mut record = |facility: &str, equipment: &str, code: &str, zone: &str, c: &Compliance| {
-        let figures = [c.due(), c.on_time, c.late, c.not_done].map(|n| n.to_string());
+        let figures = [c.due(), c.on_time, c.late_entry, c.late, c.pending, c.not_done].map(|n| n.to_string());
         let percent = c.percent().map(|p| p.to_string()).unwrap_or_default();
-        let cells =
-            [facility, equipment, code, zone, &from, &to, &figures[0], &figures[1], &figures[2], &figures[3], &percent];
+        let cells = [facility, equipment, code, zone, from.as_str(), to.as_str()]
+            .into_iter()
+            .chain(figures.iter().map(String::as_str))
+            .chain([percent.as_str()]);
         writer.write_record(cells.map(|cell| defuse(cell).into_owned())).expect("writing to memory");
     };
     for row in rows {

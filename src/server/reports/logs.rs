@@ -47,9 +47,15 @@ pub struct LogRow {
     /// The due time this cleaning answered (`app.answered_due`), UTC; none when it does not count
     /// or its equipment had no schedule.
     pub due_at: Option<String>,
-    /// How it counted toward compliance: `on_time`, `late`, `failed` (never counts),
-    /// `corrected` (a later log counts instead), or `not_scheduled`.
+    /// How it counted toward compliance: `on_time`, `late_entry`, `late`, `pending` (awaiting
+    /// verification), `failed` (never counts), `corrected` (a later log counts instead), or
+    /// `not_scheduled`.
     pub counted_as: String,
+    /// Recorded more than the organization's window after it was performed, and why.
+    pub late_entry: bool,
+    pub late_entry_reason: Option<String>,
+    /// Captured on a phone without a connection; `received_at` is when it synced.
+    pub entered_offline: bool,
     /// The signer's reason for signing without a protocol.
     pub no_protocol_reason: Option<String>,
     /// The keyset cursor: performed_at as the database has it.
@@ -135,12 +141,14 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
                 CASE WHEN l.outcome = 'fail' THEN 'failed' \
                      WHEN c.corrected THEN 'corrected' \
                      WHEN d.due_at IS NULL THEN 'not_scheduled' \
-                     WHEN l.performed_at <= d.due_at THEN 'on_time' ELSE 'late' END AS counted_as, \
+                     ELSE app.occasion_met(l.performed_at, d.due_at, l.late_entry, w.pending) END AS counted_as, \
+                l.late_entry, l.late_entry_reason, l.entered_offline, \
                 l.no_protocol_reason, \
                 l.performed_at AS performed_ts \
          FROM page l \
          CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id) AS corrected) c \
          LEFT JOIN LATERAL app.answered_due(l.org_id, l.equipment_id, l.performed_at) d ON l.outcome = 'pass' AND NOT c.corrected \
+         CROSS JOIN LATERAL app.awaiting_verification(l.org_id, l.id, l.protocol_id, l.protocol_version) w \
          JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \

@@ -210,6 +210,8 @@ fn counted_as(row: &LogRow) -> String {
     let due = row.due_at.as_deref().unwrap_or("-");
     match row.counted_as.as_str() {
         "on_time" => format!("Compliance: on time (due {due})"),
+        "late_entry" => format!("Compliance: entered late, performed by the due time {due}"),
+        "pending" => format!("Compliance: awaiting the verification its protocol requires (due {due})"),
         "late" => format!("Compliance: late (was due {due})"),
         "failed" => "Compliance: not counted (failed)".into(),
         "corrected" => "Compliance: not counted (its correction counts instead)".into(),
@@ -261,6 +263,22 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
     }
     for later in &row.amended_by {
         doc.line(24.0, Font::Bold, 9.0, &format!("Amended by log {later} (below)"))?;
+    }
+    if row.entered_offline {
+        doc.line(
+            24.0,
+            Font::Bold,
+            9.0,
+            &format!("Entered offline: captured {}, synced {}", row.performed_at, row.received_at),
+        )?;
+    } else if row.late_entry {
+        let reason = row.late_entry_reason.as_deref().unwrap_or("-");
+        doc.paragraph(
+            24.0,
+            Font::Bold,
+            9.0,
+            &format!("LATE ENTRY: performed {}, recorded {}. Reason: {reason}", row.performed_at, row.received_at),
+        )?;
     }
     if let Some(reason) = &row.no_protocol_reason {
         doc.paragraph(24.0, Font::Regular, 9.0, &format!("Signed without a protocol. Reason: {reason}"))?;

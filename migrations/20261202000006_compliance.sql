@@ -7,15 +7,38 @@
 --   counting cleaning before it). Each time it came due is one occasion.
 -- * A cleaning counts when it passed and was not corrected by a later log (the correction
 --   counts instead, at the time it gives). Failed cleanings do not count: the equipment stays
---   due. A second signature (verification) does not change whether a cleaning counts.
--- * An occasion was met on time when the next counting cleaning was performed by the due time,
---   late when after it, and is not done while no counting cleaning has followed and the due
---   time has passed (once, however long the equipment has been overdue).
---   "Counts" is written out below, as in the `equipment_due` view: a predicate inline, because
---   Postgres cannot inline a function holding a subquery, and these run once per log.
+--   due.
+-- * An occasion is met by the next counting cleaning: *on time* when it was performed by the
+--   due time and recorded then; *entered late* when performed by the due time but recorded
+--   later than the organization's window (a late entry: the record was not contemporaneous);
+--   *late* when performed after the due time; *awaiting verification* while its protocol
+--   requires a second signature not given yet. It is *not done* while no counting cleaning has
+--   followed and the due time has passed (once, however long the equipment has been overdue).
 -- * An occasion belongs to the days on which it was settled: the earlier of its due time and
 --   the cleaning that answered it, in the facility's time zone. Cleanings of equipment without
 --   a schedule, and cleanings from before its schedule started, are activity, not occasions.
+--   "Counts" is written out below, as in the `equipment_due` view: a predicate inline, because
+--   Postgres cannot inline a function holding a subquery, and these run once per log.
+
+-- How a counting cleaning met the occasion it answered (the order of the rules above).
+CREATE FUNCTION app.occasion_met(performed timestamptz, due timestamptz, late_entry boolean, pending boolean)
+    RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN pending THEN 'pending' WHEN performed > due THEN 'late'
+                WHEN late_entry THEN 'late_entry' ELSE 'on_time' END
+$$;
+
+-- Whether a log waits for the second signature its protocol version requires. A table function,
+-- used in LATERAL, so that it is inlined (see `app.answered_due`).
+CREATE FUNCTION app.awaiting_verification(org uuid, log uuid, protocol uuid, protocol_version integer)
+    RETURNS TABLE (pending boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((SELECT v.verification_required FROM protocol_versions v
+                     WHERE v.org_id = org AND v.protocol_id = protocol AND v.version = protocol_version), false)
+       AND NOT EXISTS (SELECT 1 FROM verifications w WHERE w.org_id = org AND w.log_id = log)
+$$;
 
 -- The due time a counting cleaning of `equipment` performed at `performed` answered: the next
 -- due time after the counting cleaning before it. No row when the equipment has no schedule or
@@ -40,7 +63,8 @@ CREATE FUNCTION app.answered_due(org uuid, equipment uuid, performed timestamptz
 $$;
 
 -- Every occasion of the organization's scheduled equipment (of one facility or one piece when
--- given) settled in the period, with how it was met: 'on_time', 'late' or 'not_done'.
+-- given) settled in the period, with how it was met: 'on_time', 'late_entry', 'late', 'pending'
+-- or 'not_done'.
 -- The period is the facility's local days `from_day` to `to_day` inclusive, or the last
 -- `last_days` local days up to now; NULL bounds are open. Nothing after now is settled.
 -- Runs with the caller's rights: row-level security applies as everywhere.
@@ -60,10 +84,11 @@ CREATE FUNCTION app.compliance_occasions(
         WHERE e.org_id = org AND (facility IS NULL OR e.facility_id = facility)
           AND (equipment IS NULL OR e.id = equipment)),
     answered AS MATERIALIZED (
-        SELECT l.equipment_id, d.due_at, l.id, l.performed_at, scope.starts, scope.ends
+        SELECT l.equipment_id, d.due_at, l.id, l.performed_at, scope.starts, scope.ends, l.late_entry, w.pending
         FROM scope
         JOIN cleaning_logs l ON l.org_id = org AND l.equipment_id = scope.id
         CROSS JOIN LATERAL app.answered_due(org, l.equipment_id, l.performed_at) d
+        CROSS JOIN LATERAL app.awaiting_verification(l.org_id, l.id, l.protocol_id, l.protocol_version) w
         WHERE (scope.starts IS NULL OR l.performed_at >= scope.starts)
           -- The earliest start of all, as a constant: lets the (org, performed_at) index skip
           -- the history before the period.
@@ -71,7 +96,7 @@ CREATE FUNCTION app.compliance_occasions(
           AND l.outcome = 'pass'
           AND NOT EXISTS (SELECT 1 FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id))
     SELECT a.equipment_id, a.due_at, a.id, a.performed_at,
-           CASE WHEN a.performed_at <= a.due_at THEN 'on_time' ELSE 'late' END
+           app.occasion_met(a.performed_at, a.due_at, a.late_entry, a.pending)
     FROM answered a
     WHERE a.due_at IS NOT NULL
       AND (a.starts IS NULL OR least(a.due_at, a.performed_at) >= a.starts)
