@@ -27,6 +27,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::platform::PlatformPage;
 use crate::pages::protocols::ProtocolsPage;
 use crate::pages::reports::ReportsPage;
+use crate::pages::reviews::ReviewsPage;
 use crate::pages::scan::ScanPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::team::TeamPage;
@@ -104,6 +105,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
+                <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>

@@ -32,6 +32,7 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
   "/account": { roles: ROLES },
   "/settings": { roles: ["owner", "admin"] },
   "/reports": { roles: ["owner", "admin", "supervisor", "auditor", "inspector"] },
+  "/reviews": { roles: ["owner", "admin", "supervisor"] },
   "/billing": { roles: ["owner", "admin"] },
   "/team": { roles: ["owner", "admin", "supervisor", "auditor"] },
   "/audit": { roles: ["owner", "admin", "auditor"] },

@@ -65,6 +65,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
             let can_manage_settings = info.current.as_ref().is_some_and(|c| c.role.can(Action::ManageSettings));
             let can_export = info.current.as_ref().is_some_and(|c| c.role.can(Action::ExportReports));
             let can_view_billing = info.current.as_ref().is_some_and(|c| c.role.can(Action::ViewBilling));
+            let can_verify = info.current.as_ref().is_some_and(|c| c.role.can(Action::VerifyLogs));
             let logout = ServerAction::<Logout>::new();
             let switcher = (info.memberships.len() > 1).then(|| org_switcher(&info));
             let (operator, name) = (info.platform_operator, info.display_name.clone());
@@ -81,6 +82,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 <li><A href="/facilities">"Facilities"</A></li>
                 <li><A href="/equipment">"Equipment"</A></li>
                 <li><A href="/protocols">"Protocols"</A></li>
+                {can_verify.then(|| view! { <li><A href="/reviews">"Reviews"<ReviewCount/></A></li> })}
                 {can_view_team.then(|| view! { <li><A href="/team">"Team"</A></li> })}
                 {can_export.then(|| view! { <li><A href="/reports">"Reports"</A></li> })}
                 {can_view_audit.then(|| view! { <li><A href="/audit">"Audit trail"</A></li> })}
@@ -116,5 +118,18 @@ fn org_switcher(info: &SessionInfo) -> impl IntoView {
                 <button type="submit" class="button button--small">"Switch"</button>
             </ActionForm>
         </li>
+    }
+}
+
+/// How many cleanings await verification, beside "Reviews". Read in the browser after the
+/// page has loaded (a `LocalResource`): the count never delays a page, the sticker page least.
+#[component]
+fn ReviewCount() -> impl IntoView {
+    let counts = LocalResource::new(crate::pages::reviews::count_reviews);
+    move || {
+        counts.get().and_then(Result::ok).filter(|c| c.awaiting > 0).map(|c| {
+            let label = format!("{} awaiting verification{}", c.awaiting, if c.overdue > 0 { ", some overdue" } else { "" });
+            view! { <span class="nav-count" class:nav-count--overdue={c.overdue > 0} aria-label=label>{c.awaiting.to_string()}</span> }
+        })
     }
 }

@@ -96,4 +96,6 @@ pub struct OrgSettings {
     pub retention_years: i32,
     /// A cleaning recorded more than this many minutes after it was performed is a late entry.
     pub late_entry_minutes: i32,
+    /// A required verification waiting longer than this many days is overdue.
+    pub review_days: i32,
 }

@@ -158,6 +158,8 @@ pub struct CleaningLog {
     pub late_entry: bool,
     pub late_entry_reason: Option<String>,
     pub entered_offline: bool,
+    /// Its protocol version requires a second signature ("verified").
+    pub verification_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,6 +275,8 @@ pub struct Dashboard {
     pub days: Vec<DayCount>,
     /// How far the organization is set up: the overview's first steps.
     pub setup: Setup,
+    /// Cleanings awaiting their required verification.
+    pub reviews: ReviewCounts,
 }
 
 /// What an organization has so far, for the first steps an empty one is shown.
@@ -296,6 +300,44 @@ impl Setup {
             && self.equipment_without_protocol == 0
             && self.people > 1
     }
+}
+
+/// A signed cleaning awaiting the second signature its protocol requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub log_id: LogId,
+    pub equipment_id: EquipmentId,
+    pub equipment: String,
+    pub facility: String,
+    pub protocol: String,
+    pub outcome: String,
+    /// Who signed it ("performed"); nobody verifies their own.
+    pub performer: UserId,
+    pub signer: String,
+    /// Local to the facility: as performed, and as recorded by the server.
+    pub performed_at: String,
+    pub received_at: String,
+    pub hours_waiting: i64,
+    /// Waiting longer than the organization's review deadline.
+    pub overdue: bool,
+}
+
+/// The review queue page: the oldest reviews first, the counts, and whether signing asks for
+/// the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewQueue {
+    pub items: Vec<Review>,
+    pub counts: ReviewCounts,
+    pub strict_signatures: bool,
+}
+
+/// How many reviews wait, and how many of them are past the deadline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewCounts {
+    pub awaiting: i64,
+    pub overdue: i64,
+    /// The organization's deadline, in days.
+    pub review_days: i32,
 }
 
 /// One signed cleaning in the recent-activity list.

@@ -70,6 +70,14 @@ fn Overview(d: Dashboard) -> impl IntoView {
                 <span class="stat__value">{d.overdue.len().to_string()}</span>
                 <span class="stat__label">"overdue now"</span>
             </div>
+            <div class="stat" data-stat="reviews" class:stat--alert={d.reviews.overdue > 0}>
+                <span class="stat__value">{d.reviews.awaiting.to_string()}</span>
+                <span class="stat__label">"awaiting verification"</span>
+                <span class="stat__detail">{match d.reviews.overdue {
+                    0 => format!("none past the {}-day review deadline", d.reviews.review_days),
+                    n => format!("{n} past the {}-day review deadline", d.reviews.review_days),
+                }}</span>
+            </div>
         </section>
         <details class="definition">
             <summary>"How compliance is counted"</summary>

@@ -63,6 +63,7 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
                         <button type="submit" class="button button--small">"Verify (second signature)"</button>
                     </ActionForm>
                 }.into_any()),
+                None if l.verification_required && l.amended_by.is_empty() => Some(view! { <p class="late-entry">"Awaiting verification: its protocol requires a second signature."</p> }.into_any()),
                 None => Some(view! { <p class="muted">"Not verified yet."</p> }.into_any()),
             }}
             {correction}

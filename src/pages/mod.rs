@@ -16,6 +16,7 @@ pub mod not_found;
 pub mod platform;
 pub mod protocols;
 pub mod reports;
+pub mod reviews;
 pub mod scan;
 pub mod schedules;
 pub mod settings;

@@ -22,6 +22,7 @@ pub async fn update_settings(
     public_status: Option<String>,
     retention_years: Option<i32>,
     late_entry_minutes: Option<i32>,
+    review_days: Option<i32>,
 ) -> Result<(), AppError> {
     use crate::server::accounts::settings::{self, SettingsChange};
     use crate::server::auth::request::in_tenant;
@@ -30,6 +31,7 @@ pub async fn update_settings(
         public_status: public_status.is_some(),
         retention_years,
         late_entry_minutes,
+        review_days,
     };
     in_tenant(async |tx| settings::update(tx, &new).await).await
 }
@@ -69,6 +71,10 @@ pub fn SettingsPage() -> impl IntoView {
                                 <input id="late-entry-minutes" type="number" name="late_entry_minutes" min="5" max="1440" required value=s.late_entry_minutes/>
                             </div>
                             <p class="hint">"A late entry needs the signer's reason and is marked wherever the cleaning appears; compliance counts it apart from cleaning recorded on time."</p>
+                            <div class="field">
+                                <label for="review-days">"A required verification is overdue after (days)"</label>
+                                <input id="review-days" type="number" name="review_days" min="1" max="90" required value=s.review_days/>
+                            </div>
                             <ActionError value=update.value()/>
                             <ActionDone action=update message="Settings saved."/>
                             <button type="submit" class="button">"Save settings"</button>
@@ -94,6 +100,8 @@ fn SettingsSummary(settings: OrgSettings) -> impl IntoView {
             <dd>{format!("{} years", settings.retention_years)}</dd>
             <dt>"Late entry after"</dt>
             <dd>{format!("{} minutes", settings.late_entry_minutes)}</dd>
+            <dt>"Review deadline"</dt>
+            <dd>{format!("{} days", settings.review_days)}</dd>
         </dl>
         <p class="muted">"Owners and admins change these settings."</p>
     }

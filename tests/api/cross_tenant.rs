@@ -58,6 +58,8 @@ const COVERED: &[(&str, &str)] = &[
     ("amend_log", "logs::logs_of_a_are_not_found_for_b"),
     ("verify_log", "logs::logs_of_a_are_not_found_for_b"),
     ("list_logs", "logs::logs_of_a_are_not_found_for_b"),
+    ("list_reviews", "reviews::reviews_of_a_are_neither_listed_nor_verified_by_b"),
+    ("count_reviews", "reviews::reviews_of_a_are_neither_listed_nor_verified_by_b"),
     ("set_schedule", "schedules::schedules_of_a_are_not_found_for_b"),
     ("clear_schedule", "schedules::schedules_of_a_are_not_found_for_b"),
     ("list_overdue", "schedules::schedules_of_a_are_not_found_for_b"),

@@ -32,6 +32,7 @@ mod org_settings;
 mod photos;
 mod protocols;
 mod reports;
+mod reviews;
 mod roles;
 mod routes;
 mod schedule_rules;

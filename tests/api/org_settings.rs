@@ -30,7 +30,13 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
     app.call(owner, "update_settings", &[("strict_signatures", "on")]).await.assert_ok();
     assert_eq!(
         settings(&app, owner).await,
-        OrgSettings { strict_signatures: true, public_status: false, retention_years: 6, late_entry_minutes: 30 }
+        OrgSettings {
+            strict_signatures: true,
+            public_status: false,
+            retention_years: 6,
+            late_entry_minutes: 30,
+            review_days: 7
+        }
     );
 
     let staff = &world.a.member(Role::Staff).client;
@@ -65,7 +71,7 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
     // Organization B did not opt in: no password asked there.
     assert_eq!(
         settings(&app, &world.b.member(Role::Owner).client).await,
-        OrgSettings { retention_years: 6, late_entry_minutes: 30, ..OrgSettings::default() }
+        OrgSettings { retention_years: 6, late_entry_minutes: 30, review_days: 7, ..OrgSettings::default() }
     );
     // And turned off, signing needs no password again.
     app.call(owner, "update_settings", &[]).await.assert_ok();
@@ -128,12 +134,18 @@ async fn settings_of_a_are_neither_seen_nor_changed_by_b(_: PgPoolOptions, db: P
     let b_owner = &world.b.member(Role::Owner).client;
     assert_eq!(
         settings(&app, b_owner).await,
-        OrgSettings { retention_years: 6, late_entry_minutes: 30, ..OrgSettings::default() },
+        OrgSettings { retention_years: 6, late_entry_minutes: 30, review_days: 7, ..OrgSettings::default() },
         "B reads its own"
     );
     app.call(b_owner, "update_settings", &[]).await.assert_ok();
     assert_eq!(
         settings(&app, a_owner).await,
-        OrgSettings { strict_signatures: true, public_status: true, retention_years: 6, late_entry_minutes: 30 }
+        OrgSettings {
+            strict_signatures: true,
+            public_status: true,
+            retention_years: 6,
+            late_entry_minutes: 30,
+            review_days: 7
+        }
     );
 }

@@ -12,14 +12,20 @@ pub const MIN_RETENTION_YEARS: i32 = 1;
 pub async fn get(tx: &mut TenantTx) -> Result<OrgSettings, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let (strict_signatures, public_status, retention_years, late_entry_minutes): (bool, bool, i32, i32) =
-        sqlx::query_as(
-            "SELECT strict_signatures, public_status, retention_years, late_entry_minutes FROM organizations WHERE id = $1",
-        )
-        .bind(org)
-        .fetch_one(tx.conn())
-        .await?;
-    Ok(OrgSettings { strict_signatures, public_status, retention_years, late_entry_minutes })
+    let (strict_signatures, public_status, retention_years, late_entry_minutes, review_days): (
+        bool,
+        bool,
+        i32,
+        i32,
+        i32,
+    ) = sqlx::query_as(
+        "SELECT strict_signatures, public_status, retention_years, late_entry_minutes, review_days \
+             FROM organizations WHERE id = $1",
+    )
+    .bind(org)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(OrgSettings { strict_signatures, public_status, retention_years, late_entry_minutes, review_days })
 }
 
 /// A change of settings; an absent retention or window keeps the current one.
@@ -28,6 +34,7 @@ pub struct SettingsChange {
     pub public_status: bool,
     pub retention_years: Option<i32>,
     pub late_entry_minutes: Option<i32>,
+    pub review_days: Option<i32>,
 }
 
 pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), AppError> {
@@ -41,10 +48,14 @@ pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), 
     if settings.late_entry_minutes.is_some_and(|minutes| !(5..=1440).contains(&minutes)) {
         return Err(AppError::Invalid("Set the late-entry window between 5 minutes and 24 hours (1440).".into()));
     }
+    if settings.review_days.is_some_and(|days| !(1..=90).contains(&days)) {
+        return Err(AppError::Invalid("Set the review deadline between 1 and 90 days.".into()));
+    }
     crate::model::error::one_row(
         sqlx::query(
             "UPDATE organizations SET strict_signatures = $2, public_status = $3, \
-                    retention_years = coalesce($4, retention_years), late_entry_minutes = coalesce($5, late_entry_minutes) \
+                    retention_years = coalesce($4, retention_years), late_entry_minutes = coalesce($5, late_entry_minutes), \
+                    review_days = coalesce($6, review_days) \
              WHERE id = $1",
         )
         .bind(org)
@@ -52,6 +63,7 @@ pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), 
         .bind(settings.public_status)
         .bind(settings.retention_years)
         .bind(settings.late_entry_minutes)
+        .bind(settings.review_days)
         .execute(tx.conn())
         .await?
         .rows_affected(),

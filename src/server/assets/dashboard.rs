@@ -63,10 +63,12 @@ pub async fn summary(tx: &mut TenantTx, facility: Option<FacilityId>, period_day
     .await?;
 
     let setup = setup(tx).await?;
+    let reviews = super::reviews::counts(tx, facility).await?;
     Ok(Dashboard {
         setup,
         period_days,
         compliance: figures,
+        reviews,
         overdue: schedules::overdue(tx, facility, 10).await?,
         recent: recent
             .into_iter()

@@ -363,6 +363,7 @@ struct HistoryRow {
     late_entry: bool,
     late_entry_reason: Option<String>,
     entered_offline: bool,
+    verification_required: bool,
 }
 
 /// One step of a log's checklist as stored (see `insert`).
@@ -386,8 +387,10 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
                 l.amends, l.amendment_reason, \
                 ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
                 ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) AS photos, \
-                l.no_protocol_reason, l.late_entry, l.late_entry_reason, l.entered_offline \
+                l.no_protocol_reason, l.late_entry, l.late_entry_reason, l.entered_offline, \
+                coalesce(pv.verification_required, false) AS verification_required \
          FROM cleaning_logs l \
+         LEFT JOIN protocol_versions pv ON pv.org_id = l.org_id AND pv.protocol_id = l.protocol_id AND pv.version = l.protocol_version \
          JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
@@ -424,6 +427,7 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
             late_entry: r.late_entry,
             late_entry_reason: r.late_entry_reason,
             entered_offline: r.entered_offline,
+            verification_required: r.verification_required,
         })
         .collect())
 }

@@ -7,6 +7,7 @@ pub mod equipment;
 pub mod facilities;
 pub mod logs;
 pub mod protocols;
+pub mod reviews;
 pub mod schedules;
 pub mod stickers;
 

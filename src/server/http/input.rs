@@ -267,6 +267,8 @@ pub fn server_functions() -> &'static HashMap<&'static str, Arguments> {
             logs::AmendLog,
             logs::VerifyLog,
             logs::ListLogs,
+            reviews::ListReviews,
+            reviews::CountReviews,
             platform::PlatformOverview,
             protocols::ListProtocols,
             protocols::CreateProtocol,

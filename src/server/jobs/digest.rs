@@ -1,4 +1,5 @@
-//! The daily digest: each organization's supervisors get the list of overdue equipment.
+//! The daily digest: each organization's supervisors get the list of overdue equipment and of
+//! reviews (required verifications) past the organization's deadline.
 //!
 //! One job per day (whichever instance enqueues it first) lists the organizations in a
 //! read-only transaction that names its purpose, and enqueues one job per organization. That
@@ -90,14 +91,15 @@ pub async fn run_org(state: &AppState, payload: &Value) -> Result<(), JobError> 
     .fetch_one(tx.conn())
     .await
     .map_err(retry)?;
-    let send = !overdue.is_empty() && !recipients.is_empty();
+    let reviews = crate::server::assets::reviews::overdue_lines(tx.conn(), org, MAX_ITEMS).await.map_err(retry)?;
+    let send = (!overdue.is_empty() || !reviews.is_empty()) && !recipients.is_empty();
     let first_run = sqlx::query(
         "INSERT INTO digest_runs (org_id, day, sent_to, overdue) VALUES ($1, $2::date, $3, $4) ON CONFLICT DO NOTHING",
     )
     .bind(org)
     .bind(day)
     .bind(if send { recipients.len() as i32 } else { 0 })
-    .bind(overdue.len() as i32)
+    .bind((overdue.len() + reviews.len()) as i32)
     .execute(tx.conn())
     .await
     .map_err(retry)?
@@ -111,6 +113,7 @@ pub async fn run_org(state: &AppState, payload: &Value) -> Result<(), JobError> 
                     [facility.as_str(), location.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
                 format!("{name} ({}): overdue since {since}", place.join(" · "))
             })
+            .chain(reviews.iter().cloned())
             .collect();
         let link = mailer::page(&state.config.public_url, "/equipment?overdue=1");
         for to in &recipients {
@@ -118,6 +121,6 @@ pub async fn run_org(state: &AppState, payload: &Value) -> Result<(), JobError> 
         }
     }
     tx.commit().await.map_err(retry)?;
-    tracing::info!(%org, day, overdue = overdue.len(), sent = first_run && send, "overdue digest");
+    tracing::info!(%org, day, overdue = overdue.len(), reviews = reviews.len(), sent = first_run && send, "overdue digest");
     Ok(())
 }
