@@ -75,7 +75,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 <li class="site-nav__search">
                     <form action="/equipment" method="get" role="search">
                         <label class="visually-hidden" for="header-search">"Find equipment"</label>
-                        <input id="header-search" type="search" name="search" placeholder="Equipment or code"/>
+                        <input id="header-search" type="search" name="search" placeholder="Find equipment"/>
                     </form>
                 </li>
                 <li><A href="/app">"Overview"</A></li>
@@ -85,7 +85,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 {can_verify.then(|| view! { <li><A href="/reviews">"Reviews"<ReviewCount/></A></li> })}
                 {can_view_team.then(|| view! { <li><A href="/team">"Team"</A></li> })}
                 {can_export.then(|| view! { <li><A href="/reports">"Reports"</A></li> })}
-                {can_view_audit.then(|| view! { <li><A href="/audit">"Audit trail"</A></li> })}
+                {can_view_audit.then(|| view! { <li><A href="/audit">"Audit"</A></li> })}
                 {can_manage_settings.then(|| view! { <li><A href="/settings">"Settings"</A></li> })}
                 {can_view_billing.then(|| view! { <li><A href="/billing">"Billing"</A></li> })}
                 {operator.then(|| view! { <li><A href="/platform">"Platform"</A></li> })}
