@@ -39,4 +39,7 @@ pub enum ChainCheck {
     Verified { events: i64, last_hash: Option<String> },
     /// The first event that does not, and why.
     Broken { seq: i64, reason: String },
+    /// The chain holds, but a signed record no longer matches the hash sealed with it when it
+    /// was signed: `record` names it ("cleaning log <id>", "verification of log <id>").
+    RecordAltered { events: i64, record: String },
 }

@@ -83,6 +83,9 @@ pub fn AuditPageView() -> impl IntoView {
             Ok(ChainCheck::Broken { seq, reason }) => view! {
                 <p class="alert alert--error" role="alert">{format!("The chain is broken at event {seq}: {reason}")}</p>
             }.into_any(),
+            Ok(ChainCheck::RecordAltered { events, record }) => view! {
+                <p class="alert alert--error" role="alert">{format!("All {events} events verify, but {record} no longer matches the hash sealed with its signature: it was altered.")}</p>
+            }.into_any(),
             Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
         })}
         <form class="filters" on:submit=move |ev| {

@@ -257,6 +257,10 @@ async fn audit_verify(config: Config, org: Option<uuid::Uuid>) -> ExitCode {
                 broken = true;
                 println!("{name}: BROKEN at event {seq}: {reason}");
             }
+            ChainCheck::RecordAltered { events, record } => {
+                broken = true;
+                println!("{name}: all {events} events verify, but ALTERED: {record} no longer matches its sealed hash");
+            }
         }
     }
     if results.is_empty() {

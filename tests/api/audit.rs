@@ -451,3 +451,58 @@ async fn a_compressed_export_arrives_whole(_: PgPoolOptions, db: PgConnectOption
         assert!(body.len() > 100);
     }
 }
+
+/// Each signature is sealed with the hash of what was signed: a log or verification changed in
+/// the database afterwards (here by a superuser with triggers off) is
+/// named by the audit check, in the page's check and in `cleantrack audit verify`, even when
+/// the change bypassed every trigger (the audit trail's included).
+#[sqlx::test]
+async fn a_signed_record_changed_afterwards_is_named_by_the_audit_check(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let (_, hood) = crate::world::facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
+    let e = hood.to_string();
+    let form = [("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", "Wiped"), crate::world::NO_PROTOCOL];
+    let log: cleantrack::model::ids::LogId =
+        app.call(&world.a.member(Role::Staff).client, "log_cleaning", &form).await.assert_ok().json();
+    app.call(&world.a.member(Role::Supervisor).client, "verify_log", &[("log_id", &log.to_string())]).await.assert_ok();
+    let auditor = &world.a.member(Role::Auditor).client;
+    let check: ChainCheck = app.call(auditor, "verify_audit_chain", &[]).await.assert_ok().json();
+    assert!(matches!(check, ChainCheck::Verified { .. }), "{check:?}");
+    let sealed: (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as(
+        "SELECT l.content_hash, v.content_hash FROM cleaning_logs l JOIN verifications v ON v.log_id = l.id WHERE l.id = $1",
+    )
+    .bind(log)
+    .fetch_one(&superuser_pool(&db).await)
+    .await
+    .unwrap();
+    assert!(sealed.0.is_some_and(|h| h.len() == 32) && sealed.1.is_some_and(|h| h.len() == 32));
+
+    let su = superuser_pool(&db).await;
+    // A note rewritten: the log is named.
+    tamper(&su, &format!("UPDATE cleaning_logs SET notes = 'Wiped twice' WHERE id = '{log}'")).await;
+    let check: ChainCheck = app.call(auditor, "verify_audit_chain", &[]).await.assert_ok().json();
+    assert_eq!(
+        check,
+        ChainCheck::RecordAltered { events: check_events(&check), record: format!("cleaning log {log}") },
+        "{check:?}"
+    );
+    let (ok, stdout) = cli_verify(&db).await;
+    assert!(!ok && stdout.contains(&format!("ALTERED: cleaning log {log}")), "{stdout}");
+    // Put back, the log verifies again; the verifier's name changed instead: the verification.
+    tamper(&su, &format!("UPDATE cleaning_logs SET notes = 'Wiped' WHERE id = '{log}'")).await;
+    tamper(&su, &format!("UPDATE verifications SET signer_name = 'Someone Else' WHERE log_id = '{log}'")).await;
+    let check: ChainCheck = app.call(auditor, "verify_audit_chain", &[]).await.assert_ok().json();
+    assert!(
+        matches!(&check, ChainCheck::RecordAltered { record, .. } if record == &format!("verification of cleaning log {log}")),
+        "{check:?}"
+    );
+}
+
+fn check_events(check: &ChainCheck) -> i64 {
+    match check {
+        ChainCheck::Verified { events, .. } | ChainCheck::RecordAltered { events, .. } => *events,
+        ChainCheck::Broken { .. } => -1,
+    }
+}

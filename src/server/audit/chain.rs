@@ -120,7 +120,33 @@ pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>) -> Result<Chain
             });
         }
     }
+    if let Some(org) = org {
+        if let Some(record) = altered_record(conn, org).await? {
+            return Ok(ChainCheck::RecordAltered { events: verifier.events(), record });
+        }
+    }
     Ok(ChainCheck::Verified { events: verifier.events(), last_hash: verifier.last_hash() })
+}
+
+/// The first signed record of `org` whose content no longer hashes to the hash sealed with it
+/// (`app.log_content_hash`, `app.verification_content_hash`); records from before sealing have
+/// none and are not checked.
+async fn altered_record(conn: &mut PgConnection, org: OrgId) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "(SELECT 'cleaning log ' || l.id FROM cleaning_logs l \
+          WHERE l.org_id = $1 AND l.content_hash IS NOT NULL AND l.content_hash <> app.log_content_hash(l) \
+          ORDER BY l.received_at LIMIT 1) \
+         UNION ALL \
+         (SELECT 'verification of cleaning log ' || v.log_id FROM verifications v \
+          JOIN cleaning_logs l ON l.org_id = v.org_id AND l.id = v.log_id \
+          WHERE v.org_id = $1 AND v.content_hash IS NOT NULL \
+            AND v.content_hash <> app.verification_content_hash(v, l.content_hash) \
+          ORDER BY v.verified_at LIMIT 1) \
+         LIMIT 1",
+    )
+    .bind(org)
+    .fetch_optional(conn)
+    .await
 }
 
 /// `cleantrack audit verify`: every chain (or one organization's), read in a read-only

@@ -201,6 +201,14 @@ fn audit_section<W: Write>(doc: &mut Layout<W>, chain: &ChainCheck) -> std::io::
         ChainCheck::Broken { seq, reason } => {
             doc.paragraph(0.0, Font::Bold, 10.5, &format!("NOT VERIFIED: event {seq} breaks the chain: {reason}."))?;
         }
+        ChainCheck::RecordAltered { record, .. } => {
+            doc.paragraph(
+                0.0,
+                Font::Bold,
+                10.5,
+                &format!("NOT VERIFIED: {record} no longer matches the hash sealed with its signature."),
+            )?;
+        }
     }
     Ok(())
 }
