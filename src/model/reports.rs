@@ -148,6 +148,8 @@ pub struct ExportInfo {
     pub done: i32,
     pub total: i32,
     pub byte_size: Option<i64>,
+    /// SHA-256 (hex) of the file as issued: anyone holding a copy can compare it.
+    pub sha256: Option<String>,
     pub error: Option<String>,
     pub created_at: String,
 }

@@ -227,6 +227,9 @@ fn export_row(export: ExportInfo) -> impl IntoView {
             <a class="button" href=format!("/exports/{}", export.id) download="">
                 {format!("Download ({} KB)", (export.byte_size.unwrap_or(0) + 1023) / 1024)}
             </a>
+            {export.sha256.clone().map(|hash| view! {
+                <span class="hash">"SHA-256 " <code>{hash}</code></span>
+            })}
         }
         .into_any(),
         "failed" => {

@@ -91,7 +91,12 @@ pub async fn export(app: &TestApp, client: &reqwest::Client, kind: &str, facilit
     assert_eq!((info.state.as_str(), info.percent()), ("ready", 100), "{info:?}");
     let response = client.get(app.url(&format!("/exports/{id}"))).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    (id, response.bytes().await.unwrap().to_vec())
+    let bytes = response.bytes().await.unwrap().to_vec();
+    // The list states the file's SHA-256, and it is the file's.
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(info.sha256.as_deref(), Some(hash.as_str()));
+    (id, bytes)
 }
 
 pub fn pdf_text(bytes: &[u8]) -> String {

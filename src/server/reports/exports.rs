@@ -86,6 +86,7 @@ struct ExportRow {
     done: i32,
     total: i32,
     byte_size: Option<i64>,
+    sha256: Option<String>,
     error: Option<String>,
     created_at: String,
 }
@@ -95,7 +96,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ExportInfo>, AppError> {
     tx.ctx().require(Action::ExportReports)?;
     let rows: Vec<ExportRow> = sqlx::query_as(
         "SELECT x.id, x.kind, f.name AS facility, x.params->>'from' AS from, x.params->>'to' AS to, x.state, x.done, \
-                x.total, x.byte_size, x.error, to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS created_at \
+                x.total, x.byte_size, encode(x.sha256, 'hex') AS sha256, x.error, to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS created_at \
          FROM exports x LEFT JOIN facilities f ON f.org_id = x.org_id AND f.id = (x.params->>'facility')::uuid \
          WHERE x.org_id = $1 AND x.requested_by = $2 ORDER BY x.created_at DESC LIMIT 20",
     )
@@ -115,6 +116,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ExportInfo>, AppError> {
                 done: r.done,
                 total: r.total,
                 byte_size: r.byte_size,
+                sha256: r.sha256,
                 error: r.error,
                 created_at: r.created_at,
             })
