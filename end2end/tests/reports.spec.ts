@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { expect } from "@playwright/test";
@@ -29,7 +30,9 @@ test("an owner downloads the logs as CSV, prepares a PDF report and lets an insp
     csv.getByRole("button", { name: "Download compliance (CSV)" }).click(),
   ]);
   const complianceText = readFileSync((await complianceDownload.path())!, "utf-8");
-  expect(complianceText.split("\n")[0]).toBe("facility,equipment,equipment_code,time_zone,from,to,came_due,on_time,late,not_done,on_time_percent");
+  expect(complianceText.split("\n")[0]).toBe(
+    "facility,equipment,equipment_code,time_zone,from,to,came_due,on_time,entered_late,late,awaiting_verification,not_done,on_time_percent",
+  );
   expect(complianceText).toContain("All,Total,");
   await csv.getByText("How compliance is counted").click();
   await expect(csv.getByText("Each time a scheduled piece of equipment came due is one occasion.")).toBeVisible();
@@ -43,7 +46,10 @@ test("an owner downloads the logs as CSV, prepares a PDF report and lets an insp
   const link = reports.getByRole("link", { name: /^Download \(/ });
   await expect(link).toBeVisible({ timeout: 20_000 });
   const [pdfDownload] = await Promise.all([page.waitForEvent("download"), link.click()]);
-  expect(readFileSync((await pdfDownload.path())!).subarray(0, 5).toString()).toBe("%PDF-");
+  const pdf = readFileSync((await pdfDownload.path())!);
+  expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+  // Beside the download, the file's SHA-256: the one of the file downloaded.
+  await expect(reports.locator(".hash code").first()).toHaveText(createHash("sha256").update(pdf).digest("hex"));
 
   // An inspector for Ward 3, for a week: read-only, and the team page is not for them.
   const email = `inspector-${unique()}@authority.example`;

@@ -97,3 +97,18 @@ where
         _ => None,
     }
 }
+
+/// "Facility: All facilities / …" for pages that narrow what they show to one facility (the
+/// overview, the review queue); retired facilities are left out. The choice lives in `facility`
+/// (an id, or empty for all).
+#[component]
+pub fn FacilityFilter(facility: RwSignal<String>, sites: Vec<crate::model::assets::Facility>) -> impl IntoView {
+    view! {
+        <label>"Facility"
+            <select prop:value=facility on:change=move |ev| facility.set(event_target_value(&ev))>
+                <option value="">"All facilities"</option>
+                {sites.into_iter().filter(|f| !f.retired).map(|f| view! { <option value=f.id.to_string()>{f.name}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}

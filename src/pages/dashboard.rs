@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::form::FacilityFilter;
+
 use crate::model::assets::{Dashboard, DayCount, Setup};
 use crate::model::compliance::DEFINITION;
 use crate::model::error::AppError;
@@ -35,12 +37,7 @@ pub fn DashboardView() -> impl IntoView {
                 view! {
                     {steps.map(|s| view! { <FirstSteps setup=s/> })}
                     <div class="filters">
-                        <label>"Facility"
-                            <select prop:value=facility on:change=move |ev| facility.set(event_target_value(&ev))>
-                                <option value="">"All facilities"</option>
-                                {sites.into_iter().filter(|f| !f.retired).map(|f| view! { <option value=f.id.to_string()>{f.name}</option> }).collect_view()}
-                            </select>
-                        </label>
+                        <FacilityFilter facility=facility sites=sites/>
                         <label>"Period"
                             <select prop:value=move || days.get().to_string() on:change=move |ev| days.set(event_target_value(&ev).parse().unwrap_or(30))>
                                 {PERIODS.iter().map(|(d, label)| view! { <option value=d.to_string()>{*label}</option> }).collect_view()}

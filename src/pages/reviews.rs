@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::form::{ActionDone, ActionError};
+use crate::components::form::{ActionDone, ActionError, FacilityFilter};
 use crate::model::assets::{Review, ReviewCounts, ReviewQueue};
 use crate::model::error::AppError;
 use crate::model::ids::{FacilityId, UserId};
@@ -43,12 +43,7 @@ pub fn ReviewsPage() -> impl IntoView {
                 let queue = queue.await;
                 view! {
                     <div class="filters">
-                        <label>"Facility"
-                            <select prop:value=facility on:change=move |ev| facility.set(event_target_value(&ev))>
-                                <option value="">"All facilities"</option>
-                                {sites.into_iter().filter(|f| !f.retired).map(|f| view! { <option value=f.id.to_string()>{f.name}</option> }).collect_view()}
-                            </select>
-                        </label>
+                        <FacilityFilter facility=facility sites=sites/>
                     </div>
                     <ActionError value=verify.value()/>
                     <ActionDone action=verify message="Verified and signed."/>

@@ -29,6 +29,22 @@ async fn sentry_standin() -> (String, Arc<Mutex<Vec<String>>>) {
     (format!("http://publickey@{addr}/42"), received)
 }
 
+/// The first envelope the stand-in received that contains `needle`, waiting up to 15 s for it.
+async fn arrival(received: &Mutex<Vec<String>>, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(found) = received.lock().unwrap().iter().find(|e| e.contains(needle)).cloned() {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing with {needle} reached the stand-in: {:?}",
+            received.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[sqlx::test]
 async fn an_error_in_a_request_reaches_sentry_without_email_or_ip(_: PgPoolOptions, db: PgConnectOptions) {
     let (dsn, received) = sentry_standin().await;
@@ -55,15 +71,7 @@ async fn an_error_in_a_request_reaches_sentry_without_email_or_ip(_: PgPoolOptio
         .unwrap();
     assert!(response.status().is_server_error() || response.status().is_success(), "{}", response.status());
 
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let event = loop {
-        let found = received.lock().unwrap().iter().find(|e| e.contains("\"type\":\"event\"")).cloned();
-        if let Some(event) = found {
-            break event;
-        }
-        assert!(Instant::now() < deadline, "no error event reached the stand-in: {:?}", received.lock().unwrap());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let event = arrival(&received, "\"type\":\"event\"").await;
     let _ = server.kill();
     assert!(event.contains("database error"), "{event}");
     assert!(event.contains("equipment"), "the cause is kept: {event}");
@@ -147,15 +155,7 @@ async fn a_panic_in_a_browser_is_reported_to_sentry_and_bad_reports_are_refused(
     let huge = format!(r#"{{"message":"{}","url":""}}"#, "x".repeat(5000));
     assert_eq!(post(huge, &ours).await.unwrap().status(), 413);
 
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let event = loop {
-        let found = received.lock().unwrap().iter().find(|e| e.contains("panicked in the browser")).cloned();
-        if let Some(event) = found {
-            break event;
-        }
-        assert!(Instant::now() < deadline, "the report did not reach the stand-in: {:?}", received.lock().unwrap());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let event = arrival(&received, "panicked in the browser").await;
     let _ = server.kill();
     assert!(event.contains("photo_picker.rs:88:5: index out of bounds"), "{event}");
 }

@@ -6,7 +6,6 @@
 use cleantrack::model::assets::{Dashboard, ReviewCounts, ReviewQueue};
 use cleantrack::model::ids::{EquipmentId, LogId, ProtocolId};
 use cleantrack::model::role::Role;
-use cleantrack::server::jobs::{self, worker::run_once, worker::Outcome};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, superuser_pool, TestApp};
@@ -90,12 +89,7 @@ async fn a_required_verification_is_queued_until_given_and_overdue_after_the_dea
     let overview: Dashboard = app.call(staff, "get_dashboard", &[("days", "30")]).await.assert_ok().json();
     assert_eq!((overview.reviews.awaiting, overview.reviews.overdue), (1, 1));
 
-    while run_once(&app.state).await.unwrap() != Outcome::Idle {}
-    sqlx::query("DELETE FROM outbound_emails").execute(&app.pool).await.unwrap();
-    let mut conn = app.pool.acquire().await.unwrap();
-    assert!(jobs::digest::schedule_for(&mut conn, "2026-11-25").await.unwrap());
-    drop(conn);
-    while run_once(&app.state).await.unwrap() != Outcome::Idle {}
+    crate::schedules::digest_only(&app, "2026-11-25").await;
     let sent: Vec<(String, String)> =
         sqlx::query_as("SELECT recipient, text_body FROM outbound_emails").fetch_all(&app.pool).await.unwrap();
     assert_eq!(sent.len(), 1, "{sent:?}");

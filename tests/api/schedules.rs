@@ -149,6 +149,17 @@ async fn passed_uncorrected_logs_move_next_due_and_the_rest_is_overdue(_: PgPool
     assert_eq!(equipment_page(&app, b_admin, false).await.total, 0);
 }
 
+/// Runs the queue dry, forgets the email it sent, then runs the daily digest of `day`: what is in
+/// `outbound_emails` afterwards is the digest's.
+pub async fn digest_only(app: &TestApp, day: &str) {
+    while run_once(&app.state).await.unwrap() != Outcome::Idle {}
+    sqlx::query("DELETE FROM outbound_emails").execute(&app.pool).await.unwrap();
+    let mut conn = app.pool.acquire().await.unwrap();
+    assert!(jobs::digest::schedule_for(&mut conn, day).await.unwrap());
+    drop(conn);
+    while run_once(&app.state).await.unwrap() != Outcome::Idle {}
+}
+
 #[sqlx::test]
 async fn the_daily_digest_tells_each_organizations_supervisors_once(_: PgPoolOptions, db: PgConnectOptions) {
     let app = spawn_app(db).await;
@@ -161,13 +172,7 @@ async fn the_daily_digest_tells_each_organizations_supervisors_once(_: PgPoolOpt
     let b_admin = &world.b.member(Role::Admin).client;
     let (_, b_hood) = facility_with_equipment(&app, b_admin, "B lab", "B hood", "").await;
     set_schedule(&app, b_admin, &daily(b_hood)).await.assert_ok();
-    while run_once(&app.state).await.unwrap() != Outcome::Idle {}
-    sqlx::query("DELETE FROM outbound_emails").execute(&app.pool).await.unwrap();
-
-    let mut conn = app.pool.acquire().await.unwrap();
-    assert!(jobs::digest::schedule_for(&mut conn, "2026-11-25").await.unwrap());
-    drop(conn);
-    while run_once(&app.state).await.unwrap() != Outcome::Idle {}
+    digest_only(&app, "2026-11-25").await;
 
     let supervisor = &world.a.member(Role::Supervisor).email;
     let sent: Vec<(String, String, String)> =
