@@ -250,13 +250,13 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
         row.performed_local, row.time_zone, row.steps_done, row.steps_total
     );
     doc.line(12.0, Font::Bold, 10.0, &head)?;
-    doc.line(
+    doc.paragraph(
         24.0,
         Font::Regular,
         9.0,
         &format!(
-            "Signed by {} (meaning: {}) at {}; received {}",
-            row.signer_name, row.signature_meaning, row.performed_at, row.received_at
+            "Signed by {} (meaning: {}) at {} (server time); performed {} (device time)",
+            row.signer_name, row.signature_meaning, row.received_at, row.performed_at
         ),
     )?;
     match (&row.verified_by, &row.verified_at) {
