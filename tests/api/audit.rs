@@ -76,8 +76,7 @@ async fn every_mutating_server_function_leaves_its_events_with_before_and_after(
     ];
     for (endpoint, form, expected) in cases {
         let m = mark(&inspector).await;
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        app.call(&client, endpoint, &form).await.assert_ok();
+        app.call_owned(&client, endpoint, &form).await.assert_ok();
         assert_eq!(actions_since(&inspector, m).await, expected, "{endpoint}");
     }
     let all = events(&inspector).await;

@@ -9,23 +9,14 @@ use cleantrack::model::ids::{EquipmentId, FacilityId, LogId};
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{spawn_app, superuser_pool, TestApp};
+use crate::helpers::{spawn_app, TestApp};
 use crate::reports::{export, pdf_words};
 use crate::schedules::ago;
 use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
 
 /// Every 24 hours since `hours` ago.
 async fn schedule(app: &TestApp, admin: &reqwest::Client, db: &PgConnectOptions, equipment: EquipmentId, hours: i32) {
-    let e = equipment.to_string();
-    app.call(admin, "set_schedule", &[("equipment_id", e.as_str()), ("unit", "hours"), ("every_n", "24")])
-        .await
-        .assert_ok();
-    sqlx::query("UPDATE schedules SET starts_at = now() - make_interval(hours => $2) WHERE equipment_id = $1")
-        .bind(equipment)
-        .bind(hours)
-        .execute(&superuser_pool(db).await)
-        .await
-        .unwrap();
+    crate::world::scheduled_since(app, admin, db, equipment, ("hours", "24"), &format!("{hours} hours")).await;
 }
 
 /// A cleaning recorded at the time, `hours` ago.

@@ -5,7 +5,7 @@ use cleantrack::model::assets::Dashboard;
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{spawn_app, superuser_pool, TestApp};
+use crate::helpers::{spawn_app, TestApp};
 use crate::schedules::ago;
 use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
 
@@ -20,15 +20,8 @@ async fn compliance_counts_due_cleanings_done_on_time_and_what_is_overdue(_: PgP
     let admin = &world.a.member(Role::Admin).client;
     let staff = &world.a.member(Role::Staff).client;
     let (facility, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
-    let h = hood.to_string();
-    app.call(admin, "set_schedule", &[("equipment_id", h.as_str()), ("unit", "days"), ("every_n", "1")])
-        .await
-        .assert_ok();
     // The schedule has been in place for ten days.
-    sqlx::query("UPDATE schedules SET starts_at = now() - interval '10 days'")
-        .execute(&superuser_pool(&db).await)
-        .await
-        .unwrap();
+    crate::world::scheduled_since(&app, admin, &db, hood, ("days", "1"), "10 days").await;
     // Recorded at the time (a backdated entry through the API would be a late entry).
     let log = |outcome: &'static str, at: String| {
         let db = &db;

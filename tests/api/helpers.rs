@@ -85,6 +85,12 @@ impl TestApp {
         Call { status: response.status(), body: response.text().await.unwrap() }
     }
 
+    /// [`call`](Self::call) with owned values, for forms built from ids and formatted text.
+    pub async fn call_owned(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, String)]) -> Call {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.call(client, endpoint, &form).await
+    }
+
     /// The latest email recorded for `to`: its subject and the link in it.
     pub async fn last_email(&self, to: &str) -> Option<(String, String)> {
         let row: Option<(String, String)> = sqlx::query_as(

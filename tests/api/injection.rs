@@ -64,8 +64,7 @@ async fn markup_stored_in_every_text_field_is_shown_as_text_on_every_page(_: PgP
     let log: LogId = app.call(staff, "log_cleaning", &signed).await.assert_ok().json();
     let correction =
         [("log_id", log.to_string()), ("reason", p2.to_owned()), ("outcome", "fail".into()), ("notes", p3.into())];
-    let correction: Vec<(&str, &str)> = correction.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    app.call(owner, "amend_log", &correction).await.assert_ok();
+    app.call_owned(owner, "amend_log", &correction).await.assert_ok();
     let invite = [("email", "inspector@agency.example"), ("name", p4), ("days", "7"), ("all_facilities", "on")];
     app.call(owner, "invite_inspector", &invite).await.assert_ok();
 

@@ -23,13 +23,7 @@ async fn a_backdated_cleaning_needs_a_reason_is_marked_late_and_does_not_count_a
     let staff = &world.a.member(Role::Staff).client;
     let (lab, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
     let h = hood.to_string();
-    app.call(admin, "set_schedule", &[("equipment_id", h.as_str()), ("unit", "days"), ("every_n", "14")])
-        .await
-        .assert_ok();
-    sqlx::query("UPDATE schedules SET starts_at = now() - interval '10 days'")
-        .execute(&superuser_pool(&db).await)
-        .await
-        .unwrap();
+    crate::world::scheduled_since(&app, admin, &db, hood, ("days", "14"), "10 days").await;
     let nine_days_ago = ago(&app, "9 days").await;
     let form = |extra: Vec<(&'static str, String)>| {
         let mut form = vec![
@@ -43,10 +37,7 @@ async fn a_backdated_cleaning_needs_a_reason_is_marked_late_and_does_not_count_a
     };
     let call = |form: Vec<(&'static str, String)>| {
         let app = &app;
-        async move {
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.call(staff, "log_cleaning", &form).await
-        }
+        async move { app.call_owned(staff, "log_cleaning", &form).await }
     };
 
     // Nine days ago, without a reason: refused, saying why.

@@ -326,10 +326,7 @@ async fn equipment_without_a_protocol_is_signed_only_with_a_reason_that_reports_
         ]
     };
     let app = &app;
-    let call = |form: Vec<(&'static str, String)>| async move {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        app.call(staff, "log_cleaning", &form).await
-    };
+    let call = |form: Vec<(&'static str, String)>| async move { app.call_owned(staff, "log_cleaning", &form).await };
     // Without a reason (or a blank one): refused, saying what to do.
     for reason in ["", "   "] {
         let refused = call(form(reason)).await;

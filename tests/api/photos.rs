@@ -190,8 +190,7 @@ async fn photos_attach_only_to_their_uploaders_log_of_the_same_equipment_once(_:
         ("location", String::new()),
         ("risk_level", "low".to_owned()),
     ];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let other: EquipmentId = app.call(admin, "create_equipment", &form).await.assert_ok().json();
+    let other: EquipmentId = app.call_owned(admin, "create_equipment", &form).await.assert_ok().json();
     let staff = &world.a.member(Role::Staff).client;
     let supervisor = &world.a.member(Role::Supervisor).client;
     let photo = uploaded(&app, staff, hood, picture(ImageFormat::Png, 64, 64)).await;
@@ -225,8 +224,7 @@ async fn photos_attach_only_to_their_uploaders_log_of_the_same_equipment_once(_:
         .assert_ok()
         .json();
     let assign = [("equipment_id", hood.to_string()), ("protocol_id", protocol.to_string())];
-    let assign: Vec<(&str, &str)> = assign.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    app.call(admin, "assign_protocol", &assign).await.assert_ok();
+    app.call_owned(admin, "assign_protocol", &assign).await.assert_ok();
     let e = hood.to_string();
     let call = app
         .call(

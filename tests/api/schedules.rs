@@ -43,8 +43,7 @@ fn daily(equipment: EquipmentId) -> Vec<(&'static str, String)> {
 }
 
 async fn set_schedule(app: &TestApp, client: &reqwest::Client, form: &[(&str, String)]) -> crate::helpers::Call {
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    app.call(client, "set_schedule", &form).await
+    app.call_owned(client, "set_schedule", form).await
 }
 
 #[sqlx::test]

@@ -167,3 +167,25 @@ pub async fn recorded(db: &sqlx::postgres::PgConnectOptions, equipment: Equipmen
     .await
     .unwrap()
 }
+
+/// Sets a schedule (`every_n` `unit`s: "hours", "days", "weeks") on `equipment` as the admin
+/// `client`, then moves its start `since` ago ("10 days"), as if it had been in place that long.
+pub async fn scheduled_since(
+    app: &TestApp,
+    client: &reqwest::Client,
+    db: &sqlx::postgres::PgConnectOptions,
+    equipment: EquipmentId,
+    (unit, every_n): (&str, &str),
+    since: &str,
+) {
+    let e = equipment.to_string();
+    app.call(client, "set_schedule", &[("equipment_id", e.as_str()), ("unit", unit), ("every_n", every_n)])
+        .await
+        .assert_ok();
+    sqlx::query("UPDATE schedules SET starts_at = now() - $2::interval WHERE equipment_id = $1")
+        .bind(equipment)
+        .bind(since)
+        .execute(&crate::helpers::superuser_pool(db).await)
+        .await
+        .unwrap();
+}

@@ -87,16 +87,14 @@ pub async fn list(tx: &mut TenantTx, facility: Option<FacilityId>) -> Result<Vec
 pub async fn counts(tx: &mut TenantTx, facility: Option<FacilityId>) -> Result<ReviewCounts, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let (awaiting, overdue): (i64, i64) =
-        sqlx::query_as(&format!("SELECT count(*), count(*) FILTER (WHERE {OVERDUE}) {AWAITING}"))
-            .bind(org)
-            .bind(facility)
-            .fetch_one(tx.conn())
-            .await?;
-    let review_days: i32 = sqlx::query_scalar("SELECT review_days FROM organizations WHERE id = $1")
-        .bind(org)
-        .fetch_one(tx.conn())
-        .await?;
+    let (awaiting, overdue, review_days): (i64, i64, i32) = sqlx::query_as(&format!(
+        "SELECT count(*), count(*) FILTER (WHERE {OVERDUE}), \
+                (SELECT review_days FROM organizations WHERE id = $1) {AWAITING}"
+    ))
+    .bind(org)
+    .bind(facility)
+    .fetch_one(tx.conn())
+    .await?;
     Ok(ReviewCounts { awaiting, overdue, review_days })
 }
 

@@ -63,3 +63,23 @@ pub async fn report(auth: AuthSession, headers: HeaderMap, body: Bytes) -> Statu
     );
     StatusCode::NO_CONTENT
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_sixty_reports_a_minute_are_admitted() {
+        let minute = || time::OffsetDateTime::now_utc().unix_timestamp() / 60;
+        loop {
+            let started = minute();
+            let admitted = (0..100).filter(|_| admit()).count();
+            // A minute that turned during the loop admits again: measure inside one minute.
+            if minute() == started {
+                assert!(admitted <= PER_MINUTE as usize, "{admitted} admitted");
+                assert!(!admit(), "the 61st is refused");
+                break;
+            }
+        }
+    }
+}
