@@ -191,7 +191,7 @@ fn ExportSection(options: ReportOptions, binder: bool) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Inspection report and binder"</h2>
-            <p class="hint">"The PDF report lists, per piece of equipment, its schedule and every log with its signatures, verifications, amendments and photos, and ends with the audit trail's verification. The binder adds the logs as CSV, the audit trail and how to verify it."</p>
+            <p class="hint">"The PDF report lists, per piece of equipment, its schedule and every log with its signatures, verifications, amendments and photos, and ends with the audit trail's verification. The binder adds the logs and compliance as CSV, the audit trail and how to verify it."</p>
             <ActionForm action=request attr:class="form">
                 <FacilitySelect options=options.facilities name="facility" all=false/>
                 <PeriodFields/>
