@@ -1,6 +1,6 @@
 import { expect } from "@playwright/test";
 
-import { expectNoHorizontalScroll, setUpEquipment, test, unique, verifiedOwner, waitForHydration } from "./support";
+import { expectNoHorizontalScroll, setUpEquipment, signCleaning, test, unique, verifiedOwner, waitForHydration } from "./support";
 
 test("on a phone, an owner adds a facility and equipment and finds it by search", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -58,7 +58,7 @@ test("the code printed on a sticker finds the equipment from any page's header, 
   await waitForHydration(page);
   await page.getByLabel("Switch off").first().check();
   await page.getByLabel("Wipe with disinfectant").first().check();
-  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(page);
   await expect(page.getByText("Recorded and signed.")).toBeVisible();
   await page.goto("/app");
   await page.locator(".audit-list").getByRole("link", { name: "Infusion pump 12" }).click();

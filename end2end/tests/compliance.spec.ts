@@ -1,6 +1,6 @@
 import { expect, type Page } from "@playwright/test";
 
-import { cameraPhoto, expectNoHorizontalScroll, followEmailLink, freshPage, PASSWORD, setUpEquipment, test, unique, waitForHydration } from "./support";
+import { cameraPhoto, expectNoHorizontalScroll, followEmailLink, freshPage, PASSWORD, setUpEquipment, signCleaning, test, unique, waitForHydration } from "./support";
 
 /** The owner on `page` invites a supervisor, who accepts in a new phone-sized browser. */
 async function inviteSupervisor(page: Page, browser: import("@playwright/test").Browser): Promise<Page> {
@@ -39,7 +39,7 @@ test("on a phone, a cleaning is logged with a photo and a supervisor verifies it
   // A file that is not a photo is refused by name, and nothing else is lost.
   await page.getByLabel("Photos").setInputFiles({ name: "notes.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.7 x") });
   await expect(page.locator(".photo-uploads [role=alert]")).toContainText("notes.pdf: That file is not a JPEG, PNG or WebP image.");
-  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(page);
   await expect(page.getByText("Recorded and signed.")).toBeVisible();
   const entry = page.locator(".audit-entry").first();
   await expect(entry).toContainText("performed by Lia Logs");
@@ -60,14 +60,16 @@ test("on a phone, a cleaning is logged with a photo and a supervisor verifies it
   const supervisor = await inviteSupervisor(page, browser);
   await supervisor.goto(sticker);
   await waitForHydration(supervisor);
+  await supervisor.locator(".audit-entry").first().getByPlaceholder("Password or PIN").first().fill(PASSWORD);
   await supervisor.getByRole("button", { name: "Verify (second signature)" }).click();
-  await expect(supervisor.locator(".audit-entry").first()).toContainText("verified by Sam Supervisor");
+  await expect(supervisor.locator(".audit-entry").first()).toContainText("Signed “verified” by Sam Supervisor");
 
   // A mistake is corrected by a new signed record; the original stays, marked.
   const original = supervisor.locator(".audit-entry").first();
   await original.getByText("Correct this record").click();
   await original.getByLabel("Reason for the correction").fill("Logged on the wrong sticker");
   await original.getByLabel("Notes").fill("This was pump 13");
+  await original.locator("details form").getByPlaceholder("Password or PIN").fill(PASSWORD);
   await original.getByRole("button", { name: "Sign the correction" }).click();
   await expect(supervisor.getByText("Correction recorded and signed; the original stays.")).toBeVisible();
   await expect(supervisor.locator(".audit-entry")).toHaveCount(2);

@@ -1,6 +1,6 @@
 import { expect, type Page } from "@playwright/test";
 
-import { cameraPhoto, expectNoHorizontalScroll, setUpEquipment as setUp, test, waitForHydration } from "./support";
+import { cameraPhoto, expectNoHorizontalScroll, setUpEquipment as setUp, signCleaning, test, waitForHydration } from "./support";
 
 test("on a phone, staff log a cleaning from the sticker page, and it shows in the history", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -12,10 +12,10 @@ test("on a phone, staff log a cleaning from the sticker page, and it shows in th
   await expect(page.getByText("Not cleaned yet.")).toBeVisible();
   // A pass needs every step ticked.
   await page.getByLabel("Switch off").check();
-  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(page);
   await expect(page.getByRole("alert")).toContainText("Tick every step");
   await page.getByLabel("Wipe with disinfectant").check();
-  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(page);
   await expect(page.getByText("Recorded and signed.")).toBeVisible();
   await expect(page.locator(".audit-entry").first()).toContainText("performed by Lia Logs");
   await expect(page.locator(".audit-entry").first()).toContainText("Pump wipe v1");
@@ -31,13 +31,13 @@ test("the log form works with JavaScript disabled", async ({ page, browser }) =>
   await plain.goto(sticker);
   // A refusal comes back on the form, with the message the hydrated page would show.
   await plain.getByLabel("Switch off").check();
-  await plain.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(plain);
   await expect(plain).toHaveURL(new RegExp(`${sticker}\\?__path=`));
   await expect(plain.getByRole("alert")).toContainText("Tick every step");
   await expect(plain.locator(".audit-entry")).toHaveCount(0);
   await plain.getByLabel("Switch off").first().check();
   await plain.getByLabel("Wipe with disinfectant").first().check();
-  await plain.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(plain);
   // A plain form post, then back to the page, which says so and lists the signed log.
   await expect(plain).toHaveURL(new RegExp(`${sticker}\\?done=`));
   await expect(plain.getByRole("status")).toHaveText("Recorded and signed.");
@@ -58,13 +58,13 @@ async function readyToSign(page: Page) {
 
 test("on a phone, a double tap on Sign records one cleaning, and the form starts afresh", async ({ page }) => {
   await readyToSign(page);
-  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).dblclick();
+  await signCleaning(page, "dblclick");
   await expect(page.getByText("Recorded and signed.")).toBeVisible();
   await expect(page.locator(".audit-entry")).toHaveCount(1);
   // Ready for the next cleaning: nothing ticked, so a stray third tap records nothing. (The
   // history's correction form has the same steps; the signing form comes first.)
   await expect(page.getByLabel("Switch off").first()).not.toBeChecked();
-  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(page);
   await expect(page.getByRole("alert")).toContainText("Tick every step");
   await page.reload();
   await expect(page.locator(".audit-entry")).toHaveCount(1);
@@ -86,7 +86,7 @@ test("signing while photos upload waits for them, then records one log with ever
   const waiting = page.getByRole("button", { name: "Waiting for 2 photos…" });
   await expect(waiting).toBeDisabled();
   // Playwright's click waits until the button is enabled again: the moment a person could tap.
-  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(page);
   await expect(page.getByText("Recorded and signed.")).toBeVisible();
   await expect(page.locator(".audit-entry")).toHaveCount(1);
   await expect(page.locator(".audit-entry").first().locator(".log-photos img")).toHaveCount(2);

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 
 import { expect } from "@playwright/test";
 
-import { followEmailLink, freshPage, PASSWORD, setUpEquipment, test, unique, waitForHydration } from "./support";
+import { followEmailLink, freshPage, PASSWORD, setUpEquipment, signCleaning, test, unique, waitForHydration } from "./support";
 
 test("an owner downloads the logs as CSV, prepares a PDF report and lets an inspector look", async ({ page, browser }) => {
   const sticker = await setUpEquipment(page);
@@ -11,7 +11,7 @@ test("an owner downloads the logs as CSV, prepares a PDF report and lets an insp
   await waitForHydration(page);
   await page.getByLabel("Switch off").check();
   await page.getByLabel("Wipe with disinfectant").check();
-  await page.getByRole("button", { name: "Sign: I performed this cleaning" }).click();
+  await signCleaning(page);
   await expect(page.getByText("Recorded and signed.")).toBeVisible();
 
   await page.goto("/reports");

@@ -120,6 +120,13 @@ export async function setUpEquipment(page: Page): Promise<string> {
 }
 
 /** The page fits the viewport's width: nothing scrolls sideways on a phone. */
+/** Signs the cleaning on a sticker's page: the password first (strict signatures are on for every
+ *  new organization, and the first signature of a session needs the password), then Sign. */
+export async function signCleaning(page: Page, click: "click" | "dblclick" = "click") {
+  await page.locator("#log-password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign: I performed this cleaning" })[click]();
+}
+
 export async function expectNoHorizontalScroll(page: Page) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);

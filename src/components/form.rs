@@ -17,6 +17,8 @@ pub fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(default = true)] required: bool,
     #[prop(optional, into)] scope: Option<String>,
+    /// The keyboard a phone shows ("numeric" for a PIN).
+    #[prop(optional)] inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let id = match scope {
         Some(scope) => format!("field-{scope}-{name}"),
@@ -25,10 +27,33 @@ pub fn Field(
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
-            <input id=id type=kind name=name autocomplete=autocomplete value=value required=required/>
+            <input id=id type=kind name=name autocomplete=autocomplete value=value required=required inputmode=inputmode/>
             {hint.map(|h| view! { <small class="field__hint">{h}</small> })}
         </div>
     }
+}
+
+/// What a signing asks for when the organization has strict signatures (21 CFR Part 11 §11.200):
+/// the password, or the signer's PIN after their first signature of the session. With `id`, a
+/// labelled field (the scan page); without, a compact one for a row of a list.
+#[component]
+pub fn SigningSecret(strict: bool, #[prop(optional)] id: Option<&'static str>) -> impl IntoView {
+    const LABEL: &str = "Your password or signing PIN (to sign)";
+    strict.then(|| match id {
+        Some(id) => view! {
+            <div class="field">
+                <label for=id>{LABEL}</label>
+                <input id=id name="password" type="password" autocomplete="current-password" required/>
+                <small class="field__hint">"Your first signature after signing in needs your password."</small>
+            </div>
+        }
+        .into_any(),
+        None => view! {
+            <input name="password" type="password" autocomplete="current-password" placeholder="Password or PIN"
+                aria-label=LABEL required/>
+        }
+        .into_any(),
+    })
 }
 
 /// The text inside a `<textarea>`. Leptos writes a textarea's children into the server's HTML

@@ -86,10 +86,13 @@ pub struct DeadJob {
 }
 
 /// Per-organization settings of the compliance core.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgSettings {
-    /// 21 CFR Part 11 §11.200: the password again at every signing.
+    /// 21 CFR Part 11 §11.200: the password (or, after the first signing in a session, the
+    /// signer's PIN) at every signing. On unless turned off with a reason.
     pub strict_signatures: bool,
+    /// Why strict signatures are off (given when they were turned off).
+    pub strict_off_reason: Option<String>,
     /// Someone scanning a sticker without signing in sees "last cleaned" and "due", no names.
     pub public_status: bool,
     /// Years records are kept; nothing is removed before (default 6).
@@ -98,4 +101,14 @@ pub struct OrgSettings {
     pub late_entry_minutes: i32,
     /// A required verification waiting longer than this many days is overdue.
     pub review_days: i32,
+}
+
+/// What a person's signatures carry: their legal name, and whether they have a signing PIN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningProfile {
+    /// Printed under every signature, as it was when signing; changed only with a reason.
+    pub legal_name: String,
+    pub has_pin: bool,
+    /// Too many wrong PINs: signing with the password unlocks it.
+    pub pin_locked: bool,
 }

@@ -144,6 +144,8 @@ pub struct CleaningLog {
     /// server received it.
     pub performed_at: String,
     pub received_at: String,
+    /// The performer's signature: legal name, "performed", the server's receipt time.
+    pub signature: Signature,
     pub verified: Option<Signature>,
     pub amends: Option<LogId>,
     pub amendment_reason: Option<String>,
@@ -164,10 +166,24 @@ pub struct CleaningLog {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
+    /// The signer's legal name, as stored when signing.
     pub name: String,
     pub meaning: String,
-    /// In the facility's time zone, like the log's own times.
+    /// The server's time of signing, in the facility's time zone, like the log's own times.
     pub at: String,
+    /// How the signer re-authenticated (see [`signed_with_label`]).
+    pub signed_with: Option<String>,
+}
+
+/// How a signature was re-authenticated, as reports and pages say it; `None` for signatures
+/// from before this was recorded.
+pub fn signed_with_label(signed_with: Option<&str>) -> &'static str {
+    match signed_with {
+        Some("password") => "re-authenticated with password",
+        Some("pin") => "re-authenticated with signing PIN",
+        Some("session") => "not re-authenticated (strict signatures off)",
+        _ => "re-authentication not recorded",
+    }
 }
 
 /// How often a piece of equipment must be cleaned. The rule that turns it into "next due" is

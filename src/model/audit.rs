@@ -35,11 +35,20 @@ pub struct AuditPage {
 /// The result of recomputing a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChainCheck {
-    /// Every event links to the one before and hashes to its recorded hash.
-    Verified { events: i64, last_hash: Option<String> },
+    /// Every event links to the one before and hashes to its recorded hash, and matches every
+    /// signed checkpoint; `signed_through`: the last event a signed checkpoint confirms.
+    Verified { events: i64, last_hash: Option<String>, signed_through: Option<i64> },
     /// The first event that does not, and why.
     Broken { seq: i64, reason: String },
     /// The chain holds, but a signed record no longer matches the hash sealed with it when it
     /// was signed: `record` names it ("cleaning log <id>", "verification of log <id>").
     RecordAltered { events: i64, record: String },
+}
+
+/// What a chain's signed checkpoints confirm, in words.
+pub fn signed_words(signed_through: Option<i64>) -> String {
+    match signed_through {
+        Some(seq) => format!("signed checkpoints confirm events 1 to {seq}"),
+        None => "no signed checkpoint yet".to_owned(),
+    }
 }

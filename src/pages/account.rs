@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
-use crate::model::account::SessionInfo;
+use crate::model::account::{SessionInfo, SigningProfile};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
 
@@ -47,6 +47,28 @@ pub async fn rename(name: String) -> Result<(), AppError> {
     reply(async { signin::rename(&state(), &mut auth_session().await?, &name).await }.await)
 }
 
+/// The caller's legal name (printed under their signatures) and whether they have a signing PIN.
+#[server(endpoint = "get_signing_profile")]
+pub async fn get_signing_profile() -> Result<SigningProfile, AppError> {
+    use crate::server::{accounts::signing_profile, auth::request::in_tenant};
+    in_tenant(async |tx| signing_profile::get(tx).await).await
+}
+
+/// Changes the caller's legal name, with a reason the audit trail keeps; needs the password.
+#[server(endpoint = "change_legal_name")]
+pub async fn change_legal_name(legal_name: String, reason: String, password: String) -> Result<(), AppError> {
+    use crate::server::{accounts::signing_profile, auth::request::in_tenant};
+    in_tenant(async |tx| signing_profile::change_legal_name(tx, &legal_name, &reason, &password).await).await
+}
+
+/// Sets the caller's signing PIN (6 to 12 digits), or removes it when `pin` is empty; needs the
+/// password.
+#[server(endpoint = "set_signing_pin")]
+pub async fn set_signing_pin(pin: String, password: String) -> Result<(), AppError> {
+    use crate::server::{accounts::signing_profile, auth::request::in_tenant};
+    in_tenant(async |tx| signing_profile::set_pin(tx, &pin, &password).await).await
+}
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let session = crate::app::use_session();
@@ -73,6 +95,7 @@ pub fn AccountPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <SigningSection/>
             <h2>"Password"</h2>
             <ActionForm action=change attr:class="form">
                 <Field label="Current password" name="current" kind="password" autocomplete="current-password"/>
@@ -82,5 +105,48 @@ pub fn AccountPage() -> impl IntoView {
                 <button type="submit" class="button">"Change password"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// The legal name under the person's signatures and their signing PIN. Inspectors never sign.
+#[component]
+fn SigningSection() -> impl IntoView {
+    let legal = ServerAction::<ChangeLegalName>::new();
+    let pin = ServerAction::<SetSigningPin>::new();
+    let profile = Resource::new(move || (legal.version().get(), pin.version().get()), |_| get_signing_profile());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                profile.await.ok().map(|p| view! {
+                    <h2>"Signatures"</h2>
+                    <p>"Your signatures carry your legal name: " <strong>{p.legal_name.clone()}</strong>
+                        ". Records you signed keep the name they were signed with."</p>
+                    <details class="fold">
+                        <summary>"Change your legal name"</summary>
+                        <ActionForm action=legal attr:class="form">
+                            <Field label="Full legal name" name="legal_name" autocomplete="name" value=p.legal_name.clone() scope="legal"/>
+                            <Field label="Reason for the change (kept in the audit trail)" name="reason" autocomplete="off" scope="legal"/>
+                            <Field label="Your password" name="password" kind="password" autocomplete="current-password" scope="legal"/>
+                            <ActionError value=legal.value()/>
+                            <ActionDone action=legal message="Legal name changed; the change and its reason are in the audit trail."/>
+                            <button type="submit" class="button">"Change legal name"</button>
+                        </ActionForm>
+                    </details>
+                    <h3>"Signing PIN"</h3>
+                    <p class="hint">{match (p.has_pin, p.pin_locked) {
+                        (false, _) => "You have no signing PIN: you sign with your password each time.",
+                        (true, false) => "After your first signature in a session (with your password), your PIN signs too.",
+                        (true, true) => "Your PIN is locked after too many wrong tries: your next signature with your password unlocks it.",
+                    }}</p>
+                    <ActionForm action=pin attr:class="form">
+                        <Field label="New PIN (6 to 12 digits; leave empty to remove it)" name="pin" kind="password" autocomplete="off" required=false inputmode="numeric" scope="pin"/>
+                        <Field label="Your password" name="password" kind="password" autocomplete="current-password" scope="pin"/>
+                        <ActionError value=pin.value()/>
+                        <ActionDone action=pin message="Signing PIN saved."/>
+                        <button type="submit" class="button">{if p.has_pin { "Change PIN" } else { "Set PIN" }}</button>
+                    </ActionForm>
+                })
+            })}
+        </Suspense>
     }
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::model::audit::{AuditEntry, AuditPage, ChainCheck};
+use crate::model::audit::{signed_words, AuditEntry, AuditPage, ChainCheck};
 use crate::model::error::AppError;
 use crate::model::ids::UserId;
 
@@ -29,11 +29,12 @@ pub async fn list_audit_events(
 pub async fn verify_audit_chain() -> Result<ChainCheck, AppError> {
     use crate::model::role::Action;
     use crate::server::audit::chain;
-    use crate::server::auth::request::in_tenant;
+    use crate::server::auth::request::{in_tenant, state};
+    let key = state().config.audit_key.clone();
     in_tenant(async |tx| {
         tx.ctx().require(Action::ViewAudit)?;
         let org = tx.ctx().org_id();
-        Ok(chain::verify(tx.conn(), Some(org)).await?)
+        Ok(chain::verify(tx.conn(), Some(org), &key).await?)
     })
     .await
 }
@@ -77,8 +78,12 @@ pub fn AuditPageView() -> impl IntoView {
             <a class="button" href="/audit/export.jsonl" rel="external" download>"Download export (JSON Lines)"</a>
         </div>
         {move || verify.value().get().map(|result| match result {
-            Ok(ChainCheck::Verified { events, last_hash }) => view! {
-                <p class="alert alert--ok" role="status">{format!("All {events} events verify. Last hash: {}", last_hash.unwrap_or_else(|| "-".into()))}</p>
+            Ok(ChainCheck::Verified { events, last_hash, signed_through }) => view! {
+                <p class="alert alert--ok" role="status">{format!(
+                    "All {events} events verify; {}. Last hash: {}",
+                    signed_words(signed_through),
+                    last_hash.unwrap_or_else(|| "-".into())
+                )}</p>
             }.into_any(),
             Ok(ChainCheck::Broken { seq, reason }) => view! {
                 <p class="alert alert--error" role="alert">{format!("The chain is broken at event {seq}: {reason}")}</p>

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::model::assets::CleaningLog;
+use crate::components::form::SigningSecret;
+use crate::model::assets::{signed_with_label, CleaningLog, Signature};
 use crate::model::ids::UserId;
 use crate::model::role::{Action, Role};
 use crate::pages::logs::{AmendLog, VerifyLog};
@@ -15,7 +16,7 @@ use crate::pages::logs::{AmendLog, VerifyLog};
 pub struct EntryContext {
     pub verify: ServerAction<VerifyLog>,
     pub amend: ServerAction<AmendLog>,
-    /// The organization asks for the password at each signing.
+    /// The organization asks for the password (or PIN) at each signing.
     pub strict: bool,
     /// The protocol's current steps, for a correction's checklist.
     pub steps: Arc<Vec<String>>,
@@ -52,14 +53,15 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
             {match (l.entered_offline, l.late_entry_reason.clone()) {
                 (true, _) => Some(view! { <p class="muted">{format!("Captured offline at {}, synced at {}.", l.performed_at, l.received_at)}</p> }.into_any()),
                 (false, Some(reason)) => Some(view! { <p class="late-entry">{format!("Entered late, at {}: {reason}", l.received_at)}</p> }.into_any()),
-                (false, None) => (l.received_at != l.performed_at).then(|| view! { <p class="muted">{format!("received by the server at {}", l.received_at)}</p> }.into_any()),
+                (false, None) => None,
             }}
+            <SignatureLine signature=l.signature.clone()/>
             {match l.verified.clone() {
-                Some(s) => Some(view! { <p class="muted">{format!("{} by {} at {}", s.meaning, s.name, s.at)}</p> }.into_any()),
+                Some(s) => Some(view! { <SignatureLine signature=s/> }.into_any()),
                 None if may_verify => Some(view! {
                     <ActionForm action=verify attr:class="inline-form">
                         <input type="hidden" name="log_id" value=id.clone()/>
-                        <Password strict=strict/>
+                        <SigningSecret strict=strict/>
                         <button type="submit" class="button button--small">"Verify (second signature)"</button>
                     </ActionForm>
                 }.into_any()),
@@ -107,7 +109,7 @@ fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, step
                     <label for=notes.clone()>"Notes"</label>
                     <textarea id=notes name="notes" rows="2"></textarea>
                 </div>
-                <Password strict=strict/>
+                <SigningSecret strict=strict/>
                 <button type="submit" class="button button--small">"Sign the correction"</button>
             </ActionForm>
         </details>
@@ -127,13 +129,14 @@ pub fn NoProtocolReason(id: String) -> impl IntoView {
     }
 }
 
-/// The password field of a signing, when the organization has strict signatures.
+/// A signature as stored (21 CFR Part 11 §11.50): the legal name, the meaning, the server's time,
+/// and how the signer re-authenticated.
 #[component]
-fn Password(strict: bool) -> impl IntoView {
-    strict.then(|| {
-        view! {
-            <input name="password" type="password" autocomplete="current-password" placeholder="Your password"
-                aria-label="Your password (to sign)" required/>
-        }
-    })
+pub fn SignatureLine(signature: Signature) -> impl IntoView {
+    let Signature { name, meaning, at, signed_with } = signature;
+    view! {
+        <p class="muted signature">
+            {format!("Signed “{meaning}” by {name} at {at} (server time) · {}", signed_with_label(signed_with.as_deref()))}
+        </p>
+    }
 }

@@ -28,8 +28,7 @@ pub async fn log_cleaning(
     late_entry_reason: Option<String>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
-    use crate::server::auth::request::in_tenant_gated;
-    use crate::server::billing::account::Gate;
+    use crate::server::assets::signatures::signing;
     let photos = photos.unwrap_or_default();
     let done = done.unwrap_or_default();
     let form = LogForm {
@@ -37,14 +36,13 @@ pub async fn log_cleaning(
         notes,
         performed_at,
         done,
-        password,
         photos,
         submission_key,
         no_protocol_reason,
         performed_local,
         late_entry_reason,
     };
-    in_tenant_gated(Gate::Logging, async |tx| logs::record(tx, equipment_id, &form).await).await
+    signing(password, async |tx, signer| logs::record(tx, equipment_id, &form, signer).await).await
 }
 
 /// Records a correction of a log: a new log naming the original and the reason; both stay.
@@ -62,8 +60,7 @@ pub async fn amend_log(
     no_protocol_reason: Option<String>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
-    use crate::server::auth::request::in_tenant_gated;
-    use crate::server::billing::account::Gate;
+    use crate::server::assets::signatures::signing;
     let photos = photos.unwrap_or_default();
     let done = done.unwrap_or_default();
     let form = LogForm {
@@ -71,22 +68,22 @@ pub async fn amend_log(
         notes,
         performed_at,
         done,
-        password,
         photos,
         submission_key,
         no_protocol_reason,
         performed_local: None,
         late_entry_reason: None,
     };
-    in_tenant_gated(Gate::Logging, async |tx| logs::amend(tx, log_id, &reason, &form).await).await
+    signing(password, async |tx, signer| logs::amend(tx, log_id, &reason, &form, signer).await).await
 }
 
-/// Adds the caller's "verified" signature to someone else's log (`password` when the
-/// organization has strict signatures).
+/// Adds the caller's "verified" signature to someone else's log. `password`: the signer's
+/// password or signing PIN, when the organization has strict signatures (see
+/// `server::assets::signatures`).
 #[server(endpoint = "verify_log")]
 pub async fn verify_log(log_id: LogId, password: Option<String>) -> Result<(), AppError> {
-    use crate::server::{assets::logs, auth::request::in_tenant_gated, billing::account::Gate};
-    in_tenant_gated(Gate::Logging, async |tx| logs::verify(tx, log_id, password.as_deref()).await).await
+    use crate::server::assets::{logs, signatures::signing};
+    signing(password, async |tx, signer| logs::verify(tx, log_id, signer).await).await
 }
 
 /// The latest `limit` logs (default 50, at most 200) of a piece of equipment, newest first.

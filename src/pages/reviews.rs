@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::form::{ActionDone, ActionError, FacilityFilter};
+use crate::components::form::{ActionDone, ActionError, FacilityFilter, SigningSecret};
 use crate::model::assets::{Review, ReviewCounts, ReviewQueue};
 use crate::model::error::AppError;
 use crate::model::ids::{FacilityId, UserId};
@@ -92,10 +92,7 @@ fn review(r: Review, me: Option<UserId>, strict: bool, verify: ServerAction<Veri
                 view! {
                     <ActionForm action=verify attr:class="inline-form">
                         <input type="hidden" name="log_id" value=r.log_id.to_string()/>
-                        {strict.then(|| view! {
-                            <input name="password" type="password" autocomplete="current-password" placeholder="Your password"
-                                aria-label="Your password (to sign)" required/>
-                        })}
+                        <SigningSecret strict=strict/>
                         <button type="submit" class="button button--small">"Verify (second signature)"</button>
                     </ActionForm>
                 }.into_any()

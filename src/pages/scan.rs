@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::form::{ActionDone, ActionError};
+use crate::components::form::{ActionDone, ActionError, SigningSecret};
 use crate::components::photo_picker::{in_flight, PhotoPicker, Slot};
 use crate::model::assets::{PublicStatus, Scan, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
@@ -213,12 +213,7 @@ fn Scanned(equipment: ScannedEquipment, viewer: Option<(UserId, Role)>) -> impl 
                     </details>
                     <PhotoPicker equipment=e.id uploads=uploads/>
                     <noscript><p class="muted">"Adding photos needs JavaScript; the cleaning can be recorded without."</p></noscript>
-                    {strict.then(|| view! {
-                        <div class="field">
-                            <label for="log-password">"Your password (to sign)"</label>
-                            <input id="log-password" name="password" type="password" autocomplete="current-password" required/>
-                        </div>
-                    })}
+                    <SigningSecret strict=strict id="log-password"/>
                     <ActionError value=log.value()/>
                     <ActionDone action=log message="Recorded and signed."/>
                     <button type="submit" class="button" on:click=stamp_time

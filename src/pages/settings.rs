@@ -23,11 +23,13 @@ pub async fn update_settings(
     retention_years: Option<i32>,
     late_entry_minutes: Option<i32>,
     review_days: Option<i32>,
+    strict_off_reason: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::accounts::settings::{self, SettingsChange};
     use crate::server::auth::request::in_tenant;
     let new = SettingsChange {
         strict_signatures: strict_signatures.is_some(),
+        strict_off_reason,
         public_status: public_status.is_some(),
         retention_years,
         late_entry_minutes,
@@ -55,8 +57,19 @@ pub fn SettingsPage() -> impl IntoView {
                         <ActionForm action=update attr:class="form narrow">
                             <label class="check">
                                 <input type="checkbox" name="strict_signatures" checked=s.strict_signatures/>
-                                " Strict signatures: ask for the password at every signing (21 CFR Part 11 §11.200)"
+                                " Strict signatures: the signer's password at every signing, or their signing PIN after the first one in a session (21 CFR Part 11 §11.200)"
                             </label>
+                            {match s.strict_off_reason.clone() {
+                                Some(reason) if !s.strict_signatures => view! {
+                                    <p class="hint">{format!("Off. Reason given: {reason}. Reports say that signatures were not re-authenticated.")}</p>
+                                }.into_any(),
+                                _ => view! {
+                                    <div class="field">
+                                        <label for="strict-off-reason">"To turn them off, say why (kept in the audit trail; reports then say signatures were not re-authenticated)"</label>
+                                        <input id="strict-off-reason" name="strict_off_reason" maxlength="500"/>
+                                    </div>
+                                }.into_any(),
+                            }}
                             <label class="check">
                                 <input type="checkbox" name="public_status" checked=s.public_status/>
                                 " Public sticker panel: anyone scanning a sticker sees when it was last cleaned and when it is due (no names)"
@@ -92,8 +105,11 @@ fn SettingsSummary(settings: OrgSettings) -> impl IntoView {
     let yes_no = |on: bool| if on { "on" } else { "off" };
     view! {
         <dl class="facts">
-            <dt>"Strict signatures (password at every signing)"</dt>
-            <dd>{yes_no(settings.strict_signatures)}</dd>
+            <dt>"Strict signatures (password or PIN at every signing)"</dt>
+            <dd>{match (settings.strict_signatures, settings.strict_off_reason.clone()) {
+                (false, Some(reason)) => format!("off: {reason}"),
+                (on, _) => yes_no(on).to_owned(),
+            }}</dd>
             <dt>"Public sticker panel"</dt>
             <dd>{yes_no(settings.public_status)}</dd>
             <dt>"Records kept for"</dt>

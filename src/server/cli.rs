@@ -32,6 +32,8 @@ enum Command {
     },
     /// Print a new random SECRET_KEY.
     GenerateSecret,
+    /// Print a new AUDIT_SIGNING_KEY (and, on standard error, its public key).
+    GenerateAuditKey,
     /// Make a platform operator (our staff): an existing account gains the flag, or a new
     /// verified account is created. The password is read from CLEANTRACK_SUPERUSER_PASSWORD,
     /// else from the first line of standard input.
@@ -89,6 +91,14 @@ pub async fn run() -> ExitCode {
             println!("{}", secret::generate());
             return ExitCode::SUCCESS;
         }
+        Command::GenerateAuditKey => {
+            use crate::server::audit::signing::AuditKey;
+            let seed = AuditKey::generate();
+            let key = AuditKey::from_setting(&seed).expect("a fresh seed is usable");
+            println!("{seed}");
+            eprintln!("public key (Ed25519, hex): {}", key.public_hex());
+            return ExitCode::SUCCESS;
+        }
         Command::Smoke { url, ca_cert } => return smoke(url, ca_cert.as_deref()).await,
         _ => {}
     }
@@ -110,7 +120,7 @@ pub async fn run() -> ExitCode {
         Command::Check { deploy } => return check(&config, deploy),
         Command::CreateSuperuser { email, name } => create_superuser(config, &email, &name).await,
         Command::Audit { command: AuditCommand::Verify { org } } => return audit_verify(config, org).await,
-        Command::GenerateSecret | Command::Smoke { .. } => unreachable!("handled before reading the configuration"),
+        Command::GenerateSecret | Command::GenerateAuditKey | Command::Smoke { .. } => unreachable!("handled before reading the configuration"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -239,7 +249,7 @@ async fn audit_verify(config: Config, org: Option<uuid::Uuid>) -> ExitCode {
     use crate::model::audit::ChainCheck;
     let pool = db::pool(&config.database);
     let only = org.map(crate::model::ids::OrgId);
-    let results = match audit::chain::verify_all_chains_unscoped(&pool, only).await {
+    let results = match audit::chain::verify_all_chains_unscoped(&pool, &config.audit_key, only).await {
         Ok(results) => results,
         Err(err) => {
             eprintln!("error: could not read the audit trail: {err}");
@@ -250,9 +260,11 @@ async fn audit_verify(config: Config, org: Option<uuid::Uuid>) -> ExitCode {
     for (chain, check) in &results {
         let name = chain.map_or_else(|| "platform".to_owned(), |o| format!("organization {o}"));
         match check {
-            ChainCheck::Verified { events, last_hash } => {
-                println!("{name}: all {events} events verify (last hash {})", last_hash.as_deref().unwrap_or("-"))
-            }
+            ChainCheck::Verified { events, last_hash, signed_through } => println!(
+                "{name}: all {events} events verify (last hash {}); {}",
+                last_hash.as_deref().unwrap_or("-"),
+                crate::model::audit::signed_words(*signed_through)
+            ),
             ChainCheck::Broken { seq, reason } => {
                 broken = true;
                 println!("{name}: BROKEN at event {seq}: {reason}");

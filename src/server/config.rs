@@ -66,6 +66,8 @@ pub struct Config {
     pub sentry: Option<SentryConfig>,
     /// Bearer token for `GET /metrics`; without it the endpoint does not exist.
     pub metrics_token: Option<Secret>,
+    /// Signs audit checkpoints and issued files (`server::audit::signing`).
+    pub audit_key: std::sync::Arc<crate::server::audit::signing::AuditKey>,
 }
 
 #[derive(Clone)]
@@ -302,6 +304,7 @@ impl Config {
         let stripe = p.stripe();
         let sentry = p.sentry(env);
         let metrics_token = p.get("METRICS_TOKEN").map(|t| Secret::new(t.to_owned()));
+        let audit_key = p.audit_key(prod, secret_key.as_ref());
         let jobs = JobsConfig {
             workers: p.parsed("JOB_WORKERS", "a number", Some("2")).unwrap_or(2),
             poll_interval: Duration::from_millis(p.parsed("JOB_POLL_MS", "milliseconds", Some("1000")).unwrap_or(1000)),
@@ -336,6 +339,7 @@ impl Config {
             stripe,
             sentry,
             metrics_token,
+            audit_key: std::sync::Arc::new(audit_key.unwrap()),
         })
     }
 
@@ -530,6 +534,21 @@ impl<'a> Parser<'a> {
             environment: self.get("SENTRY_ENVIRONMENT").unwrap_or(default_env).to_owned(),
             release,
         })
+    }
+
+    /// `AUDIT_SIGNING_KEY`; outside production, one derived from SECRET_KEY when it is absent.
+    fn audit_key(&mut self, prod: bool, secret_key: Option<&Secret>) -> Option<crate::server::audit::signing::AuditKey> {
+        use crate::server::audit::signing::AuditKey;
+        match self.get("AUDIT_SIGNING_KEY").map(str::to_owned) {
+            Some(value) => AuditKey::from_setting(&value).map_err(|problem| self.problems.push(problem)).ok(),
+            None if prod => self.problem(
+                "AUDIT_SIGNING_KEY is required in production: it signs the audit trail's checkpoints and every \
+                 file issued; create one with `cleantrack generate-audit-key` and keep it outside the database"
+                    .into(),
+            ),
+            // A missing SECRET_KEY is reported already.
+            None => secret_key.map(AuditKey::derived_from).or_else(|| Some(AuditKey::derived_from(&Secret::new(String::new())))),
+        }
     }
 
     fn secret_key(&mut self, prod: bool) -> Option<Secret> {

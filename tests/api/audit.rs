@@ -209,7 +209,7 @@ async fn the_application_role_cannot_update_delete_or_truncate_the_trail(_: PgPo
     assert_eq!(before, after);
 }
 
-async fn cli_verify(db: &PgConnectOptions) -> (bool, String) {
+pub async fn cli_verify(db: &PgConnectOptions) -> (bool, String) {
     let url = database_url(db);
     let output = cleantrack_command(&[("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "k")])
         .args(["audit", "verify"])
@@ -222,7 +222,7 @@ async fn cli_verify(db: &PgConnectOptions) -> (bool, String) {
 }
 
 /// Runs `sql` as a superuser with triggers off: what an attacker with database access could do.
-async fn tamper(inspector: &PgPool, sql: &str) {
+pub async fn tamper(inspector: &PgPool, sql: &str) {
     let mut tx = inspector.begin().await.unwrap();
     sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.unwrap();
     sqlx::query(sql).execute(&mut *tx).await.unwrap();
@@ -499,7 +499,7 @@ async fn a_signed_record_changed_afterwards_is_named_by_the_audit_check(_: PgPoo
     );
 }
 
-fn check_events(check: &ChainCheck) -> i64 {
+pub fn check_events(check: &ChainCheck) -> i64 {
     match check {
         ChainCheck::Verified { events, .. } | ChainCheck::RecordAltered { events, .. } => *events,
         ChainCheck::Broken { .. } => -1,

@@ -37,5 +37,6 @@ mod roles;
 mod routes;
 mod schedule_rules;
 mod schedules;
+mod signatures;
 mod smoke;
 mod stickers;

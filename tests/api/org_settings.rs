@@ -9,10 +9,21 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{spawn_app, TestApp};
 use crate::stickers::{page, sticker};
-use crate::world::{World, NO_PROTOCOL, PASSWORD};
+use crate::world::{World, NO_PROTOCOL, PASSWORD, STRICT_OFF_REASON};
 
 async fn settings(app: &TestApp, client: &reqwest::Client) -> OrgSettings {
     app.call(client, "get_settings", &[]).await.assert_ok().json()
+}
+
+/// The fixture organizations' settings (strict signatures off, with the fixture's reason).
+fn fixture_settings() -> OrgSettings {
+    OrgSettings {
+        strict_off_reason: Some(STRICT_OFF_REASON.into()),
+        retention_years: 6,
+        late_entry_minutes: 30,
+        review_days: 7,
+        ..OrgSettings::default()
+    }
 }
 
 #[sqlx::test]
@@ -30,13 +41,7 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
     app.call(owner, "update_settings", &[("strict_signatures", "on")]).await.assert_ok();
     assert_eq!(
         settings(&app, owner).await,
-        OrgSettings {
-            strict_signatures: true,
-            public_status: false,
-            retention_years: 6,
-            late_entry_minutes: 30,
-            review_days: 7
-        }
+        OrgSettings { strict_signatures: true, strict_off_reason: None, ..fixture_settings() }
     );
 
     let staff = &world.a.member(Role::Staff).client;
@@ -68,13 +73,14 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
     app.call(supervisor, "verify_log", &[("log_id", &id), ("password", "wrong wrong wrong")]).await.assert_status(422);
     app.call(supervisor, "verify_log", &[("log_id", &id), ("password", PASSWORD)]).await.assert_ok();
 
-    // Organization B did not opt in: no password asked there.
+    // Organization B has them off: no password asked there.
     assert_eq!(
         settings(&app, &world.b.member(Role::Owner).client).await,
-        OrgSettings { retention_years: 6, late_entry_minutes: 30, review_days: 7, ..OrgSettings::default() }
+        fixture_settings()
     );
-    // And turned off, signing needs no password again.
-    app.call(owner, "update_settings", &[]).await.assert_ok();
+    // And turned off (with a reason), signing needs no password again.
+    app.call(owner, "update_settings", &[]).await.assert_status(422);
+    app.call(owner, "update_settings", &[("strict_off_reason", "Trial ended")]).await.assert_ok();
     log(None).await.assert_ok();
 }
 
@@ -134,18 +140,12 @@ async fn settings_of_a_are_neither_seen_nor_changed_by_b(_: PgPoolOptions, db: P
     let b_owner = &world.b.member(Role::Owner).client;
     assert_eq!(
         settings(&app, b_owner).await,
-        OrgSettings { retention_years: 6, late_entry_minutes: 30, review_days: 7, ..OrgSettings::default() },
+        fixture_settings(),
         "B reads its own"
     );
     app.call(b_owner, "update_settings", &[]).await.assert_ok();
     assert_eq!(
         settings(&app, a_owner).await,
-        OrgSettings {
-            strict_signatures: true,
-            public_status: true,
-            retention_years: 6,
-            late_entry_minutes: 30,
-            review_days: 7
-        }
+        OrgSettings { strict_signatures: true, strict_off_reason: None, public_status: true, ..fixture_settings() }
     );
 }

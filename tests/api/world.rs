@@ -11,6 +11,10 @@ use crate::helpers::TestApp;
 
 pub const PASSWORD: &str = "violet kettle harbour drum";
 
+/// The fixture organizations have strict signatures off, for this reason: signing is tested in
+/// signatures.rs and org_settings.rs, the other tests are about something else.
+pub const STRICT_OFF_REASON: &str = "Test fixture: signing is not what these tests are about";
+
 /// The reason a test gives for signing a cleaning of equipment that has no protocol (the
 /// server requires one; `facility_with_equipment` assigns no protocol).
 pub const NO_PROTOCOL: (&str, &str) = ("no_protocol_reason", "Protocol being written; cleaned per the manual");
@@ -103,9 +107,10 @@ async fn org(app: &TestApp, tag: &str) -> Org {
     let name = format!("Org {}", tag.to_uppercase());
     let mut tx = app.pool.begin().await.unwrap();
     sqlx::query("SELECT set_config('app.org_id', $1, true)").bind(id.to_string()).execute(&mut *tx).await.unwrap();
-    sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO organizations (id, name, strict_signatures, strict_off_reason) VALUES ($1, $2, false, $3)")
         .bind(id)
         .bind(&name)
+        .bind(STRICT_OFF_REASON)
         .execute(&mut *tx)
         .await
         .unwrap();

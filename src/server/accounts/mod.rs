@@ -3,4 +3,5 @@
 
 pub mod invitations;
 pub mod settings;
+pub mod signing_profile;
 pub mod team;

@@ -1,4 +1,4 @@
-//! The organization's settings: strict signatures, the public sticker panel, retention and the
+//! The organization's settings: strict signatures (off only with a reason), the public sticker panel, retention and the
 //! late-entry window.
 
 use crate::model::account::OrgSettings;
@@ -12,25 +12,30 @@ pub const MIN_RETENTION_YEARS: i32 = 1;
 pub async fn get(tx: &mut TenantTx) -> Result<OrgSettings, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let (strict_signatures, public_status, retention_years, late_entry_minutes, review_days): (
-        bool,
-        bool,
-        i32,
-        i32,
-        i32,
-    ) = sqlx::query_as(
-        "SELECT strict_signatures, public_status, retention_years, late_entry_minutes, review_days \
+    type Row = (bool, Option<String>, bool, i32, i32, i32);
+    let (strict_signatures, strict_off_reason, public_status, retention_years, late_entry_minutes, review_days): Row =
+        sqlx::query_as(
+            "SELECT strict_signatures, strict_off_reason, public_status, retention_years, late_entry_minutes, review_days \
              FROM organizations WHERE id = $1",
-    )
-    .bind(org)
-    .fetch_one(tx.conn())
-    .await?;
-    Ok(OrgSettings { strict_signatures, public_status, retention_years, late_entry_minutes, review_days })
+        )
+        .bind(org)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(OrgSettings {
+        strict_signatures,
+        strict_off_reason,
+        public_status,
+        retention_years,
+        late_entry_minutes,
+        review_days,
+    })
 }
 
 /// A change of settings; an absent retention or window keeps the current one.
 pub struct SettingsChange {
     pub strict_signatures: bool,
+    /// Required to turn strict signatures off; kept on the organization (and so in the trail).
+    pub strict_off_reason: Option<String>,
     pub public_status: bool,
     pub retention_years: Option<i32>,
     pub late_entry_minutes: Option<i32>,
@@ -51,11 +56,28 @@ pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), 
     if settings.review_days.is_some_and(|days| !(1..=90).contains(&days)) {
         return Err(AppError::Invalid("Set the review deadline between 1 and 90 days.".into()));
     }
+    let was_strict: bool = sqlx::query_scalar("SELECT strict_signatures FROM organizations WHERE id = $1 FOR UPDATE")
+        .bind(org)
+        .fetch_one(tx.conn())
+        .await?;
+    // Turning them off needs a reason given with that change; staying off keeps the one given.
+    let off_reason = match (was_strict, settings.strict_signatures) {
+        (true, false) => {
+            let reason = crate::server::assets::text(
+                settings.strict_off_reason.as_deref().unwrap_or_default(),
+                "the reason for turning strict signatures off (it is kept in the audit trail and printed in reports)",
+                500,
+                true,
+            )?;
+            Some(reason)
+        }
+        _ => None,
+    };
     crate::model::error::one_row(
         sqlx::query(
             "UPDATE organizations SET strict_signatures = $2, public_status = $3, \
                     retention_years = coalesce($4, retention_years), late_entry_minutes = coalesce($5, late_entry_minutes), \
-                    review_days = coalesce($6, review_days) \
+                    review_days = coalesce($6, review_days), strict_off_reason = coalesce($7, strict_off_reason) \
              WHERE id = $1",
         )
         .bind(org)
@@ -64,6 +86,7 @@ pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), 
         .bind(settings.retention_years)
         .bind(settings.late_entry_minutes)
         .bind(settings.review_days)
+        .bind(off_reason)
         .execute(tx.conn())
         .await?
         .rows_affected(),

@@ -7,6 +7,7 @@ use crate::model::assets::{CleaningLog, Signature};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, LogId, PhotoId, UserId};
 use crate::model::role::Action;
+use crate::server::assets::signatures::Signer;
 use crate::server::auth::TenantTx;
 
 pub struct LogForm {
@@ -16,8 +17,6 @@ pub struct LogForm {
     pub performed_at: Option<String>,
     /// Ticked steps: form keys are the step numbers (0-based).
     pub done: BTreeMap<String, String>,
-    /// The signer's password, demanded when the organization has strict signatures.
-    pub password: Option<String>,
     /// Photos uploaded for this cleaning (`POST /photos`), attached as it is signed.
     pub photos: Vec<PhotoId>,
     /// The form's one-time key: a second submission with it returns the first log.
@@ -32,41 +31,11 @@ pub struct LogForm {
     pub late_entry_reason: Option<String>,
 }
 
-/// With strict signatures (21 CFR Part 11 §11.200) each signing needs the signer's password
-/// again: proof that the person signing is the person signed in, at this moment.
-/// `strict`: the organization's setting when the caller has read it already.
-async fn check_signature(tx: &mut TenantTx, strict: Option<bool>, password: Option<&str>) -> Result<(), AppError> {
-    if strict == Some(false) {
-        return Ok(());
-    }
-    let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
-    let (strict, stored): (bool, String) = sqlx::query_as(
-        "SELECT o.strict_signatures, u.password_hash FROM organizations o, users u WHERE o.id = $1 AND u.id = $2",
-    )
-    .bind(org)
-    .bind(user)
-    .fetch_one(tx.conn())
-    .await?;
-    if !strict {
-        return Ok(());
-    }
-    let password = password.unwrap_or_default();
-    if password.is_empty() {
-        return Err(AppError::Invalid("Enter your password to sign: your organization requires it.".into()));
-    }
-    if !crate::server::auth::password::verify(password.to_owned(), Some(stored)).await? {
-        return Err(AppError::Invalid("That password is not correct; nothing was signed.".into()));
-    }
-    Ok(())
-}
-
 /// The equipment's protocol as it is now: what a new log follows.
 struct Current {
     protocol: Option<(uuid::Uuid, i32)>,
     steps: Vec<String>,
     photo_required: bool,
-    /// The organization's strict-signatures setting.
-    strict: bool,
     /// The facility's time zone, and the organization's late-entry window in minutes.
     time_zone: String,
     late_entry_minutes: i32,
@@ -74,10 +43,9 @@ struct Current {
 
 async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, AppError> {
     let org = tx.ctx().org_id();
-    type Row =
-        (Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>, Option<bool>, bool, String, i32);
+    type Row = (Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>, Option<bool>, String, i32);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT p.id, p.current_version, v.steps, v.photo_required, o.strict_signatures, f.time_zone, o.late_entry_minutes \
+        "SELECT p.id, p.current_version, v.steps, v.photo_required, f.time_zone, o.late_entry_minutes \
          FROM equipment e \
          JOIN organizations o ON o.id = e.org_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
@@ -89,12 +57,11 @@ async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, A
     .bind(equipment)
     .fetch_optional(tx.conn())
     .await?;
-    let (id, version, steps, photo_required, strict, time_zone, late_entry_minutes) = row.ok_or(AppError::NotFound)?;
+    let (id, version, steps, photo_required, time_zone, late_entry_minutes) = row.ok_or(AppError::NotFound)?;
     Ok(Current {
         protocol: id.zip(version),
         steps: steps.map(|s| s.0).unwrap_or_default(),
         photo_required: photo_required.unwrap_or(false),
-        strict,
         time_zone,
         late_entry_minutes,
     })
@@ -111,6 +78,7 @@ async fn insert(
     tx: &mut TenantTx,
     equipment: EquipmentId,
     form: &LogForm,
+    signer: &Signer,
     amends: Option<Amends>,
 ) -> Result<LogId, AppError> {
     if let Some(key) = form.submission_key {
@@ -156,7 +124,7 @@ async fn insert(
     if now.photo_required && form.photos.is_empty() {
         return Err(AppError::Invalid("This protocol requires a photo: add one before signing.".into()));
     }
-    check_signature(tx, Some(now.strict), form.password.as_deref()).await?;
+    let signed_with = signer.authenticate(tx).await?;
     // A correction is of the cleaning as it happened: its time, unless the correction gives one.
     let given = match form.performed_local.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(local) => Given::Local(local),
@@ -190,9 +158,9 @@ async fn insert(
     sqlx::query(
         "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
                 performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key, no_protocol_reason, \
-                late_entry_reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, (SELECT display_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), \
-                 $8, $9, $10, $11, $12, $13, $14, $15)",
+                late_entry_reason, signed_with) \
+         VALUES ($1, $2, $3, $4, $5, $6, (SELECT legal_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), \
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(id)
     .bind(org)
@@ -209,6 +177,7 @@ async fn insert(
     .bind(form.submission_key)
     .bind(no_protocol_reason)
     .bind(late_entry_reason)
+    .bind(signed_with.as_str())
     .execute(tx.conn())
     .await?;
     crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
@@ -280,13 +249,19 @@ async fn performed_at(tx: &mut TenantTx, given: Given<'_>, now: &Current) -> Res
     }
 }
 
-pub async fn record(tx: &mut TenantTx, equipment: EquipmentId, form: &LogForm) -> Result<LogId, AppError> {
+pub async fn record(tx: &mut TenantTx, equipment: EquipmentId, form: &LogForm, signer: &Signer) -> Result<LogId, AppError> {
     tx.ctx().require(Action::LogCleaning)?;
-    insert(tx, equipment, form, None).await
+    insert(tx, equipment, form, signer, None).await
 }
 
 /// Records a correction of `original`: a new log on the same equipment that names it and why.
-pub async fn amend(tx: &mut TenantTx, original: LogId, reason: &str, form: &LogForm) -> Result<LogId, AppError> {
+pub async fn amend(
+    tx: &mut TenantTx,
+    original: LogId,
+    reason: &str,
+    form: &LogForm,
+    signer: &Signer,
+) -> Result<LogId, AppError> {
     tx.ctx().require(Action::LogCleaning)?;
     let org = tx.ctx().org_id();
     let found: Option<(EquipmentId, String)> = sqlx::query_as(
@@ -305,11 +280,11 @@ pub async fn amend(tx: &mut TenantTx, original: LogId, reason: &str, form: &LogF
     if reason.chars().count() > 500 {
         return Err(AppError::Invalid("Keep the reason under 500 characters.".into()));
     }
-    insert(tx, equipment, form, Some(Amends { original, reason: reason.to_owned(), performed_at })).await
+    insert(tx, equipment, form, signer, Some(Amends { original, reason: reason.to_owned(), performed_at })).await
 }
 
 /// The second signature. Nobody verifies their own log (the database refuses it too).
-pub async fn verify(tx: &mut TenantTx, log: LogId, password: Option<&str>) -> Result<(), AppError> {
+pub async fn verify(tx: &mut TenantTx, log: LogId, signer: &Signer) -> Result<(), AppError> {
     tx.ctx().require(Action::VerifyLogs)?;
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
     let performer: Option<(UserId, bool)> = sqlx::query_as(
@@ -327,14 +302,15 @@ pub async fn verify(tx: &mut TenantTx, log: LogId, password: Option<&str>) -> Re
         }
         Some((_, true)) => Err(AppError::Conflict("This cleaning is already verified.".into())),
         Some(_) => {
-            check_signature(tx, None, password).await?;
+            let signed_with = signer.authenticate(tx).await?;
             sqlx::query(
-                "INSERT INTO verifications (org_id, log_id, verified_by, signer_name) \
-                 VALUES ($1, $2, $3, (SELECT display_name FROM users WHERE id = $3))",
+                "INSERT INTO verifications (org_id, log_id, verified_by, signer_name, signed_with) \
+                 VALUES ($1, $2, $3, (SELECT legal_name FROM users WHERE id = $3), $4)",
             )
             .bind(org)
             .bind(log)
             .bind(user)
+            .bind(signed_with.as_str())
             .execute(tx.conn())
             .await?;
             Ok(())
@@ -353,8 +329,12 @@ struct HistoryRow {
     performed_by: String,
     performed_at: String,
     received_at: String,
+    signature_meaning: String,
+    signed_with: Option<String>,
     verified_by: Option<String>,
     verified_at: Option<String>,
+    verification_meaning: Option<String>,
+    verification_signed_with: Option<String>,
     amends: Option<LogId>,
     amendment_reason: Option<String>,
     amended_by: Vec<LogId>,
@@ -383,7 +363,9 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
                 l.performed_by AS performer, l.signer_name AS performed_by, \
                 app.local_time(l.performed_at, f.time_zone) AS performed_at, \
                 app.local_time(l.received_at, f.time_zone) AS received_at, \
+                l.signature_meaning, l.signed_with, \
                 v.signer_name AS verified_by, app.local_time(v.verified_at, f.time_zone) AS verified_at, \
+                v.signature_meaning AS verification_meaning, v.signed_with AS verification_signed_with, \
                 l.amends, l.amendment_reason, \
                 ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
                 ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) AS photos, \
@@ -411,13 +393,20 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
             checklist: r.checklist.0.into_iter().map(|i| (i.step, i.done)).collect(),
             protocol: r.protocol,
             performer: r.performer,
+            signature: Signature {
+                name: r.performed_by.clone(),
+                meaning: r.signature_meaning,
+                at: r.received_at.clone(),
+                signed_with: r.signed_with,
+            },
             performed_by: r.performed_by,
             performed_at: r.performed_at,
             received_at: r.received_at,
             verified: r.verified_by.zip(r.verified_at).map(|(name, at)| Signature {
                 name,
-                meaning: "verified".into(),
+                meaning: r.verification_meaning.unwrap_or_default(),
                 at,
+                signed_with: r.verification_signed_with,
             }),
             amends: r.amends,
             amendment_reason: r.amendment_reason,

@@ -8,6 +8,7 @@ pub mod facilities;
 pub mod logs;
 pub mod protocols;
 pub mod reviews;
+pub mod signatures;
 pub mod schedules;
 pub mod stickers;
 

@@ -9,6 +9,8 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
+use super::checkpoints::{self, Expected};
+use super::signing::AuditKey;
 use crate::model::audit::ChainCheck;
 use crate::model::ids::OrgId;
 
@@ -91,8 +93,17 @@ impl Verifier {
 
 /// Recomputes the chain of `org` (`None`: the platform chain) as far as `conn` may read it, and
 /// compares its end with the recorded chain head, so removing the latest events is noticed too.
-pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>) -> Result<ChainCheck, sqlx::Error> {
+/// An organization's chain is also checked against its signed checkpoints (see
+/// `checkpoints`): a chain rewritten and re-hashed by someone without `key` fails there.
+pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>, key: &AuditKey) -> Result<ChainCheck, sqlx::Error> {
     let mut verifier = Verifier::default();
+    let mut expected = match org {
+        Some(org) => match Expected::new(org, key, checkpoints::list(conn, org).await?) {
+            Ok(expected) => Some(expected),
+            Err((seq, reason)) => return Ok(ChainCheck::Broken { seq, reason }),
+        },
+        None => None,
+    };
     {
         let mut rows = sqlx::query_as::<_, (i64, Vec<String>, String)>(
             "SELECT seq, fields, hash FROM audit_events_text WHERE org_id IS NOT DISTINCT FROM $1 ORDER BY seq",
@@ -103,8 +114,16 @@ pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>) -> Result<Chain
             if let Err((seq, reason)) = verifier.push(seq, &fields, &hash) {
                 return Ok(ChainCheck::Broken { seq, reason });
             }
+            if let Some(Err((seq, reason))) = expected.as_mut().map(|e| e.event(seq, &hash)) {
+                return Ok(ChainCheck::Broken { seq, reason });
+            }
         }
     }
+    let signed_through = match expected.map(|e| e.end(verifier.events())) {
+        Some(Err((seq, reason))) => return Ok(ChainCheck::Broken { seq, reason }),
+        Some(Ok(through)) => through,
+        None => None,
+    };
     let chain = org.map_or(uuid::Uuid::nil(), |o| o.0);
     let head: Option<(i64, Vec<u8>)> =
         sqlx::query_as("SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain = $1")
@@ -125,7 +144,7 @@ pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>) -> Result<Chain
             return Ok(ChainCheck::RecordAltered { events: verifier.events(), record });
         }
     }
-    Ok(ChainCheck::Verified { events: verifier.events(), last_hash: verifier.last_hash() })
+    Ok(ChainCheck::Verified { events: verifier.events(), last_hash: verifier.last_hash(), signed_through })
 }
 
 /// The first signed record of `org` whose content no longer hashes to the hash sealed with it
@@ -153,6 +172,7 @@ async fn altered_record(conn: &mut PgConnection, org: OrgId) -> Result<Option<St
 /// transaction that names its purpose; the only reader of all tenants' trails.
 pub async fn verify_all_chains_unscoped(
     pool: &sqlx::PgPool,
+    key: &AuditKey,
     only: Option<OrgId>,
 ) -> Result<Vec<(Option<OrgId>, ChainCheck)>, sqlx::Error> {
     let mut tx = pool.begin().await?;
@@ -166,7 +186,7 @@ pub async fn verify_all_chains_unscoped(
         if only.is_some() && only != org {
             continue;
         }
-        results.push((org, verify(&mut tx, org).await?));
+        results.push((org, verify(&mut tx, org, key).await?));
     }
     Ok(results)
 }

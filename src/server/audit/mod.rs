@@ -4,6 +4,8 @@
 //! exports them.
 
 pub mod chain;
+pub mod checkpoints;
 pub mod export;
 pub mod record;
+pub mod signing;
 pub mod trail;

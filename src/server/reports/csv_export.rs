@@ -25,7 +25,7 @@ use crate::server::auth::scope::record_member_event;
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
 use crate::server::state::AppState;
 
-pub const COLUMNS: [&str; 29] = [
+pub const COLUMNS: [&str; 31] = [
     "log_id",
     "facility",
     "equipment",
@@ -55,6 +55,8 @@ pub const COLUMNS: [&str; 29] = [
     "late_entry",
     "late_entry_reason",
     "entered_offline",
+    "signed_with",
+    "verification_signed_with",
 ];
 
 /// The compliance CSV's columns.
@@ -182,6 +184,8 @@ pub fn lines(rows: &[LogRow]) -> Vec<u8> {
             if row.late_entry { "yes" } else { "no" }.to_owned(),
             row.late_entry_reason.clone().unwrap_or_default(),
             if row.entered_offline { "yes" } else { "no" }.to_owned(),
+            row.signed_with.clone().unwrap_or_default(),
+            row.verification_signed_with.clone().unwrap_or_default(),
         ];
         writer.write_record(record.iter().map(|cell| defuse(cell).into_owned())).expect("writing to memory");
     }

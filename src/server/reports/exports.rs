@@ -21,7 +21,7 @@ use crate::model::error::AppError;
 use crate::model::ids::{ExportId, FacilityId, OrgId, UserId};
 use crate::model::reports::{describe_period, ExportInfo, ExportKind, LogFilter};
 use crate::model::role::Action;
-use crate::server::audit::chain;
+use crate::server::audit::{chain, checkpoints};
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::request::{tenant_ctx_of, RequestMeta};
 use crate::server::auth::scope::{begin_export_request, record_member_event, OrgJobTx};
@@ -186,7 +186,12 @@ pub async fn run(state: &AppState, payload: &serde_json::Value) -> Result<(), Jo
     .await
     .map_err(|e| retry(e.into()))?;
     let Some((user, kind, params, generated_at)) = row else { return Ok(()) };
-    let chain = chain::verify(tx.conn(), Some(org)).await.map_err(|e| retry(e.into()))?;
+    let key = &state.config.audit_key;
+    let chain = chain::verify(tx.conn(), Some(org), key).await.map_err(|e| retry(e.into()))?;
+    // Every export fixes the chain's head under our signature (a sound chain only).
+    if matches!(chain, ChainCheck::Verified { .. }) {
+        checkpoints::sign_head(tx.conn(), key, org, "export").await.map_err(|e| retry(e.into()))?;
+    }
     tx.commit().await.map_err(|e| retry(e.into()))?;
 
     let outcome = build(state, org, export, user, &kind, params, &chain, &generated_at).await;

@@ -29,6 +29,8 @@ pub struct LogRow {
     pub received_at: String,
     pub signer_name: String,
     pub signature_meaning: String,
+    /// How the signer re-authenticated (`model::assets::signed_with_label`).
+    pub signed_with: Option<String>,
     pub outcome: String,
     pub steps_done: i32,
     pub steps_total: i32,
@@ -39,6 +41,7 @@ pub struct LogRow {
     pub amended_by: Vec<LogId>,
     pub verified_by: Option<String>,
     pub verification_meaning: Option<String>,
+    pub verification_signed_with: Option<String>,
     pub verified_at: Option<String>,
     /// SHA-256 (hex) of each attached photo, in order.
     pub photo_sha256: Vec<String>,
@@ -124,12 +127,13 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
                 app.local_time(l.performed_at, f.time_zone) AS performed_local, \
                 to_char(l.performed_at AT TIME ZONE 'UTC', {UTC}) AS performed_at, \
                 to_char(l.received_at AT TIME ZONE 'UTC', {UTC}) AS received_at, \
-                l.signer_name, l.signature_meaning, l.outcome, \
+                l.signer_name, l.signature_meaning, l.signed_with, l.outcome, \
                 (SELECT count(*) FILTER (WHERE (i->>'done')::boolean) FROM jsonb_array_elements(l.checklist) i)::int AS steps_done, \
                 jsonb_array_length(l.checklist) AS steps_total, \
                 l.notes, l.amends, l.amendment_reason, \
                 ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
                 v.signer_name AS verified_by, v.signature_meaning AS verification_meaning, \
+                v.signed_with AS verification_signed_with, \
                 to_char(v.verified_at AT TIME ZONE 'UTC', {UTC}) AS verified_at, \
                 ARRAY(SELECT encode(ph.sha256, 'hex') FROM log_photos lp \
                       JOIN photos ph ON ph.org_id = lp.org_id AND ph.id = lp.photo_id \
@@ -188,13 +192,18 @@ pub struct Totals {
     pub failures: i64,
     pub amendments: i64,
     pub verified: i64,
+    /// Signatures (performed and verified) made without re-authentication: strict signatures
+    /// were off.
+    pub not_reauthenticated: i64,
 }
 
 pub async fn totals(tx: &mut TenantTx, filter: &LogFilter) -> Result<Totals, AppError> {
     let org = tx.ctx().org_id();
     Ok(sqlx::query_as(&format!(
         "SELECT count(*) AS logs, count(*) FILTER (WHERE l.outcome = 'fail') AS failures, \
-                count(l.amends) AS amendments, count(v.log_id) AS verified \
+                count(l.amends) AS amendments, count(v.log_id) AS verified, \
+                count(*) FILTER (WHERE l.signed_with = 'session') + count(*) FILTER (WHERE v.signed_with = 'session') \
+                    AS not_reauthenticated \
          FROM cleaning_logs l LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id WHERE {MATCHING}"
     ))
     .bind_filter(org, filter)

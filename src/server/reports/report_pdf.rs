@@ -8,7 +8,7 @@ use std::io::Write;
 use super::exports::Progress;
 use super::layout::{Font, Jpeg, Layout};
 use super::logs::{self, Cursor, LogRow};
-use crate::model::assets::DueStatus;
+use crate::model::assets::{signed_with_label, DueStatus};
 use crate::model::audit::ChainCheck;
 use crate::model::compliance::{Compliance, DEFINITION};
 use crate::model::error::AppError;
@@ -72,15 +72,16 @@ pub async fn write<W: Write>(
     let filter = scope.filter();
     let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
     let org = scope.ctx.org_id();
-    let facility: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT f.name, f.address, f.time_zone, o.name FROM facilities f JOIN organizations o ON o.id = f.org_id \
+    let facility: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT f.name, f.address, f.time_zone, o.name, CASE WHEN NOT o.strict_signatures THEN o.strict_off_reason END \
+         FROM facilities f JOIN organizations o ON o.id = f.org_id \
          WHERE f.org_id = $1 AND f.id = $2",
     )
     .bind(org)
     .bind(scope.facility)
     .fetch_optional(tx.conn())
     .await?;
-    let (facility_name, address, time_zone, org_name) = facility.ok_or(AppError::NotFound)?;
+    let (facility_name, address, time_zone, org_name, strict_off) = facility.ok_or(AppError::NotFound)?;
     let equipment: Vec<EquipmentRow> = sqlx::query_as(&format!(
         "SELECT e.id, e.name, e.short_code, e.kind, e.location, e.serial, e.status, {STATUS_COLUMNS} \
          FROM equipment e {STATUS_JOINS} WHERE e.org_id = $1 AND e.facility_id = $2 ORDER BY lower(e.name), e.id"
@@ -106,6 +107,14 @@ pub async fn write<W: Write>(
     }
     doc.line(0.0, Font::Regular, 11.0, &format!("Period: {} (days in {time_zone})", scope.period()))?;
     doc.line(0.0, Font::Regular, 11.0, &format!("Generated: {generated_at}"))?;
+    if let Some(reason) = strict_off {
+        doc.paragraph(
+            0.0,
+            Font::Bold,
+            10.5,
+            &format!("Strict signatures are OFF: signers are not re-authenticated at signing. Reason given: {reason}"),
+        )?;
+    }
     doc.gap(8.0);
 
     let statuses: Vec<(Equipment, DueStatus)> = equipment.into_iter().map(|row| (row.facts, row.due.into())).collect();
@@ -162,6 +171,14 @@ fn summary<W: Write>(
         format!("Failures (outcome fail): {}", totals.failures),
         format!("Amendments: {}", totals.amendments),
         format!("Verified by a second signature: {}", totals.verified),
+        if totals.not_reauthenticated == 0 {
+            "Every signature re-authenticated the signer (password or signing PIN), where recorded".to_owned()
+        } else {
+            format!(
+                "Signatures NOT re-authenticated (strict signatures were off): {}",
+                totals.not_reauthenticated
+            )
+        },
     ];
     for line in &lines {
         doc.line(0.0, Font::Regular, 10.5, line)?;
@@ -184,13 +201,14 @@ fn summary<W: Write>(
 fn audit_section<W: Write>(doc: &mut Layout<W>, chain: &ChainCheck) -> std::io::Result<()> {
     doc.line(0.0, Font::Bold, 13.0, "Audit trail")?;
     match chain {
-        ChainCheck::Verified { events, last_hash } => {
+        ChainCheck::Verified { events, last_hash, signed_through } => {
             doc.line(
                 0.0,
                 Font::Regular,
                 10.5,
                 &format!("Verified: all {events} events of the trail link and hash correctly."),
             )?;
+            doc.line(0.0, Font::Regular, 10.5, &format!("Of them, {}.", crate::model::audit::signed_words(*signed_through)))?;
             doc.line(
                 0.0,
                 Font::Regular,
@@ -255,14 +273,19 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
         Font::Regular,
         9.0,
         &format!(
-            "Signed by {} (meaning: {}) at {} (server time); performed {} (device time)",
-            row.signer_name, row.signature_meaning, row.received_at, row.performed_at
+            "Signed by {} (meaning: {}) at {} (server time), {}; performed {} (device time)",
+            row.signer_name,
+            row.signature_meaning,
+            row.received_at,
+            signed_with_label(row.signed_with.as_deref()),
+            row.performed_at
         ),
     )?;
     match (&row.verified_by, &row.verified_at) {
         (Some(name), Some(at)) => {
             let meaning = row.verification_meaning.as_deref().unwrap_or("verified");
-            doc.line(24.0, Font::Regular, 9.0, &format!("Verified by {name} (meaning: {meaning}) at {at}"))?;
+            let how = signed_with_label(row.verification_signed_with.as_deref());
+            doc.paragraph(24.0, Font::Regular, 9.0, &format!("Verified by {name} (meaning: {meaning}) at {at} (server time), {how}"))?;
         }
         _ => doc.line(24.0, Font::Regular, 9.0, "Not verified")?,
     }
