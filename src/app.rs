@@ -28,6 +28,7 @@ use crate::pages::platform::PlatformPage;
 use crate::pages::protocols::ProtocolsPage;
 use crate::pages::reports::ReportsPage;
 use crate::pages::reviews::ReviewsPage;
+use crate::pages::verify::VerifyPage;
 use crate::pages::scan::ScanPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::team::TeamPage;
@@ -106,6 +107,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>

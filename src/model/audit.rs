@@ -52,3 +52,27 @@ pub fn signed_words(signed_through: Option<i64>) -> String {
         None => "no signed checkpoint yet".to_owned(),
     }
 }
+
+/// What `/verify` says about a file we issued: who issued it and when, nothing more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileIssue {
+    pub organization: String,
+    /// `report_pdf`, `binder`, `logs_csv`, `compliance_csv` or `audit_jsonl`.
+    pub kind: String,
+    /// UTC, as signed.
+    pub issued_at: String,
+    /// The issue's signature verifies under our current key.
+    pub signature_valid: bool,
+}
+
+/// The kind of an issued file, in words.
+pub fn file_kind_label(kind: &str) -> &'static str {
+    match kind {
+        "report_pdf" => "inspection report (PDF)",
+        "binder" => "inspection binder (ZIP)",
+        "logs_csv" => "cleaning logs (CSV)",
+        "compliance_csv" => "compliance figures (CSV)",
+        "audit_jsonl" => "audit trail export (JSON Lines)",
+        _ => "file",
+    }
+}

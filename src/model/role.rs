@@ -43,6 +43,9 @@ pub enum Action {
     VerifyLogs,
     /// Download cleaning logs (CSV) and inspection reports (PDF) of the facilities one sees.
     ExportReports,
+    /// Download the inspection binder, which carries the organization's whole audit trail:
+    /// those who read the trail, and inspectors whose access covers every facility.
+    ExportBinder,
     /// See the plan, the subscription's state, usage and payments.
     ViewBilling,
     /// Start a subscription (Stripe Checkout) and manage it (Stripe's customer portal).
@@ -70,6 +73,7 @@ impl Role {
             LogCleaning => matches!(self, Owner | Admin | Supervisor | Staff),
             VerifyLogs => matches!(self, Owner | Admin | Supervisor),
             ExportReports => matches!(self, Owner | Admin | Supervisor | Auditor | Inspector),
+            ExportBinder => matches!(self, Owner | Admin | Auditor | Inspector),
             ViewBilling => matches!(self, Owner | Admin),
             ManageBilling => self == Owner,
         }

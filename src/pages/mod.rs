@@ -21,3 +21,4 @@ pub mod scan;
 pub mod schedules;
 pub mod settings;
 pub mod team;
+pub mod verify;

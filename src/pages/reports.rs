@@ -93,7 +93,7 @@ pub fn ReportsPage() -> impl IntoView {
                     Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(options) => {
                         let role = role();
-                        let binder = role.is_some_and(|r| r.can(Action::ViewAudit));
+                        let binder = role.is_some_and(|r| r.can(Action::ExportBinder));
                         let admin = role.is_some_and(|r| r.can(Action::InviteMembers));
                         view! {
                             <CsvForm options=options.clone()/>

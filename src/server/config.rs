@@ -152,6 +152,8 @@ pub struct JobsConfig {
     pub retry_base: Duration,
     /// A job running longer than this is presumed abandoned by a dead worker and runs again.
     pub lease: Duration,
+    /// How often each organization's audit chain head is signed (while events arrive).
+    pub checkpoint_minutes: u32,
 }
 
 #[derive(Clone)]
@@ -312,6 +314,7 @@ impl Config {
                 p.parsed("JOB_RETRY_BASE_MS", "milliseconds", Some("10000")).unwrap_or(10_000),
             ),
             lease: Duration::from_secs(p.parsed("JOB_LEASE_SECS", "seconds", Some("300")).unwrap_or(300)),
+            checkpoint_minutes: p.parsed("AUDIT_CHECKPOINT_MINUTES", "a number of minutes", Some("60")).unwrap_or(60),
         };
 
         if !p.problems.is_empty() {

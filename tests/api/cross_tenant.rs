@@ -63,6 +63,7 @@ const COVERED: &[(&str, &str)] = &[
     ("list_logs", "logs::logs_of_a_are_not_found_for_b"),
     ("list_reviews", "reviews::reviews_of_a_are_neither_listed_nor_verified_by_b"),
     ("count_reviews", "reviews::reviews_of_a_are_neither_listed_nor_verified_by_b"),
+    ("check_file", "issued_files::a_file_of_a_says_only_who_issued_it_and_when"),
     ("set_schedule", "schedules::schedules_of_a_are_not_found_for_b"),
     ("clear_schedule", "schedules::schedules_of_a_are_not_found_for_b"),
     ("list_overdue", "schedules::schedules_of_a_are_not_found_for_b"),

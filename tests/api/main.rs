@@ -24,6 +24,7 @@ mod health;
 mod http_hardening;
 mod injection;
 mod inspectors;
+mod issued_files;
 mod invitations;
 mod late_entries;
 mod logs;

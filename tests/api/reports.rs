@@ -205,7 +205,17 @@ async fn the_binders_trail_verifies_with_the_documented_algorithm(_: PgPoolOptio
     names.sort();
     assert_eq!(
         names,
-        ["VERIFY-AUDIT-TRAIL.txt", "audit-trail.jsonl", "cleaning-logs.csv", "compliance.csv", "inspection-report.pdf"]
+        [
+            "MANIFEST.sig",
+            "MANIFEST.txt",
+            "VERIFY-AUDIT-TRAIL.txt",
+            "audit-checkpoints.jsonl",
+            "audit-signing-key.json",
+            "audit-trail.jsonl",
+            "cleaning-logs.csv",
+            "compliance.csv",
+            "inspection-report.pdf"
+        ]
     );
     let read = |archive: &mut zip::ZipArchive<_>, name: &str| {
         let mut bytes = Vec::new();
@@ -221,7 +231,7 @@ async fn the_binders_trail_verifies_with_the_documented_algorithm(_: PgPoolOptio
 
     // Run the Python that the binder's own instructions give, on the binder's trail.
     let dir = crate::helpers::fresh_dir("binder");
-    std::fs::write(dir.join("audit-trail.jsonl"), read(&mut archive, "audit-trail.jsonl")).unwrap();
+    archive.extract(&dir).unwrap();
     let instructions = String::from_utf8(read(&mut archive, "VERIFY-AUDIT-TRAIL.txt")).unwrap();
     let script = instructions.split("```python\n").nth(1).and_then(|s| s.split("```").next()).expect("a Python block");
     let output =

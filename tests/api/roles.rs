@@ -99,6 +99,10 @@ fn the_readme_permission_table_matches_the_code() {
         ("record (sign) a cleaning, amend a cleaning log", Action::LogCleaning),
         ("verify someone else's cleaning log (second signature)", Action::VerifyLogs),
         ("download cleaning logs (CSV) and inspection reports (PDF)", Action::ExportReports),
+        (
+            "download the inspection binder (with the whole audit trail; inspectors of every facility only)",
+            Action::ExportBinder,
+        ),
         ("see the plan, subscription, usage and payments", Action::ViewBilling),
         ("subscribe (Stripe Checkout), manage the subscription (Stripe portal)", Action::ManageBilling),
     ];

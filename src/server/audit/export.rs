@@ -28,7 +28,8 @@ pub async fn download(State(state): State<AppState>, auth: AuthSession, parts: a
             headers.insert(header::CONTENT_DISPOSITION, name.parse().unwrap());
             // Fused: the compression layer polls a finished body once more (tower-http #732), and
             // an unfused unfold panics when polled after its end.
-            (headers, Body::from_stream(futures_util::StreamExt::fuse(lines(state, ctx)))).into_response()
+            let body = super::issued::streamed(state.clone(), ctx.clone(), "audit_jsonl", lines(state, ctx));
+            (headers, Body::from_stream(futures_util::StreamExt::fuse(body))).into_response()
         }
         Err(err) => err.into_response(),
     }

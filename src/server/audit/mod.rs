@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod checkpoints;
 pub mod export;
+pub mod issued;
 pub mod record;
 pub mod signing;
 pub mod trail;

@@ -374,6 +374,23 @@ pub async fn record_member_event(
     tx.commit().await
 }
 
+/// A transaction in `ctx`'s organization that may record a file issued to its member (an
+/// inspector's downloads included: issuing is recorded, as their views are).
+pub async fn begin_issuing(pool: &PgPool, ctx: &TenantCtx) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    set(&mut tx, &[("app.org_id", &ctx.org_id.to_string()), ("app.user_id", &ctx.user_id.to_string())]).await?;
+    Ok(tx)
+}
+
+/// `/verify`'s one read: the issued files with this SHA-256 (hex), and their organizations'
+/// names, in a read-only transaction that carries the hash (the policies show nothing else).
+pub async fn begin_file_lookup(pool: &PgPool, sha256_hex: &str) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    set(&mut tx, &[("app.file_sha256", sha256_hex)]).await?;
+    Ok(tx)
+}
+
 /// Records that an inspector looked at `what`.
 pub async fn record_guest_view(
     pool: &PgPool,

@@ -271,6 +271,7 @@ pub fn server_functions() -> &'static HashMap<&'static str, Arguments> {
             logs::VerifyLog,
             logs::ListLogs,
             reviews::ListReviews,
+            verify::CheckFile,
             reviews::CountReviews,
             platform::PlatformOverview,
             protocols::ListProtocols,

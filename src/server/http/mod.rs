@@ -16,6 +16,7 @@ pub mod photos;
 pub mod qr;
 pub mod security_headers;
 pub mod static_files;
+pub mod verify;
 
 use std::sync::OnceLock;
 
@@ -99,6 +100,8 @@ pub fn router(state: AppState) -> Router {
         .route("/exports/{id}", get(crate::server::reports::exports::download))
         .route("/webhooks/stripe", axum::routing::post(crate::server::billing::webhook::receive))
         .route("/client-errors", axum::routing::post(client_errors::report))
+        .route("/verify/file", axum::routing::post(verify::upload))
+        .route("/.well-known/cleantrack-audit-key", get(verify::public_key))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
         // The site's files (JS, WASM, CSS, favicon; precompressed variants when the browser
         // takes them, 304 for a fresh copy), then the 404 page for anything else. Static files

@@ -1,6 +1,7 @@
 //! The job queue (table `jobs`, see its migration): enqueue inside the caller's transaction,
 //! claim with SKIP LOCKED and a lease, finish, retry with back-off, or give up as `dead`.
 
+pub mod checkpoints;
 pub mod digest;
 pub mod email;
 pub mod photo_cleanup;

@@ -4,7 +4,7 @@
 
 use tokio::sync::watch;
 
-use super::{claim, digest, email, fail, photo_cleanup, succeed, Job, JobError};
+use super::{checkpoints, claim, digest, email, fail, photo_cleanup, succeed, Job, JobError};
 use crate::server::state::AppState;
 
 /// What one step of a worker did.
@@ -44,6 +44,7 @@ async fn dispatch(state: &AppState, job: &Job) -> Result<(), JobError> {
         digest::KIND => digest::run(state, &job.payload).await,
         digest::ORG_KIND => digest::run_org(state, &job.payload).await,
         photo_cleanup::KIND => photo_cleanup::run(state).await,
+        checkpoints::KIND => checkpoints::run(state).await,
         crate::server::reports::exports::KIND => crate::server::reports::exports::run(state, &job.payload).await,
         crate::server::billing::events::KIND => crate::server::billing::events::run(state, &job.payload).await,
         crate::server::billing::quantity::KIND => crate::server::billing::quantity::run(state, &job.payload).await,
@@ -61,6 +62,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         if let Err(err) = photo_cleanup::schedule_due(&state).await {
             tracing::warn!(error = %err, "could not schedule the photo cleanup");
+        }
+        if let Err(err) = checkpoints::schedule_due(&state).await {
+            tracing::warn!(error = %err, "could not schedule the audit checkpoints");
         }
         let idle = match run_once(&state).await {
             Ok(Outcome::Idle) => true,

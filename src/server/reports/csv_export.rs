@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
+use sha2::Digest as _;
 
 use super::logs::{self, Cursor, LogRow};
 use crate::model::compliance::Compliance;
@@ -19,9 +20,10 @@ use crate::model::error::AppError;
 use crate::model::reports::LogFilter;
 use crate::model::role::Action;
 use crate::server::assets::compliance::{self, EquipmentFigures, Period, Scope};
+use crate::server::audit::issued;
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::request::{tenant_ctx_of, RequestMeta};
-use crate::server::auth::scope::record_member_event;
+use crate::server::auth::scope::{begin_issuing, record_member_event};
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
 use crate::server::state::AppState;
 
@@ -89,7 +91,8 @@ pub async fn download(
             let name = format!("attachment; filename=\"cleaning-logs-{}.csv\"", ctx.org_id());
             headers.insert(header::CONTENT_DISPOSITION, name.parse().unwrap());
             // Fused for the compression layer (see the audit export).
-            (headers, Body::from_stream(futures_util::StreamExt::fuse(chunks(state, ctx, filter)))).into_response()
+            let body = issued::streamed(state.clone(), ctx.clone(), "logs_csv", chunks(state, ctx, filter));
+            (headers, Body::from_stream(futures_util::StreamExt::fuse(body))).into_response()
         }
         Err(err) => err.into_response(),
     }
@@ -204,7 +207,12 @@ pub async fn compliance_download(
         let scope = Scope { facility: filter.facility, equipment: filter.equipment };
         let rows = compliance::by_equipment(&mut tx, scope, &Period::from(&filter)).await?;
         tx.commit().await?;
-        Ok::<_, AppError>((ctx, compliance_lines(&filter, &rows)))
+        let body = compliance_lines(&filter, &rows);
+        let mut tx = begin_issuing(&state.pool, &ctx).await?;
+        let sha256 = sha2::Sha256::digest(&body);
+        issued::record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, "compliance_csv", Some(ctx.user_id())).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>((ctx, body))
     };
     match made.await {
         Ok((ctx, body)) => {

@@ -21,7 +21,7 @@ use crate::model::error::AppError;
 use crate::model::ids::{ExportId, FacilityId, OrgId, UserId};
 use crate::model::reports::{describe_period, ExportInfo, ExportKind, LogFilter};
 use crate::model::role::Action;
-use crate::server::audit::{chain, checkpoints};
+use crate::server::audit::{chain, checkpoints, issued};
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::request::{tenant_ctx_of, RequestMeta};
 use crate::server::auth::scope::{begin_export_request, record_member_event, OrgJobTx};
@@ -41,8 +41,16 @@ pub async fn request(
 ) -> Result<ExportId, AppError> {
     ctx.require(Action::ExportReports)?;
     if kind == ExportKind::Binder {
-        // The binder carries the whole audit trail.
-        ctx.require(Action::ViewAudit)?;
+        // The binder carries the organization's whole audit trail (a chain verifies only
+        // whole): an inspector limited to some facilities gets the report and the CSVs instead.
+        ctx.require(Action::ExportBinder)?;
+        if ctx.facilities().is_some() {
+            return Err(AppError::Forbidden(
+                "The binder carries the whole organization's audit trail, and your access covers some facilities only: \
+                 download the report and the CSVs, or ask for access to every facility."
+                    .into(),
+            ));
+        }
     }
     let filter = LogFilter { facility: Some(facility), ..filter }.validated().map_err(AppError::Invalid)?;
     if !ctx.can_see_facility(facility) {
@@ -197,14 +205,22 @@ pub async fn run(state: &AppState, payload: &serde_json::Value) -> Result<(), Jo
     let outcome = build(state, org, export, user, &kind, params, &chain, &generated_at).await;
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(|e| retry(e.into()))?;
     match outcome {
-        Ok((key, size, sha256)) => {
+        Ok(Built { storage_key, size, sha256, inner }) => {
+            // The file is issued, and so is each file inside a binder (a PDF taken out of it
+            // verifies on its own).
+            let issued = std::iter::once((kind.as_str(), sha256.as_slice())).chain(inner.iter().map(|(k, h)| (*k, h.as_slice())));
+            for (kind, sha256) in issued {
+                issued::record(tx.conn(), &state.config.audit_key, org, sha256, kind, Some(user))
+                    .await
+                    .map_err(|e| retry(e.into()))?;
+            }
             sqlx::query(
                 "UPDATE exports SET state = 'ready', done = total, storage_key = $3, byte_size = $4, sha256 = $5, \
                         finished_at = now() WHERE org_id = $1 AND id = $2",
             )
             .bind(org)
             .bind(export)
-            .bind(key)
+            .bind(storage_key)
             .bind(size)
             .bind(sha256)
             .execute(tx.conn())
@@ -236,7 +252,7 @@ async fn build(
     params: serde_json::Value,
     chain: &ChainCheck,
     generated_at: &str,
-) -> Result<(String, i64, Vec<u8>), String> {
+) -> Result<Built, String> {
     let internal = |e: &dyn std::fmt::Display| {
         tracing::error!(%export, error = %e, "export failed");
         "The export could not be prepared; try again, and tell us if it keeps failing.".to_owned()
@@ -252,18 +268,18 @@ async fn build(
     let mut progress = Progress { pool: state.pool.clone(), org, export, done: 0, written_at: Instant::now() };
     let file = tempfile::tempfile().map_err(|e| internal(&e))?;
     let out = std::io::BufWriter::new(file);
-    let (out, extension, content_type) = match kind {
+    let (out, extension, content_type, inner) = match kind {
         ExportKind::ReportPdf => {
             let out = report_pdf::write(state, &scope, chain, generated_at, out, &mut progress)
                 .await
                 .map_err(|e| internal(&e))?;
-            (out, "pdf", "application/pdf")
+            (out, "pdf", "application/pdf", Vec::new())
         }
         ExportKind::Binder => {
-            let out = binder::write(state, &scope, chain, generated_at, out, &mut progress)
+            let (out, inner) = binder::write(state, &scope, chain, generated_at, out, &mut progress)
                 .await
                 .map_err(|e| internal(&e))?;
-            (out, "zip", "application/zip")
+            (out, "zip", "application/zip", inner)
         }
     };
     let mut file = out.into_inner().map_err(|e| internal(&e.into_error()))?;
@@ -274,7 +290,15 @@ async fn build(
     std::io::Seek::rewind(&mut file).map_err(|e| internal(&e))?;
     std::io::copy(&mut file, &mut path.as_file()).map_err(|e| internal(&e))?;
     state.storage.put_file(&key, path.path(), content_type).await.map_err(|e| internal(&format!("{e:#}")))?;
-    Ok((key, size, sha256))
+    Ok(Built { storage_key: key, size, sha256, inner })
+}
+
+/// A file built and stored: where, its size and SHA-256, and (a binder) its inner files.
+struct Built {
+    storage_key: String,
+    size: i64,
+    sha256: Vec<u8>,
+    inner: binder::Inner,
 }
 
 fn digest(file: &mut std::fs::File) -> std::io::Result<(i64, Vec<u8>)> {

@@ -10,6 +10,7 @@ use super::layout::{Font, Jpeg, Layout};
 use super::logs::{self, Cursor, LogRow};
 use crate::model::assets::{signed_with_label, DueStatus};
 use crate::model::audit::ChainCheck;
+use crate::server::audit::checkpoints::{self, Checkpoint};
 use crate::model::compliance::{Compliance, DEFINITION};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId};
@@ -94,6 +95,7 @@ pub async fn write<W: Write>(
     let compliance =
         compliance::figures(&mut tx, Scope { facility: Some(scope.facility), equipment: None }, &Period::from(&filter))
             .await?;
+    let checkpoint = checkpoints::list(tx.conn(), org).await?.pop();
     tx.commit().await?;
 
     let header = format!("{org_name} · {facility_name} · cleaning and disinfection inspection report");
@@ -121,6 +123,7 @@ pub async fn write<W: Write>(
     summary(&mut doc, &statuses, &totals, &compliance)?;
     doc.gap(6.0);
     audit_section(&mut doc, chain)?;
+    signing_section(&mut doc, state, checkpoint.as_ref())?;
 
     for (equipment, due) in &statuses {
         doc.gap(10.0);
@@ -196,6 +199,34 @@ fn summary<W: Write>(
         )?;
     }
     Ok(())
+}
+
+/// Our public key and the chain's latest signed checkpoint, so a reader can check the binder's
+/// trail against a signature that someone holding only the database cannot make.
+fn signing_section<W: Write>(doc: &mut Layout<W>, state: &AppState, checkpoint: Option<&Checkpoint>) -> std::io::Result<()> {
+    let key = &state.config.audit_key;
+    let url = state.config.public_url.join("/.well-known/cleantrack-audit-key").map(|u| u.to_string()).unwrap_or_default();
+    doc.paragraph(
+        0.0,
+        Font::Regular,
+        9.0,
+        &format!("Audit signing key (Ed25519), key id {}: {}, published at {url}", key.key_id(), key.public_hex()),
+    )?;
+    match checkpoint {
+        Some(c) => doc.paragraph(
+            0.0,
+            Font::Regular,
+            9.0,
+            &format!(
+                "Latest signed checkpoint: event {} with hash {}, signed {} with signature (spaces only for reading) {}",
+                c.seq,
+                c.hash,
+                c.signed_at,
+                c.signature.as_bytes().chunks(32).map(|g| String::from_utf8_lossy(g)).collect::<Vec<_>>().join(" ")
+            ),
+        ),
+        None => doc.line(0.0, Font::Regular, 9.0, "No signed checkpoint yet."),
+    }
 }
 
 fn audit_section<W: Write>(doc: &mut Layout<W>, chain: &ChainCheck) -> std::io::Result<()> {
