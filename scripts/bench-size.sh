@@ -14,7 +14,7 @@ html="$(mktemp)"
 # Render the page with the release server binary itself, so the HTML is the real thing. The
 # landing page needs no database; production mode skips the start-up migrations.
 APP_ENV=production DATABASE_URL=postgres://unused@127.0.0.1:1/unused SECRET_KEY="$(random_secret)" \
-  ALLOWED_HOSTS=127.0.0.1 PUBLIC_URL=http://127.0.0.1:3199 SECURE_SSL_REDIRECT=false EMAIL_FROM=bench@localhost \
+  AUDIT_SIGNING_KEY="$(openssl rand -base64 32)" ALLOWED_HOSTS=127.0.0.1 PUBLIC_URL=http://127.0.0.1:3199 SECURE_SSL_REDIRECT=false EMAIL_FROM=bench@localhost \
   LEPTOS_SITE_ADDR=127.0.0.1:3199 "$CARGO_TARGET_DIR/release/cleantrack" serve >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$html"' EXIT

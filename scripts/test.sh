@@ -11,6 +11,10 @@ ensure_node
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
+# The binder's offline instructions check Ed25519 signatures with Python's `cryptography`.
+if ! python3 -c "import cryptography" 2>/dev/null; then
+  apt_install python3-cryptography
+fi
 if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
   step "installing end-to-end test packages"
   # Playwright must not download browsers (no GitHub here): it drives Debian's Chromium.

@@ -23,6 +23,7 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
   "/forgot-password": { roles: "signed-out" },
   "/reset-password": { roles: "signed-out", missingToken: true },
   "/invitations/accept": { roles: "signed-out", missingToken: true },
+  "/verify": { roles: "signed-out" },
   "/app": { roles: ROLES },
   "/facilities": { roles: ROLES },
   "/equipment": { roles: ROLES },

@@ -7,6 +7,7 @@ use crate::components::form::{ActionDone, ActionError, Field};
 use crate::model::account::{SessionInfo, SigningProfile};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
+use crate::model::role::Action;
 
 /// Who is signed in (or nobody) and their organizations.
 #[server(endpoint = "session")]
@@ -108,16 +109,21 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-/// The legal name under the person's signatures and their signing PIN. Inspectors never sign.
+/// The legal name under the person's signatures and their signing PIN, for those who sign
+/// (auditors and inspectors never do).
 #[component]
 fn SigningSection() -> impl IntoView {
+    let session = crate::app::use_session();
     let legal = ServerAction::<ChangeLegalName>::new();
     let pin = ServerAction::<SetSigningPin>::new();
     let profile = Resource::new(move || (legal.version().get(), pin.version().get()), |_| get_signing_profile());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                profile.await.ok().map(|p| view! {
+                let role = session.await.ok().flatten().and_then(|s| s.current).map(|c| c.role);
+                let signs = role.is_some_and(|r| r.can(Action::LogCleaning) || r.can(Action::VerifyLogs));
+                let profile = profile.await.ok().filter(|_| signs);
+                profile.map(|p| view! {
                     <h2>"Signatures"</h2>
                     <p>"Your signatures carry your legal name: " <strong>{p.legal_name.clone()}</strong>
                         ". Records you signed keep the name they were signed with."</p>

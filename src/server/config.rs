@@ -597,6 +597,7 @@ mod tests {
             ("APP_ENV", "production"),
             ("DATABASE_URL", "postgres://ct:pw@db.internal/ct"),
             ("SECRET_KEY", STRONG),
+            ("AUDIT_SIGNING_KEY", "7Qm4v8Zr2Lx7Tn1Kc5Wp9Hs3Fd6Jg0Bq2Ye8Ua4Io="),
             ("ALLOWED_HOSTS", "cleantrack.example.com"),
             ("PUBLIC_URL", "https://cleantrack.example.com"),
             ("EMAIL_FROM", "CleanTrack <no-reply@cleantrack.example.com>"),
@@ -611,7 +612,7 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let err = Config::from_vars(&vars(&[("APP_ENV", "production"), ("SECURE_SSL_REDIRECT", "maybe")])).unwrap_err();
         let all = err.problems.join("\n");
-        for name in ["DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "PUBLIC_URL", "SECURE_SSL_REDIRECT"] {
+        for name in ["DATABASE_URL", "SECRET_KEY", "AUDIT_SIGNING_KEY", "ALLOWED_HOSTS", "PUBLIC_URL", "SECURE_SSL_REDIRECT"] {
             assert!(all.contains(name), "{name} missing from {all}");
         }
     }

@@ -32,6 +32,7 @@ fn safe_production() -> Vec<(&'static str, &'static str)> {
         ("SENTRY_DSN", "https://key@o1.ingest.sentry.io/2"),
         ("UPLOAD_DIR", "/app/data/uploads"),
         ("METRICS_TOKEN", "Qm4v8Zr2Lx7Tn1Kc5Wp9Hs3Fd6Jg0Bq2Ye8Ua4Io7Rt"),
+        ("AUDIT_SIGNING_KEY", "7Qm4v8Zr2Lx7Tn1Kc5Wp9Hs3Fd6Jg0Bq2Ye8Ua4Io="),
     ]
 }
 

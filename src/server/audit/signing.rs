@@ -24,14 +24,16 @@ impl std::fmt::Debug for AuditKey {
 }
 
 impl AuditKey {
-    /// From `AUDIT_SIGNING_KEY`: the 32-byte seed in base64url, as `cleantrack generate-audit-key`
-    /// prints it.
+    /// From `AUDIT_SIGNING_KEY`: a 32-byte seed in base64 (URL-safe as `cleantrack
+    /// generate-audit-key` prints it, or standard as hosting platforms generate them).
     pub fn from_setting(value: &str) -> Result<AuditKey, String> {
-        let seed = URL_SAFE_NO_PAD
-            .decode(value.trim())
-            .ok()
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
+        let value = value.trim();
+        let seed = [URL_SAFE_NO_PAD, URL_SAFE, STANDARD, STANDARD_NO_PAD]
+            .iter()
+            .find_map(|engine| engine.decode(value).ok())
             .filter(|seed| seed.len() == 32)
-            .ok_or("AUDIT_SIGNING_KEY must be 32 bytes in base64url (create one with `cleantrack generate-audit-key`)")?;
+            .ok_or("AUDIT_SIGNING_KEY must be 32 bytes in base64 (create one with `cleantrack generate-audit-key`)")?;
         Ed25519KeyPair::from_seed_unchecked(&seed)
             .map(|pair| AuditKey { pair })
             .map_err(|_| "AUDIT_SIGNING_KEY is not a usable Ed25519 seed".to_owned())
