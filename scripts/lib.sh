@@ -63,10 +63,11 @@ ensure_node() {
   command -v npm >/dev/null || apt_install nodejs npm
 }
 
-# Starts a local Postgres (installing it if needed) and makes sure the application role exists:
-# a LOGIN role that is neither superuser nor BYPASSRLS (row-level security must bind it), with
-# CREATEDB so the test harness can create one database per test. Skipped entirely when the
-# caller provides DATABASE_URL.
+# Starts a local Postgres (installing it if needed) and makes sure the two application roles
+# exist, neither superuser nor BYPASSRLS (row-level security must bind them): `cleantrack` owns
+# the databases and runs the migrations (with CREATEDB, so the test harness can create one
+# database per test); `cleantrack_app` serves and owns nothing (README, "Database roles").
+# Skipped entirely when the caller provides DATABASE_URL.
 ensure_local_postgres() {
   if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     apt_install postgresql
@@ -89,6 +90,12 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;
 ALTER ROLE cleantrack LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB PASSWORD '$LOCAL_DB_PASSWORD';
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cleantrack_app') THEN
+    CREATE ROLE cleantrack_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  END IF;
+END \$\$;
+ALTER ROLE cleantrack_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '$LOCAL_DB_PASSWORD';
 SQL
 }
 
@@ -106,6 +113,8 @@ ensure_local_database() {
 }
 
 local_database_url() { echo "postgres://cleantrack:$LOCAL_DB_PASSWORD@127.0.0.1:$PGPORT_LOCAL/$1"; }
+# The serving role's URL for database $1 (the owner's, above, is for migrations).
+local_serving_url() { echo "postgres://cleantrack_app:$LOCAL_DB_PASSWORD@127.0.0.1:$PGPORT_LOCAL/$1"; }
 
 random_secret() { head -c 48 /dev/urandom | base64 -w0 | tr '+/' '-_'; }
 

@@ -12,9 +12,17 @@ fi
 
 if [ ! -f .env ]; then
   step "writing a development .env (ignored by git; production never reads it)"
+  if [ -n "${DATABASE_URL:-}" ]; then
+    urls="DATABASE_URL=$DATABASE_URL${MIGRATION_DATABASE_URL:+
+MIGRATION_DATABASE_URL=$MIGRATION_DATABASE_URL}"
+  else
+    # Two roles: the server connects as one that owns nothing; migrations run as the owner.
+    urls="DATABASE_URL=$(local_serving_url cleantrack)
+MIGRATION_DATABASE_URL=$(local_database_url cleantrack)"
+  fi
   cat > .env <<ENV
 APP_ENV=development
-DATABASE_URL=${DATABASE_URL:-$(local_database_url cleantrack)}
+$urls
 SECRET_KEY=$(random_secret)
 ENV
 fi

@@ -38,10 +38,14 @@ SQL
   export DATABASE_URL="$(local_database_url cleantrack_test)"
   export TEST_SUPERUSER_DATABASE_URL="postgres://cleantrack_test_superuser:$LOCAL_DB_PASSWORD@127.0.0.1:$PGPORT_LOCAL/cleantrack_test"
   ensure_local_database cleantrack_e2e --fresh
-  E2E_DATABASE_URL="$(local_database_url cleantrack_e2e)"
+  # The browser suite's server runs as production should: migrations as the owner, serving as
+  # a role that owns nothing.
+  E2E_MIGRATION_DATABASE_URL="$(local_database_url cleantrack_e2e)"
+  E2E_DATABASE_URL="$(local_serving_url cleantrack_e2e)"
 else
   : "${TEST_SUPERUSER_DATABASE_URL:?set TEST_SUPERUSER_DATABASE_URL too when providing DATABASE_URL}"
   : "${E2E_DATABASE_URL:?set E2E_DATABASE_URL (an empty database for the browser tests) when providing DATABASE_URL}"
+  E2E_MIGRATION_DATABASE_URL="${E2E_MIGRATION_DATABASE_URL:-}"
 fi
 
 if [ "${CI:-}" = "true" ]; then
@@ -69,12 +73,12 @@ trap 'kill "$STANDIN_PID" 2>/dev/null || true' EXIT
 # role; its owner is also a platform operator, so the operator console is crawled too. The
 # binary is the one the Rust tests above built.
 E2E_SECRET="$(random_secret)"
-APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn \
+APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" MIGRATION_DATABASE_URL="$E2E_MIGRATION_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn \
   "$CARGO_TARGET_DIR/debug/cleantrack" demo-data >/dev/null
-APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn CLEANTRACK_SUPERUSER_PASSWORD= \
+APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" MIGRATION_DATABASE_URL="$E2E_MIGRATION_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn CLEANTRACK_SUPERUSER_PASSWORD= \
   "$CARGO_TARGET_DIR/debug/cleantrack" create-superuser --email owner@demo.cleantrack.test </dev/null >/dev/null
 # Every browser test registers from 127.0.0.1: more sign-ups per hour than one network makes.
-APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn SIGNUPS_PER_ADDRESS_PER_HOUR=1000 \
+APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" MIGRATION_DATABASE_URL="$E2E_MIGRATION_DATABASE_URL" SECRET_KEY="$E2E_SECRET" RUST_LOG=warn SIGNUPS_PER_ADDRESS_PER_HOUR=1000 \
   LEPTOS_SITE_ADDR="$E2E_ADDR" E2E_BASE_URL="http://$E2E_ADDR" \
   STRIPE_TEST_SECRET_KEY=sk_test_standin STRIPE_TEST_PRO_PRICE_ID=price_pro_standin STRIPE_WEBHOOK_SECRET=whsec_standin \
   STRIPE_API_BASE="http://$STANDIN_ADDR/" \

@@ -158,18 +158,26 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::warn!(id = finding.id, "unsafe setting: {}", finding.message);
         }
     }
+    let database = config.database.clone();
     let app = Application::build(config).await?;
     let pool = &app.state().pool;
     // Development applies migrations itself; production runs `cleantrack migrate` as a release
     // step, so several instances starting at once never race to migrate.
     if !production {
-        db::migrate(pool).await?;
+        db::migrate(&database, pool).await?;
     }
     match db::ensure_role_is_bound_by_rls(pool).await {
         Err(err) if err.downcast_ref::<sqlx::Error>().is_some() => {
             tracing::warn!("database not reachable at start-up ({err}); /readyz reports 503 until it is");
         }
         other => other?,
+    }
+    if db::serving_role_owns_tables(pool).await.unwrap_or(false) {
+        tracing::warn!(
+            "the server's database role owns the tables: anyone holding DATABASE_URL could disable the audit \
+             trail's triggers and row-level security; serve as a role that owns nothing and migrate with \
+             MIGRATION_DATABASE_URL (see README, \"Database roles\")"
+        );
     }
     tracing::info!("listening on http://{}", app.local_addr());
     app.run_until_stopped().await?;
@@ -198,7 +206,7 @@ async fn demo_data(config: Config, scale: super::demo::Scale) -> anyhow::Result<
         anyhow::bail!("demo data is for development only (APP_ENV=production)");
     }
     let pool = db::pool(&config.database);
-    db::migrate(&pool).await?;
+    db::migrate(&config.database, &pool).await?;
     let logins = super::demo::create(&pool, scale).await?;
     println!(
         "Demo organization \"Demo Clinic\": sign in at {}login with password \"{}\" as",
@@ -214,7 +222,7 @@ async fn demo_data(config: Config, scale: super::demo::Scale) -> anyhow::Result<
 async fn migrate(config: Config) -> anyhow::Result<()> {
     let _telemetry = telemetry::init(&config);
     let pool = db::pool(&config.database);
-    db::migrate(&pool).await?;
+    db::migrate(&config.database, &pool).await?;
     tracing::info!("migrations applied");
     Ok(())
 }

@@ -161,6 +161,10 @@ pub struct DatabaseConfig {
     pub url: Secret,
     pub connect_options: PgConnectOptions,
     pub max_connections: u32,
+    /// `MIGRATION_DATABASE_URL`: the role that owns the schema and runs the migrations, when the
+    /// server's own role (`DATABASE_URL`) is a separate one that owns nothing (see README,
+    /// "Database roles"). `None`: one role does both.
+    pub migration_connect_options: Option<PgConnectOptions>,
 }
 
 #[derive(Debug, Clone)]
@@ -403,7 +407,17 @@ impl<'a> Parser<'a> {
             Ok(options) => options,
             Err(_) => return self.problem("DATABASE_URL is not a valid Postgres URL".into()),
         };
-        Some(DatabaseConfig { url: Secret::new(url), connect_options, max_connections: max_connections? })
+        let migration_connect_options = match self.get("MIGRATION_DATABASE_URL").map(str::parse::<PgConnectOptions>) {
+            None => None,
+            Some(Ok(options)) => Some(options),
+            Some(Err(_)) => return self.problem("MIGRATION_DATABASE_URL is not a valid Postgres URL".into()),
+        };
+        Some(DatabaseConfig {
+            url: Secret::new(url),
+            connect_options,
+            max_connections: max_connections?,
+            migration_connect_options,
+        })
     }
 
     fn email(&mut self, prod: bool) -> Option<EmailConfig> {
@@ -597,7 +611,7 @@ mod tests {
             ("APP_ENV", "production"),
             ("DATABASE_URL", "postgres://ct:pw@db.internal/ct"),
             ("SECRET_KEY", STRONG),
-            ("AUDIT_SIGNING_KEY", "7Qm4v8Zr2Lx7Tn1Kc5Wp9Hs3Fd6Jg0Bq2Ye8Ua4Io="),
+            ("AUDIT_SIGNING_KEY", "2tzKGh6xqQkOeTLEnIWM1FZcGokRkRwf5ruXlEVNchA="),
             ("ALLOWED_HOSTS", "cleantrack.example.com"),
             ("PUBLIC_URL", "https://cleantrack.example.com"),
             ("EMAIL_FROM", "CleanTrack <no-reply@cleantrack.example.com>"),

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use super::config::DatabaseConfig;
 
+
 /// `migrations/`, compiled into the binary so a deploy needs nothing but the executable.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -21,8 +22,53 @@ pub fn pool(config: &DatabaseConfig) -> PgPool {
         .connect_lazy_with(config.connect_options.clone())
 }
 
-pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-    MIGRATOR.run(pool).await
+/// Applies the migrations: as the owner role when `MIGRATION_DATABASE_URL` names one, which then
+/// grants the serving role what it needs (and nothing that changes the schema); otherwise as the
+/// serving role itself, which then owns the tables.
+pub async fn migrate(config: &DatabaseConfig, pool: &PgPool) -> anyhow::Result<()> {
+    match &config.migration_connect_options {
+        None => Ok(MIGRATOR.run(pool).await?),
+        Some(owner) => {
+            let owner = PgPoolOptions::new().max_connections(2).connect_with(owner.clone()).await?;
+            MIGRATOR.run(&owner).await?;
+            grant_to_serving_role(&owner, config.connect_options.get_username()).await?;
+            owner.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// What the serving role may do with what the migrations made: read and write rows (row-level
+/// security decides which), use sequences, run functions. Not ALTER, DISABLE TRIGGER, change
+/// row-level security or TRUNCATE: those need ownership (or a grant never made here). Run by the
+/// owner after every migration, so new tables are covered.
+pub async fn grant_to_serving_role(owner: &PgPool, role: &str) -> Result<(), sqlx::Error> {
+    let role = format!("\"{}\"", role.replace('"', "\"\""));
+    let mut tx = owner.begin().await?;
+    for schema in ["public", "app", "tower_sessions"] {
+        for grant in [
+            format!("GRANT USAGE ON SCHEMA {schema} TO {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"),
+            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"),
+            format!("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {schema} TO {role}"),
+        ] {
+            sqlx::query(&grant).execute(&mut *tx).await?;
+        }
+    }
+    // The migrations' own ledger is the owner's alone.
+    sqlx::query(&format!("REVOKE INSERT, UPDATE, DELETE ON _sqlx_migrations FROM {role}")).execute(&mut *tx).await?;
+    tx.commit().await
+}
+
+/// Whether the role `pool` connects as owns any of our tables: then it could disable the audit
+/// trail's triggers and row-level security (`check --deploy` and start-up say so).
+pub async fn serving_role_owns_tables(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname IN ('public', 'app', 'tower_sessions') \
+         AND tableowner = current_user)",
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// Every embedded migration, in order, and whether the database has it already (`migrate --plan`).

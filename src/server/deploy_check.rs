@@ -101,6 +101,15 @@ pub fn findings(config: &Config, cwd: &Path) -> Vec<Finding> {
     if let Some(weakness) = config.metrics_token.as_ref().and_then(|t| secret::weakness(t.expose())) {
         flag("ct.W017", format!("METRICS_TOKEN is weak ({weakness}); create one with `cleantrack generate-secret`"));
     }
+    if config.database.migration_connect_options.is_none() {
+        flag(
+            "ct.W018",
+            "MIGRATION_DATABASE_URL is not set: the server's database role owns the tables, so anyone holding \
+             DATABASE_URL can disable the audit trail's triggers and row-level security (signed checkpoints \
+             still expose a rewritten trail); migrate as an owner role and serve as one that owns nothing"
+                .into(),
+        );
+    }
     if config.env == AppEnv::Production && cwd.join(".env").exists() {
         flag("ct.W009", "a .env file exists in the working directory; production ignores it, and secrets belong in the platform's settings, never in a file".into());
     }
@@ -155,6 +164,8 @@ mod tests {
             ("STRIPE_WEBHOOK_SECRET", "whsec_live"),
             ("SENTRY_DSN", "https://key@o1.ingest.sentry.io/2"),
             ("UPLOAD_DIR", "/app/data/uploads"),
+            ("AUDIT_SIGNING_KEY", "2tzKGh6xqQkOeTLEnIWM1FZcGokRkRwf5ruXlEVNchA="),
+            ("MIGRATION_DATABASE_URL", "postgres://ct_owner:Pq83vLxR2sNw@db.internal/ct"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -170,6 +181,13 @@ mod tests {
     #[test]
     fn a_safe_production_config_has_no_findings() {
         assert_eq!(ids(&production(&[])), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn serving_as_the_tables_owner_is_flagged() {
+        let mut config = production(&[]);
+        config.database.migration_connect_options = None;
+        assert_eq!(ids(&config), ["ct.W018"]);
     }
 
     #[test]

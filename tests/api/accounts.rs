@@ -369,6 +369,7 @@ async fn the_development_mail_page_exists_only_in_development(_: PgPoolOptions, 
         &[
             ("APP_ENV", "production"),
             ("SECRET_KEY", "q3V9xK2mP8rT5wZ1nB7cF4hJ6dL0sG3aY8eU2iO5pR9tW1zX"),
+            ("AUDIT_SIGNING_KEY", "2tzKGh6xqQkOeTLEnIWM1FZcGokRkRwf5ruXlEVNchA="),
             ("ALLOWED_HOSTS", "127.0.0.1"),
             ("PUBLIC_URL", "https://cleantrack.example"),
             ("EMAIL_FROM", "no-reply@cleantrack.example"),

@@ -32,7 +32,8 @@ fn safe_production() -> Vec<(&'static str, &'static str)> {
         ("SENTRY_DSN", "https://key@o1.ingest.sentry.io/2"),
         ("UPLOAD_DIR", "/app/data/uploads"),
         ("METRICS_TOKEN", "Qm4v8Zr2Lx7Tn1Kc5Wp9Hs3Fd6Jg0Bq2Ye8Ua4Io7Rt"),
-        ("AUDIT_SIGNING_KEY", "7Qm4v8Zr2Lx7Tn1Kc5Wp9Hs3Fd6Jg0Bq2Ye8Ua4Io="),
+        ("AUDIT_SIGNING_KEY", "2tzKGh6xqQkOeTLEnIWM1FZcGokRkRwf5ruXlEVNchA="),
+        ("MIGRATION_DATABASE_URL", "postgres://cleantrack_owner:Pq83vLxR2sNw@db.internal:5432/cleantrack"),
     ]
 }
 
@@ -263,6 +264,7 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     let mut production = vars.to_vec();
     production.extend([
         ("APP_ENV", "production"),
+        ("AUDIT_SIGNING_KEY", "2tzKGh6xqQkOeTLEnIWM1FZcGokRkRwf5ruXlEVNchA="),
         ("ALLOWED_HOSTS", "x.example"),
         ("PUBLIC_URL", "https://x.example"),
         ("EMAIL_FROM", "a@x.example"),

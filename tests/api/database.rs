@@ -35,3 +35,59 @@ async fn a_superuser_connection_is_refused(_: PgPoolOptions, db: PgConnectOption
     let err = cleantrack::server::db::ensure_role_is_bound_by_rls(&superuser).await.unwrap_err();
     assert!(err.to_string().contains("BYPASSRLS"), "{err}");
 }
+
+/// The two-role set-up (README, "Database roles"): the owner migrates and grants; the server's
+/// role owns nothing, so whoever holds its credentials cannot switch off what guards the trail,
+/// and the application works as it all the same.
+#[sqlx::test]
+async fn a_serving_role_that_owns_nothing_cannot_disable_the_trails_guards(_: PgPoolOptions, db: PgConnectOptions) {
+    use cleantrack::model::audit::ChainCheck;
+    use cleantrack::model::role::Role;
+
+    let su = crate::helpers::superuser_pool(&db).await;
+    let role = format!("serving_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'serving-role-pass'"))
+        .execute(&su)
+        .await
+        .unwrap();
+    let owner = PgPool::connect_with(db.clone()).await.unwrap();
+    cleantrack::server::db::grant_to_serving_role(&owner, &role).await.unwrap();
+    let serving_options = db.clone().username(&role).password("serving-role-pass");
+    let serving = PgPool::connect_with(serving_options.clone()).await.unwrap();
+    assert!(!cleantrack::server::db::serving_role_owns_tables(&serving).await.unwrap());
+    assert!(cleantrack::server::db::serving_role_owns_tables(&owner).await.unwrap());
+
+    for attempt in [
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+        "DROP TRIGGER audit_events_append_only ON audit_events",
+        "ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE cleaning_logs DISABLE ROW LEVEL SECURITY",
+        "DROP POLICY audit_events_tenant_reads ON audit_events",
+        "TRUNCATE audit_events",
+        "TRUNCATE audit_checkpoints",
+        "ALTER TABLE cleaning_logs DISABLE TRIGGER seal_record",
+        "DELETE FROM _sqlx_migrations",
+    ] {
+        let err = sqlx::query(attempt).execute(&serving).await.unwrap_err();
+        let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
+        assert_eq!(code.as_deref(), Some("42501"), "{attempt}: {err}");
+    }
+
+    // The application, served as that role, records and verifies as usual.
+    let mut config = crate::helpers::config_for(serving_options, &[]);
+    config.database.migration_connect_options = Some(db.clone());
+    let app = crate::helpers::spawn_app_with(config).await;
+    let world = crate::world::World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let (_, hood) = crate::world::facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
+    let e = hood.to_string();
+    let form = [("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", ""), crate::world::NO_PROTOCOL];
+    app.call(&world.a.member(Role::Staff).client, "log_cleaning", &form).await.assert_ok();
+    let check: ChainCheck = app.call(admin, "verify_audit_chain", &[]).await.assert_ok().json();
+    assert!(matches!(check, ChainCheck::Verified { .. }), "{check:?}");
+
+    drop((serving, app));
+    sqlx::query(&format!("DROP OWNED BY {role}")).execute(&su).await.unwrap();
+    // Its sessions may still be closing; a leftover role owns nothing and can do nothing.
+    let _ = sqlx::query(&format!("DROP ROLE {role}")).execute(&su).await;
+}

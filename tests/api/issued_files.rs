@@ -119,7 +119,7 @@ async fn an_inspector_of_every_facility_downloads_the_binder_and_its_files_verif
 }
 
 /// Runs the Python the binder's instructions give, in `dir`.
-fn offline_check(dir: &std::path::Path) -> (bool, String) {
+pub fn offline_check(dir: &std::path::Path) -> (bool, String) {
     let instructions = std::fs::read_to_string(dir.join("VERIFY-AUDIT-TRAIL.txt")).unwrap();
     let script = instructions.split("```python\n").nth(1).and_then(|s| s.split("```").next()).expect("a Python block");
     let output = std::process::Command::new("python3").arg("-c").arg(script).current_dir(dir).output().unwrap();

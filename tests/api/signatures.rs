@@ -34,6 +34,15 @@ async fn strict_on(app: &TestApp, world: &World) {
     app.call(&world.a.member(Role::Owner).client, "update_settings", &[("strict_signatures", "on")]).await.assert_ok();
 }
 
+/// The two fixture organizations, A with strict signatures on and a hood to sign for.
+async fn strict_world(app: &TestApp) -> (World, EquipmentId) {
+    let world = World::build(app).await;
+    strict_on(app, &world).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let (_, hood) = facility_with_equipment(app, admin, "Lab", "Hood 1", "").await;
+    (world, hood)
+}
+
 #[sqlx::test]
 async fn new_organizations_have_strict_signatures_and_turn_them_off_only_with_a_reason_reports_repeat(
     _: PgPoolOptions,
@@ -95,10 +104,7 @@ async fn the_first_signing_in_a_session_needs_the_password_later_ones_the_pin_wh
     db: PgConnectOptions,
 ) {
     let app = spawn_app(db.clone()).await;
-    let world = World::build(&app).await;
-    strict_on(&app, &world).await;
-    let admin = &world.a.member(Role::Admin).client;
-    let (_, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
+    let (world, hood) = strict_world(&app).await;
     // A fresh session, so that no signing has happened in it.
     let staff = &World::sign_in(&app, &world.a.member(Role::Staff).email).await;
 
@@ -159,10 +165,7 @@ async fn a_signature_keeps_the_legal_name_it_was_made_with_and_the_seal_covers_h
     db: PgConnectOptions,
 ) {
     let app = spawn_app(db.clone()).await;
-    let world = World::build(&app).await;
-    strict_on(&app, &world).await;
-    let admin = &world.a.member(Role::Admin).client;
-    let (_, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
+    let (world, hood) = strict_world(&app).await;
     let staff = &world.a.member(Role::Staff).client;
     let app = &app;
     let legal = "Staff of Org A"; // the fixture's name, the legal name it started with
