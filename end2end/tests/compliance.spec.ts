@@ -23,6 +23,8 @@ async function inviteSupervisor(page: Page, browser: import("@playwright/test").
 }
 
 test("on a phone, a cleaning is logged with a photo and a supervisor verifies it", async ({ page, browser }) => {
+  // The longest journey: two accounts, an invitation, three signatures (each checks a password).
+  test.slow();
   await page.setViewportSize({ width: 390, height: 844 });
   const sticker = await setUpEquipment(page);
 

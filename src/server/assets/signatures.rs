@@ -78,6 +78,7 @@ impl Signer {
                 "Enter your password or signing PIN to sign: your organization requires it.".into(),
             ));
         }
+        let has_pin = pin_hash.is_some();
         let usable_pin = pin_hash.filter(|_| is_pin_shaped(secret) && pin_failures < PIN_ATTEMPTS);
         if let Some(pin_hash) = usable_pin {
             if password::verify(secret.to_owned(), Some(pin_hash)).await? {
@@ -96,7 +97,7 @@ impl Signer {
             self.password_checked.store(true, Ordering::Relaxed);
             return Ok(SignedWith::Password);
         }
-        if is_pin_shaped(secret) {
+        if is_pin_shaped(secret) && has_pin {
             self.pin_failed.store(true, Ordering::Relaxed);
             let left = PIN_ATTEMPTS - pin_failures - 1;
             return Err(AppError::Invalid(if left > 0 {
