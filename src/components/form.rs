@@ -49,8 +49,8 @@ pub fn SigningSecret(strict: bool, #[prop(optional)] id: Option<&'static str>) -
         }
         .into_any(),
         None => view! {
-            <input name="password" type="password" autocomplete="current-password" placeholder="Password or PIN"
-                aria-label=LABEL required/>
+            <input class="signing-secret" name="password" type="password" autocomplete="current-password"
+                placeholder="Password or PIN" aria-label=LABEL required/>
         }
         .into_any(),
     })
