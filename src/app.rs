@@ -28,10 +28,10 @@ use crate::pages::platform::PlatformPage;
 use crate::pages::protocols::ProtocolsPage;
 use crate::pages::reports::ReportsPage;
 use crate::pages::reviews::ReviewsPage;
-use crate::pages::verify::VerifyPage;
 use crate::pages::scan::ScanPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::team::TeamPage;
+use crate::pages::verify::VerifyPage;
 
 /// The document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

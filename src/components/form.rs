@@ -18,7 +18,8 @@ pub fn Field(
     #[prop(default = true)] required: bool,
     #[prop(optional, into)] scope: Option<String>,
     /// The keyboard a phone shows ("numeric" for a PIN).
-    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let id = match scope {
         Some(scope) => format!("field-{scope}-{name}"),

@@ -120,7 +120,9 @@ pub async fn run() -> ExitCode {
         Command::Check { deploy } => return check(&config, deploy),
         Command::CreateSuperuser { email, name } => create_superuser(config, &email, &name).await,
         Command::Audit { command: AuditCommand::Verify { org } } => return audit_verify(config, org).await,
-        Command::GenerateSecret | Command::GenerateAuditKey | Command::Smoke { .. } => unreachable!("handled before reading the configuration"),
+        Command::GenerateSecret | Command::GenerateAuditKey | Command::Smoke { .. } => {
+            unreachable!("handled before reading the configuration")
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

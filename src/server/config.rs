@@ -554,7 +554,11 @@ impl<'a> Parser<'a> {
     }
 
     /// `AUDIT_SIGNING_KEY`; outside production, one derived from SECRET_KEY when it is absent.
-    fn audit_key(&mut self, prod: bool, secret_key: Option<&Secret>) -> Option<crate::server::audit::signing::AuditKey> {
+    fn audit_key(
+        &mut self,
+        prod: bool,
+        secret_key: Option<&Secret>,
+    ) -> Option<crate::server::audit::signing::AuditKey> {
         use crate::server::audit::signing::AuditKey;
         match self.get("AUDIT_SIGNING_KEY").map(str::to_owned) {
             Some(value) => AuditKey::from_setting(&value).map_err(|problem| self.problems.push(problem)).ok(),
@@ -564,7 +568,9 @@ impl<'a> Parser<'a> {
                     .into(),
             ),
             // A missing SECRET_KEY is reported already.
-            None => secret_key.map(AuditKey::derived_from).or_else(|| Some(AuditKey::derived_from(&Secret::new(String::new())))),
+            None => secret_key
+                .map(AuditKey::derived_from)
+                .or_else(|| Some(AuditKey::derived_from(&Secret::new(String::new())))),
         }
     }
 
@@ -626,7 +632,9 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let err = Config::from_vars(&vars(&[("APP_ENV", "production"), ("SECURE_SSL_REDIRECT", "maybe")])).unwrap_err();
         let all = err.problems.join("\n");
-        for name in ["DATABASE_URL", "SECRET_KEY", "AUDIT_SIGNING_KEY", "ALLOWED_HOSTS", "PUBLIC_URL", "SECURE_SSL_REDIRECT"] {
+        for name in
+            ["DATABASE_URL", "SECRET_KEY", "AUDIT_SIGNING_KEY", "ALLOWED_HOSTS", "PUBLIC_URL", "SECURE_SSL_REDIRECT"]
+        {
             assert!(all.contains(name), "{name} missing from {all}");
         }
     }

@@ -8,7 +8,6 @@ use sqlx::PgPool;
 
 use super::config::DatabaseConfig;
 
-
 /// `migrations/`, compiled into the binary so a deploy needs nothing but the executable.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 

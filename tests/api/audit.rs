@@ -213,10 +213,14 @@ pub async fn cli_verify(db: &PgConnectOptions) -> (bool, String) {
     let url = database_url(db);
     // The test application's SECRET_KEY: outside production the audit key derives from it, so the
     // command checks the checkpoints the application signed.
-    let output = cleantrack_command(&[("APP_ENV", "development"), ("DATABASE_URL", url.as_str()), ("SECRET_KEY", "test-secret-key")])
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
+    let output = cleantrack_command(&[
+        ("APP_ENV", "development"),
+        ("DATABASE_URL", url.as_str()),
+        ("SECRET_KEY", "test-secret-key"),
+    ])
+    .args(["audit", "verify"])
+    .output()
+    .unwrap();
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr),

@@ -110,7 +110,10 @@ async fn an_inspector_of_every_facility_downloads_the_binder_and_its_files_verif
     archive.extract(&dir).unwrap();
     let (ok, stdout) = offline_check(&dir);
     assert!(ok, "{stdout}");
-    assert!(stdout.contains("signed checkpoints confirm events 1 to") && stdout.contains("every file matches it"), "{stdout}");
+    assert!(
+        stdout.contains("signed checkpoints confirm events 1 to") && stdout.contains("every file matches it"),
+        "{stdout}"
+    );
     // A changed CSV fails the manifest.
     let csv = std::fs::read_to_string(dir.join("cleaning-logs.csv")).unwrap();
     std::fs::write(dir.join("cleaning-logs.csv"), csv.replacen("pass", "fail", 1)).unwrap();
@@ -123,7 +126,10 @@ pub fn offline_check(dir: &std::path::Path) -> (bool, String) {
     let instructions = std::fs::read_to_string(dir.join("VERIFY-AUDIT-TRAIL.txt")).unwrap();
     let script = instructions.split("```python\n").nth(1).and_then(|s| s.split("```").next()).expect("a Python block");
     let output = std::process::Command::new("python3").arg("-c").arg(script).current_dir(dir).output().unwrap();
-    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr))
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr),
+    )
 }
 
 #[sqlx::test]
@@ -149,7 +155,10 @@ async fn a_trail_rewritten_and_rehashed_with_database_access_fails_against_the_s
 
     let check: ChainCheck = app.call(owner, "verify_audit_chain", &[]).await.assert_ok().json();
     let ChainCheck::Broken { seq, reason } = check else { panic!("{check:?}") };
-    assert_eq!(seq, 1, "no checkpoint before event 2 confirms anything: the rewrite is in events 1 to the first checkpoint");
+    assert_eq!(
+        seq, 1,
+        "no checkpoint before event 2 confirms anything: the rewrite is in events 1 to the first checkpoint"
+    );
     assert!(reason.contains("rewritten and re-hashed"), "{reason}");
     let (ok, stdout) = cli_verify(&db).await;
     assert!(!ok && stdout.contains("BROKEN") && stdout.contains("rewritten and re-hashed"), "{stdout}");

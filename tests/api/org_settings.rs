@@ -74,10 +74,7 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
     app.call(supervisor, "verify_log", &[("log_id", &id), ("password", PASSWORD)]).await.assert_ok();
 
     // Organization B has them off: no password asked there.
-    assert_eq!(
-        settings(&app, &world.b.member(Role::Owner).client).await,
-        fixture_settings()
-    );
+    assert_eq!(settings(&app, &world.b.member(Role::Owner).client).await, fixture_settings());
     // And turned off (with a reason), signing needs no password again.
     app.call(owner, "update_settings", &[]).await.assert_status(422);
     app.call(owner, "update_settings", &[("strict_off_reason", "Trial ended")]).await.assert_ok();
@@ -138,11 +135,7 @@ async fn settings_of_a_are_neither_seen_nor_changed_by_b(_: PgPoolOptions, db: P
     let a_owner = &world.a.member(Role::Owner).client;
     app.call(a_owner, "update_settings", &[("strict_signatures", "on"), ("public_status", "on")]).await.assert_ok();
     let b_owner = &world.b.member(Role::Owner).client;
-    assert_eq!(
-        settings(&app, b_owner).await,
-        fixture_settings(),
-        "B reads its own"
-    );
+    assert_eq!(settings(&app, b_owner).await, fixture_settings(), "B reads its own");
     app.call(b_owner, "update_settings", &[]).await.assert_ok();
     assert_eq!(
         settings(&app, a_owner).await,

@@ -162,7 +162,10 @@ async fn the_csv_and_the_pdf_say_what_the_database_holds(_: PgPoolOptions, db: P
         assert!(text.contains(expected), "the PDF lacks {expected:?}:\n{text}");
     }
     assert!(!text.contains("Kitchen only"), "another facility's logs stay out");
-    assert!(pdf_words(&pdf).contains("(server time), not re-authenticated (strict signatures off); performed"), "the signing time is the server's");
+    assert!(
+        pdf_words(&pdf).contains("(server time), not re-authenticated (strict signatures off); performed"),
+        "the signing time is the server's"
+    );
 
     // A week later the hourly cleanup removes the file; the record of the export stays.
     sqlx::query("UPDATE exports SET finished_at = now() - interval '8 days'")

@@ -17,7 +17,12 @@ use crate::world::{facility_with_equipment, World, NO_PROTOCOL, PASSWORD};
 
 const PIN: &str = "418207";
 
-async fn log(app: &TestApp, client: &reqwest::Client, equipment: EquipmentId, secret: Option<&str>) -> crate::helpers::Call {
+async fn log(
+    app: &TestApp,
+    client: &reqwest::Client,
+    equipment: EquipmentId,
+    secret: Option<&str>,
+) -> crate::helpers::Call {
     let e = equipment.to_string();
     let mut form = vec![("equipment_id", e.as_str()), ("outcome", "pass"), ("notes", ""), NO_PROTOCOL];
     if let Some(secret) = secret {
@@ -49,7 +54,8 @@ async fn new_organizations_have_strict_signatures_and_turn_them_off_only_with_a_
     db: PgConnectOptions,
 ) {
     let app = spawn_app(db.clone()).await;
-    let form = [("name", "Ana Example"), ("email", "ana@new.example"), ("organization", "New Clinic"), ("password", PASSWORD)];
+    let form =
+        [("name", "Ana Example"), ("email", "ana@new.example"), ("organization", "New Clinic"), ("password", PASSWORD)];
     app.call(&app.browser(), "register", &form).await.assert_ok();
     let su = superuser_pool(&db).await;
     let strict: bool = sqlx::query_scalar("SELECT strict_signatures FROM organizations WHERE name = 'New Clinic'")
@@ -128,7 +134,8 @@ async fn the_first_signing_in_a_session_needs_the_password_later_ones_the_pin_wh
     assert!(bare.body.contains("password or signing PIN"), "{}", bare.body);
     log(&app, staff, hood, Some(PIN)).await.assert_ok();
     log(&app, staff, hood, Some(PASSWORD)).await.assert_ok();
-    let how: Vec<Option<String>> = history(&app, staff, hood).await.into_iter().map(|l| l.signature.signed_with).collect();
+    let how: Vec<Option<String>> =
+        history(&app, staff, hood).await.into_iter().map(|l| l.signature.signed_with).collect();
     assert_eq!(how, [Some("password".into()), Some("pin".into()), Some("password".into())], "newest first");
 
     // Another session of the same person starts over: password first.
@@ -188,18 +195,20 @@ async fn a_signature_keeps_the_legal_name_it_was_made_with_and_the_seal_covers_h
     let third: LogId = log(&app, staff, hood, Some(PASSWORD)).await.assert_ok().json();
     let logs = history(&app, staff, hood).await;
     let name_of = |id: LogId| logs.iter().find(|l| l.id == id).unwrap().signature.name.clone();
-    assert_eq!((name_of(first), name_of(second), name_of(third)), (legal.into(), legal.into(), "Samira Okafor-Lind".into()));
+    assert_eq!(
+        (name_of(first), name_of(second), name_of(third)),
+        (legal.into(), legal.into(), "Samira Okafor-Lind".into())
+    );
     let profile: SigningProfile = app.call(staff, "get_signing_profile", &[]).await.assert_ok().json();
     assert_eq!(profile.legal_name, "Samira Okafor-Lind");
     // The organization's trail has the change and its reason.
     let su = superuser_pool(&db).await;
-    let event: serde_json::Value = sqlx::query_scalar(
-        "SELECT after FROM audit_events WHERE org_id = $1 AND action = 'user.legal_name_changed'",
-    )
-    .bind(world.a.id)
-    .fetch_one(&su)
-    .await
-    .unwrap();
+    let event: serde_json::Value =
+        sqlx::query_scalar("SELECT after FROM audit_events WHERE org_id = $1 AND action = 'user.legal_name_changed'")
+            .bind(world.a.id)
+            .fetch_one(&su)
+            .await
+            .unwrap();
     assert_eq!(event, serde_json::json!({ "before": legal, "after": "Samira Okafor-Lind", "reason": "Married" }));
 
     // How a signature was made is sealed with it: "password" rewritten to "pin" is found.
@@ -208,7 +217,10 @@ async fn a_signature_keeps_the_legal_name_it_was_made_with_and_the_seal_covers_h
     assert!(matches!(check, ChainCheck::Verified { .. }), "{check:?}");
     tamper(&su, &format!("UPDATE cleaning_logs SET signed_with = 'pin' WHERE id = '{first}'")).await;
     let check: ChainCheck = app.call(auditor, "verify_audit_chain", &[]).await.assert_ok().json();
-    assert_eq!(check, ChainCheck::RecordAltered { events: check_events(&check), record: format!("cleaning log {first}") });
+    assert_eq!(
+        check,
+        ChainCheck::RecordAltered { events: check_events(&check), record: format!("cleaning log {first}") }
+    );
 }
 
 #[sqlx::test]

@@ -107,13 +107,15 @@ async fn org(app: &TestApp, tag: &str) -> Org {
     let name = format!("Org {}", tag.to_uppercase());
     let mut tx = app.pool.begin().await.unwrap();
     sqlx::query("SELECT set_config('app.org_id', $1, true)").bind(id.to_string()).execute(&mut *tx).await.unwrap();
-    sqlx::query("INSERT INTO organizations (id, name, strict_signatures, strict_off_reason) VALUES ($1, $2, false, $3)")
-        .bind(id)
-        .bind(&name)
-        .bind(STRICT_OFF_REASON)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO organizations (id, name, strict_signatures, strict_off_reason) VALUES ($1, $2, false, $3)",
+    )
+    .bind(id)
+    .bind(&name)
+    .bind(STRICT_OFF_REASON)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
     let mut people = Vec::new();
     for role in Role::ALL {
         let user = UserId::new();

@@ -9,13 +9,12 @@ use crate::server::audit::record::{record, SecurityEvent};
 use crate::server::auth::{password, TenantTx};
 
 pub async fn get(tx: &mut TenantTx) -> Result<SigningProfile, AppError> {
-    let (legal_name, has_pin, pin_locked): (String, bool, bool) = sqlx::query_as(
-        "SELECT legal_name, signing_pin_hash IS NOT NULL, pin_failures >= $2 FROM users WHERE id = $1",
-    )
-    .bind(tx.ctx().user_id())
-    .bind(PIN_ATTEMPTS)
-    .fetch_one(tx.conn())
-    .await?;
+    let (legal_name, has_pin, pin_locked): (String, bool, bool) =
+        sqlx::query_as("SELECT legal_name, signing_pin_hash IS NOT NULL, pin_failures >= $2 FROM users WHERE id = $1")
+            .bind(tx.ctx().user_id())
+            .bind(PIN_ATTEMPTS)
+            .fetch_one(tx.conn())
+            .await?;
     Ok(SigningProfile { legal_name, has_pin, pin_locked })
 }
 
@@ -37,7 +36,12 @@ async fn check_password(tx: &mut TenantTx, given: &str) -> Result<(), AppError> 
 /// Changes the caller's legal name. Signatures already made keep the name they were made with.
 /// The users trigger records the change (old and new name, the reason) on the platform chain;
 /// the organization's own trail gets the same, so its auditors see it.
-pub async fn change_legal_name(tx: &mut TenantTx, name: &str, reason: &str, given_password: &str) -> Result<(), AppError> {
+pub async fn change_legal_name(
+    tx: &mut TenantTx,
+    name: &str,
+    reason: &str,
+    given_password: &str,
+) -> Result<(), AppError> {
     let name = crate::server::assets::text(name, "your full legal name", 200, true)?;
     let reason = crate::server::assets::text(reason, "the reason for the change", 500, true)?;
     check_password(tx, given_password).await?;

@@ -249,7 +249,12 @@ async fn performed_at(tx: &mut TenantTx, given: Given<'_>, now: &Current) -> Res
     }
 }
 
-pub async fn record(tx: &mut TenantTx, equipment: EquipmentId, form: &LogForm, signer: &Signer) -> Result<LogId, AppError> {
+pub async fn record(
+    tx: &mut TenantTx,
+    equipment: EquipmentId,
+    form: &LogForm,
+    signer: &Signer,
+) -> Result<LogId, AppError> {
     tx.ctx().require(Action::LogCleaning)?;
     insert(tx, equipment, form, signer, None).await
 }

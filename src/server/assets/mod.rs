@@ -8,8 +8,8 @@ pub mod facilities;
 pub mod logs;
 pub mod protocols;
 pub mod reviews;
-pub mod signatures;
 pub mod schedules;
+pub mod signatures;
 pub mod stickers;
 
 use crate::model::error::AppError;

@@ -45,7 +45,12 @@ pub async fn record(
 
 /// A streamed download, hashed as it goes out; once the last byte has gone, its issue is
 /// recorded for `ctx`'s organization. A stream that fails part-way records nothing.
-pub fn streamed<S, B>(state: AppState, ctx: TenantCtx, kind: &'static str, body: S) -> impl Stream<Item = Result<B, std::io::Error>>
+pub fn streamed<S, B>(
+    state: AppState,
+    ctx: TenantCtx,
+    kind: &'static str,
+    body: S,
+) -> impl Stream<Item = Result<B, std::io::Error>>
 where
     S: Stream<Item = Result<B, std::io::Error>> + Send + 'static,
     B: AsRef<[u8]> + Send + 'static,
@@ -66,7 +71,8 @@ where
                     let sha256 = hasher.finalize();
                     let recorded = async {
                         let mut tx = begin_issuing(&state.pool, &ctx).await?;
-                        record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, kind, Some(ctx.user_id())).await?;
+                        record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, kind, Some(ctx.user_id()))
+                            .await?;
                         tx.commit().await
                     };
                     if let Err(err) = recorded.await {

@@ -43,7 +43,8 @@ impl AuditKey {
     /// development and test runs sign without setting anything. Production refuses to start
     /// without a key of its own.
     pub fn derived_from(secret: &Secret) -> AuditKey {
-        let seed = Sha256::new().chain_update(b"cleantrack-audit-signing-key\n").chain_update(secret.expose()).finalize();
+        let seed =
+            Sha256::new().chain_update(b"cleantrack-audit-signing-key\n").chain_update(secret.expose()).finalize();
         AuditKey { pair: Ed25519KeyPair::from_seed_unchecked(&seed).expect("any 32 bytes are an Ed25519 seed") }
     }
 
@@ -129,6 +130,9 @@ mod tests {
         assert!(AuditKey::from_setting("short").is_err());
         assert!(AuditKey::from_setting(&URL_SAFE_NO_PAD.encode([7u8; 31])).is_err());
         let seed = URL_SAFE_NO_PAD.encode([7u8; 32]);
-        assert_eq!(AuditKey::from_setting(&seed).unwrap().public_hex(), AuditKey::from_setting(&seed).unwrap().public_hex());
+        assert_eq!(
+            AuditKey::from_setting(&seed).unwrap().public_hex(),
+            AuditKey::from_setting(&seed).unwrap().public_hex()
+        );
     }
 }

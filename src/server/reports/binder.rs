@@ -147,7 +147,8 @@ pub async fn write<W: Write + Seek>(
 
     // The manifest names every file by its SHA-256 and is signed with our key: one signature
     // vouches for the whole binder.
-    let mut text = format!("cleantrack-manifest-v1\norganization {org}\nsigned_at {signed_at}\nkey_id {}\n", key.key_id());
+    let mut text =
+        format!("cleantrack-manifest-v1\norganization {org}\nsigned_at {signed_at}\nkey_id {}\n", key.key_id());
     for (sha256, name) in &manifest {
         text.push_str(&format!("{sha256}  {name}\n"));
     }

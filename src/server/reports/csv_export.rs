@@ -210,7 +210,8 @@ pub async fn compliance_download(
         let body = compliance_lines(&filter, &rows);
         let mut tx = begin_issuing(&state.pool, &ctx).await?;
         let sha256 = sha2::Sha256::digest(&body);
-        issued::record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, "compliance_csv", Some(ctx.user_id())).await?;
+        issued::record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, "compliance_csv", Some(ctx.user_id()))
+            .await?;
         tx.commit().await?;
         Ok::<_, AppError>((ctx, body))
     };

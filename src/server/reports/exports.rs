@@ -21,8 +21,8 @@ use crate::model::error::AppError;
 use crate::model::ids::{ExportId, FacilityId, OrgId, UserId};
 use crate::model::reports::{describe_period, ExportInfo, ExportKind, LogFilter};
 use crate::model::role::Action;
-use crate::server::audit::{chain, checkpoints, issued};
 use crate::server::audit::record::SecurityEvent;
+use crate::server::audit::{chain, checkpoints, issued};
 use crate::server::auth::request::{tenant_ctx_of, RequestMeta};
 use crate::server::auth::scope::{begin_export_request, record_member_event, OrgJobTx};
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
@@ -208,7 +208,8 @@ pub async fn run(state: &AppState, payload: &serde_json::Value) -> Result<(), Jo
         Ok(Built { storage_key, size, sha256, inner }) => {
             // The file is issued, and so is each file inside a binder (a PDF taken out of it
             // verifies on its own).
-            let issued = std::iter::once((kind.as_str(), sha256.as_slice())).chain(inner.iter().map(|(k, h)| (*k, h.as_slice())));
+            let issued = std::iter::once((kind.as_str(), sha256.as_slice()))
+                .chain(inner.iter().map(|(k, h)| (*k, h.as_slice())));
             for (kind, sha256) in issued {
                 issued::record(tx.conn(), &state.config.audit_key, org, sha256, kind, Some(user))
                     .await

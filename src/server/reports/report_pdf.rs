@@ -10,13 +10,13 @@ use super::layout::{Font, Jpeg, Layout};
 use super::logs::{self, Cursor, LogRow};
 use crate::model::assets::{signed_with_label, DueStatus};
 use crate::model::audit::ChainCheck;
-use crate::server::audit::checkpoints::{self, Checkpoint};
 use crate::model::compliance::{Compliance, DEFINITION};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId};
 use crate::model::reports::LogFilter;
 use crate::server::assets::compliance::{self, Period, Scope};
 use crate::server::assets::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
+use crate::server::audit::checkpoints::{self, Checkpoint};
 use crate::server::auth::{TenantCtx, TenantTx};
 use crate::server::state::AppState;
 
@@ -177,10 +177,7 @@ fn summary<W: Write>(
         if totals.not_reauthenticated == 0 {
             "Every signature re-authenticated the signer (password or signing PIN), where recorded".to_owned()
         } else {
-            format!(
-                "Signatures NOT re-authenticated (strict signatures were off): {}",
-                totals.not_reauthenticated
-            )
+            format!("Signatures NOT re-authenticated (strict signatures were off): {}", totals.not_reauthenticated)
         },
     ];
     for line in &lines {
@@ -203,9 +200,14 @@ fn summary<W: Write>(
 
 /// Our public key and the chain's latest signed checkpoint, so a reader can check the binder's
 /// trail against a signature that someone holding only the database cannot make.
-fn signing_section<W: Write>(doc: &mut Layout<W>, state: &AppState, checkpoint: Option<&Checkpoint>) -> std::io::Result<()> {
+fn signing_section<W: Write>(
+    doc: &mut Layout<W>,
+    state: &AppState,
+    checkpoint: Option<&Checkpoint>,
+) -> std::io::Result<()> {
     let key = &state.config.audit_key;
-    let url = state.config.public_url.join("/.well-known/cleantrack-audit-key").map(|u| u.to_string()).unwrap_or_default();
+    let url =
+        state.config.public_url.join("/.well-known/cleantrack-audit-key").map(|u| u.to_string()).unwrap_or_default();
     doc.paragraph(
         0.0,
         Font::Regular,
@@ -239,7 +241,12 @@ fn audit_section<W: Write>(doc: &mut Layout<W>, chain: &ChainCheck) -> std::io::
                 10.5,
                 &format!("Verified: all {events} events of the trail link and hash correctly."),
             )?;
-            doc.line(0.0, Font::Regular, 10.5, &format!("Of them, {}.", crate::model::audit::signed_words(*signed_through)))?;
+            doc.line(
+                0.0,
+                Font::Regular,
+                10.5,
+                &format!("Of them, {}.", crate::model::audit::signed_words(*signed_through)),
+            )?;
             doc.line(
                 0.0,
                 Font::Regular,
@@ -316,7 +323,12 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
         (Some(name), Some(at)) => {
             let meaning = row.verification_meaning.as_deref().unwrap_or("verified");
             let how = signed_with_label(row.verification_signed_with.as_deref());
-            doc.paragraph(24.0, Font::Regular, 9.0, &format!("Verified by {name} (meaning: {meaning}) at {at} (server time), {how}"))?;
+            doc.paragraph(
+                24.0,
+                Font::Regular,
+                9.0,
+                &format!("Verified by {name} (meaning: {meaning}) at {at} (server time), {how}"),
+            )?;
         }
         _ => doc.line(24.0, Font::Regular, 9.0, "Not verified")?,
     }
