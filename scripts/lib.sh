@@ -118,22 +118,25 @@ local_serving_url() { echo "postgres://cleantrack_app:$LOCAL_DB_PASSWORD@127.0.0
 
 random_secret() { head -c 48 /dev/urandom | base64 -w0 | tr '+/' '-_'; }
 
-# Prints what a phone downloads on a first visit of a page: the page's HTML (file $2, named
-# $1) plus the site's CSS, JS and WASM from a release build; raw, gzip and brotli, against the
-# 300 KB budget (DESIGN.md).
+# What a first visit of a page downloads: the page's HTML (a file) and every site file it names
+# (stylesheet, scripts, module preloads, the WASM preload), raw, gzip -9 and brotli -q 11, with a
+# total against `budget` bytes (brotli). Prints a table; sets FIRST_VISIT_BR to the brotli total.
 report_first_visit() {
-  local label="$1" html="$2" pkg="$ROOT/target/site/pkg"
+  local label="$1" html="$2" budget="${3:-307200}" site="$ROOT/target/site"
   command -v brotli >/dev/null || apt_install brotli
-  printf '\n%-22s %10s %10s %10s\n' file raw gzip brotli
-  local total_raw=0 total_gz=0 total_br=0 r g b name
-  # The names carry a content hash (cargo-leptos `hash-files`): cleantrack.<hash>.css and so on.
-  pick() { ls "$pkg"/cleantrack*."$1" | head -1; }
-  for f in "$html" "$(pick css)" "$(pick js)" "$(pick wasm)"; do
+  printf '\n%-28s %10s %10s %10s\n' file raw gzip brotli
+  local total_raw=0 total_gz=0 total_br=0 r g b name f
+  local files=("$html")
+  while read -r f; do [ -f "$site$f" ] && files+=("$site$f"); done < <(
+    grep -oE '(href|src)="/[^"]+\.(css|js|wasm)"' "$html" | sed -E 's/^[a-z]+="([^"]+)"$/\1/' | sort -u)
+  for f in "${files[@]}"; do
     r=$(stat -c %s "$f") g=$(gzip -c -9 "$f" | wc -c) b=$(brotli -c -q 11 "$f" | wc -c)
     total_raw=$((total_raw + r)) total_gz=$((total_gz + g)) total_br=$((total_br + b))
+    # cargo-leptos names the files after their content: cleantrack.<hash>.css and so on.
     name=$(basename "$f" | sed -E 's/\.[A-Za-z0-9_-]{22}\./.<hash>./'); [ "$f" = "$html" ] && name="$label"
-    printf '%-22s %10d %10d %10d\n' "$name" "$r" "$g" "$b"
+    printf '%-28s %10d %10d %10d\n' "$name" "$r" "$g" "$b"
   done
-  printf '%-22s %10d %10d %10d\n' "first visit total" "$total_raw" "$total_gz" "$total_br"
-  printf '\nbudget: 300 KB (307200 bytes) compressed; brotli total is %d%% of it\n' $((total_br * 100 / 307200))
+  printf '%-28s %10d %10d %10d  (%d%% of %d KB)\n' "first visit total" "$total_raw" "$total_gz" "$total_br" \
+    $((total_br * 100 / budget)) $((budget / 1024))
+  FIRST_VISIT_BR=$total_br
 }

@@ -33,8 +33,17 @@ use crate::pages::settings::SettingsPage;
 use crate::pages::team::TeamPage;
 use crate::pages::verify::VerifyPage;
 
-/// The document around the app, rendered only on the server.
+/// The document around the app, rendered only on the server. The sticker page (`/q/…`) ships
+/// none of the app's WASM: it is complete server HTML whose forms post by themselves, and
+/// `/q.js` (a small hand-written script) adds what needs code on a phone: photos resized and
+/// uploaded with progress, the device's clock, sending without losing the form, and the offline
+/// queue with its service worker (`/sw.js`). See `pages::scan`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let scripts = if is_sticker_page() {
+        view! { <script src="/q.js" defer></script> }.into_any()
+    } else {
+        view! { <HydrationScripts options=options.clone()/> }.into_any()
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -45,14 +54,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The site's files carry a content hash in their names when cargo-leptos built
                 // them so (hash.txt next to the binary), and are then cached for a year.
                 <HashedStylesheet id="leptos" options=options.clone()/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <AutoReload options=options/>
+                {scripts}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Whether the page being rendered is a sticker page (`/q/{token}`).
+fn is_sticker_page() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>().is_some_and(|parts| parts.uri.path().starts_with("/q/"))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }
 

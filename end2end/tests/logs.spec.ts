@@ -94,11 +94,11 @@ test("signing while photos upload waits for them, then records one log with ever
 
 test("on a phone, the checklist stays under the thumb when the page becomes interactive", async ({ page, browser }) => {
   const sticker = await setUp(page);
-  // A fresh phone (nothing cached) on a slow network: the app's WASM arrives seconds after the page.
+  // A fresh phone (nothing cached) on a slow network: the page's script arrives seconds after the page.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
   await phone.addCookies(await page.context().cookies());
   const slow = await phone.newPage();
-  await slow.route("**/*.wasm", async (route) => {
+  await slow.route("**/q.js", async (route) => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     await route.continue();
   });

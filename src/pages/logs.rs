@@ -13,6 +13,8 @@ use crate::model::ids::{EquipmentId, LogId, PhotoId};
 /// `no_protocol_reason`: required when the equipment has no protocol. `performed_local`: when it
 /// was performed, in the facility's time zone, for a cleaning recorded afterwards;
 /// `late_entry_reason` is required when that is longer ago than the organization allows.
+/// `entered_offline`: sent from a phone's queue after a time without a connection, `performed_at`
+/// being the moment it was signed there.
 #[server(endpoint = "log_cleaning")]
 pub async fn log_cleaning(
     equipment_id: EquipmentId,
@@ -26,6 +28,7 @@ pub async fn log_cleaning(
     no_protocol_reason: Option<String>,
     performed_local: Option<String>,
     late_entry_reason: Option<String>,
+    entered_offline: Option<bool>,
 ) -> Result<LogId, AppError> {
     use crate::server::assets::logs::{self, LogForm};
     use crate::server::assets::signatures::signing;
@@ -41,6 +44,7 @@ pub async fn log_cleaning(
         no_protocol_reason,
         performed_local,
         late_entry_reason,
+        entered_offline: entered_offline.unwrap_or(false),
     };
     signing(password, async |tx, signer| logs::record(tx, equipment_id, &form, signer).await).await
 }
@@ -73,6 +77,7 @@ pub async fn amend_log(
         no_protocol_reason,
         performed_local: None,
         late_entry_reason: None,
+        entered_offline: false,
     };
     signing(password, async |tx, signer| logs::amend(tx, log_id, &reason, &form, signer).await).await
 }

@@ -29,6 +29,7 @@ mod issued_files;
 mod late_entries;
 mod logs;
 mod monitoring;
+mod offline;
 mod org_settings;
 mod photos;
 mod protocols;

@@ -29,6 +29,10 @@ pub struct LogForm {
     pub performed_local: Option<String>,
     /// Why a cleaning performed more than the organization's window ago is recorded only now.
     pub late_entry_reason: Option<String>,
+    /// Signed on a phone without a connection and sent when it returned: `performed_at` is the
+    /// phone's capture time, and the log is marked so wherever it appears (no late-entry reason
+    /// is asked; the mark is the explanation).
+    pub entered_offline: bool,
 }
 
 /// The equipment's protocol as it is now: what a new log follows.
@@ -57,7 +61,9 @@ async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, A
     .bind(equipment)
     .fetch_optional(tx.conn())
     .await?;
-    let (id, version, steps, photo_required, time_zone, late_entry_minutes) = row.ok_or(AppError::NotFound)?;
+    let Some((id, version, steps, photo_required, time_zone, late_entry_minutes)) = row else {
+        return Err(not_active(tx, equipment).await);
+    };
     Ok(Current {
         protocol: id.zip(version),
         steps: steps.map(|s| s.0).unwrap_or_default(),
@@ -65,6 +71,25 @@ async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, A
         time_zone,
         late_entry_minutes,
     })
+}
+
+/// Why a piece of equipment takes no new log: retired (said plainly, since a phone may send a
+/// cleaning queued before the retirement), or not there at all.
+async fn not_active(tx: &mut TenantTx, equipment: EquipmentId) -> AppError {
+    let retired: Result<Option<(String,)>, _> =
+        sqlx::query_as("SELECT name FROM equipment WHERE org_id = $1 AND id = $2 AND status = 'retired'")
+            .bind(tx.ctx().org_id())
+            .bind(equipment)
+            .fetch_optional(tx.conn())
+            .await;
+    match retired {
+        Ok(Some((name,))) => AppError::Conflict(format!(
+            "{name} was retired, so this cleaning was not recorded. If it was cleaned before it was retired, \
+             ask a supervisor to note it."
+        )),
+        Ok(None) => AppError::NotFound,
+        Err(err) => err.into(),
+    }
 }
 
 /// What a correction names: the original log, why, and when the original cleaning happened.
@@ -134,8 +159,11 @@ async fn insert(
         },
     };
     let performed = performed_at(tx, given, &now).await?;
+    if form.entered_offline && (performed.at.is_none() || amends.is_some()) {
+        return Err(AppError::Invalid("A cleaning entered offline carries the time it was captured.".into()));
+    }
     let late_entry_reason = match (&performed, &amends) {
-        (Performed { late: true, .. }, None) => {
+        (Performed { late: true, .. }, None) if !form.entered_offline => {
             let reason = form.late_entry_reason.as_deref().unwrap_or_default().trim();
             if reason.is_empty() {
                 return Err(AppError::Invalid(format!(
@@ -158,9 +186,9 @@ async fn insert(
     sqlx::query(
         "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
                 performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key, no_protocol_reason, \
-                late_entry_reason, signed_with) \
+                late_entry_reason, signed_with, entered_offline) \
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT legal_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), \
-                 $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(id)
     .bind(org)
@@ -178,6 +206,7 @@ async fn insert(
     .bind(no_protocol_reason)
     .bind(late_entry_reason)
     .bind(signed_with.as_str())
+    .bind(form.entered_offline)
     .execute(tx.conn())
     .await?;
     crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
