@@ -347,9 +347,8 @@
 
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      // A photo the server refused stays listed with its reason; the cleaning is signed without it.
       if (sending || inFlight() > 0) return;
-      const failed = photos.find((p) => p.state === "failed");
-      if (failed) return showError(`${failed.name} did not upload: retry it or choose it again.`);
       const data = new URLSearchParams(new FormData(form));
       data.set("performed_at", new Date().toISOString());
       photos.filter((p) => p.state === "done").forEach((p, i) => data.append(`photos[${i}]`, p.id));

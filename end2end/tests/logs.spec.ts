@@ -102,8 +102,10 @@ test("on a phone, the checklist stays under the thumb when the page becomes inte
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     await route.continue();
   });
-  await slow.goto(sticker, { waitUntil: "domcontentloaded" });
+  // The script is deferred, so "domcontentloaded" would wait for it: take the first paint.
+  await slow.goto(sticker, { waitUntil: "commit" });
   const checklist = slow.locator(".checklist").first();
+  await checklist.waitFor();
   const before = await checklist.boundingBox();
   await expect(slow.locator(".site-header.interactive")).toHaveCount(0);
   await waitForHydration(slow);
