@@ -54,7 +54,15 @@
     node.append(...children.filter((c) => c !== null && c !== undefined));
     return node;
   };
-  const clock = (iso) => new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  // "2026-12-02 16:15", as every time in the app reads, in the facility's zone when it is known.
+  const clock = (iso, timeZone) => {
+    const parts = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    try {
+      return new Intl.DateTimeFormat("sv-SE", { ...parts, timeZone }).format(new Date(iso));
+    } catch (_) {
+      return new Intl.DateTimeFormat("sv-SE", parts).format(new Date(iso));
+    }
+  };
 
   // ---- Talking to the server ------------------------------------------------------------------
 
@@ -150,6 +158,7 @@
   const dropEntry = (key) => withStore("readwrite", (s) => s.delete(key));
 
   const panel = document.getElementById("queue");
+  const form = document.querySelector("form[data-log-form]");
   const signer = panel && panel.dataset.signer;
   // Passwords and PINs typed on this page, by entry key: never written anywhere.
   const secrets = new Map();
@@ -164,10 +173,14 @@
     panel.hidden = shown.length === 0;
     const waiting = shown.filter((e) => e.state !== "sent");
     const rows = shown.map((e) => {
-      const when = `signed ${clock(e.captured)}`;
+      const when = `signed ${clock(e.captured, e.zone)}`;
       const mine = signer && e.user === signer;
       let status;
-      if (e.state === "sent") status = el("span", { class: "queue__sent" }, `sent ${clock(e.sentAt)}`);
+      const here = form && form.elements.equipment_id.value === e.equipment;
+      if (e.state === "sent") {
+        status = el("span", { class: "queue__sent" }, `sent ${clock(e.sentAt, e.zone)}`,
+          here ? el("span", {}, " · ", el("a", { href: location.pathname }, "show it in the history")) : null);
+      }
       else if (!mine) status = el("span", {}, `waiting for ${e.signerName || "its signer"} to sign in on this phone`);
       else if (e.state === "refused") status = el("span", { class: "queue__refused", role: "alert" }, `not recorded: ${e.message}`);
       else if (e.state === "signin") status = el("span", {}, "waiting: ", el("a", { href: `/login?next=${encodeURIComponent(location.pathname)}` }, "sign in"), " to send it");
@@ -195,16 +208,15 @@
           actions.push(el("button", { type: "button", class: "button button--small button--quiet", onclick: async () => { await dropEntry(e.key); render(); } }, "Discard"));
         }
       }
-      return el("li", { "data-queue-entry": e.key, "data-state": e.state }, el("strong", {}, e.name), ` · ${when}`, el("br"), status, ...actions);
+      return el("li", { "data-queue-entry": e.key, "data-state": e.state }, el("span", {}, el("strong", {}, e.name), ` · ${when}`), status, ...actions);
     });
     const title = waiting.length
       ? `${waiting.length === 1 ? "1 cleaning" : `${waiting.length} cleanings`} kept on this phone`
       : "Sent from this phone";
-    panel.replaceChildren(
-      el("h2", {}, title),
-      waiting.length ? el("p", { class: "muted" }, "Signed without a connection; each is sent once the connection returns, with the time it was signed here.") : null,
-      el("ul", { class: "queue__list" }, ...rows),
-    );
+    const explained = waiting.length
+      ? [el("p", { class: "muted" }, "Signed without a connection; each is sent once the connection returns, with the time it was signed here.")]
+      : [];
+    panel.replaceChildren(el("h2", {}, title), ...explained, el("ul", { class: "queue__list" }, ...rows));
   };
 
   let flushing = false;
@@ -260,7 +272,6 @@
 
   // ---- The log form -----------------------------------------------------------------------------
 
-  const form = document.querySelector("form[data-log-form]");
   if (form) {
     const equipment = form.elements.equipment_id.value;
     const button = form.querySelector('button[type="submit"]');
@@ -329,7 +340,7 @@
       const key = data.get("submission_key");
       await putEntry({
         key, user: signer, signerName: (document.querySelector('.site-nav a[href="/account"]') || {}).textContent || "",
-        equipment, name: form.dataset.equipmentName, page: location.pathname, captured: data.get("performed_at"),
+        equipment, name: form.dataset.equipmentName, zone: panel.dataset.timeZone, captured: data.get("performed_at"),
         fields, strict: Boolean(form.elements.password),
         photos: photos.filter((p) => p.state === "kept").map((p) => ({ name: p.name, blob: p.blob })),
         state: reason === "signin" ? "signin" : "waiting", message: "",

@@ -96,7 +96,10 @@ async function remember(path, res) {
 
 async function offlineCopy(kept) {
   const at = new Date(kept.headers.get("X-Kept-At") || Date.now());
-  const when = at.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  // "2026-12-02 16:15", as times read everywhere in the app (here in the phone's zone).
+  const when = new Intl.DateTimeFormat("sv-SE", {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).format(at);
   const note = `<p class="offline-note alert" role="status">Offline: showing what you last saw on this phone (${when}). `
     + "A cleaning signed now is kept here and sent when the connection returns.</p>";
   const html = (await kept.text()).replace(/<main[^>]*>/, (main) => main + note);

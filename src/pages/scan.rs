@@ -146,10 +146,13 @@ mod page {
 
     /// Where `q.js` lists the cleanings signed on this phone without a connection: waiting,
     /// refused (with the server's reason) and sent. `signer` is who is signed in: only their own
-    /// cleanings are sent from this page.
+    /// cleanings are sent from this page. `time_zone`: the facility's, for the times shown.
     #[component]
-    fn QueuePanel(signer: Option<UserId>) -> impl IntoView {
-        view! { <section id="queue" class="queue" hidden aria-live="polite" data-signer=signer.map(|s| s.to_string())></section> }
+    fn QueuePanel(signer: Option<UserId>, #[prop(optional)] time_zone: Option<String>) -> impl IntoView {
+        view! {
+            <section id="queue" class="queue" hidden aria-live="polite"
+                data-signer=signer.map(|s| s.to_string()) data-time-zone=time_zone></section>
+        }
     }
 
     /// The equipment, the log form first, then the history with its signatures. Every form is a
@@ -175,7 +178,7 @@ mod page {
                 <h1>{e.name.clone()}</h1>
                 <p><span class="badge">{e.short_code.clone()}</span> " " {format!("{} · risk {}", e.kind, e.risk_level)}</p>
                 <p><DueBadge status=e.status.clone()/></p>
-                <QueuePanel signer=viewer.map(|(user, _)| user)/>
+                <QueuePanel signer=viewer.map(|(user, _)| user) time_zone=e.time_zone.clone()/>
                 {may_log.then(|| view! {
                     <h2>"Record a cleaning"</h2>
                     <ActionForm action=log attr:class="form" attr:data-log-form="" attr:data-equipment-name=e.name.clone()>
