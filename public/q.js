@@ -28,9 +28,11 @@
   }
 
   if ("serviceWorker" in navigator) {
+    // Read now: once registered, the worker claims this page at once, though it did not serve it.
+    const servedByWorker = Boolean(navigator.serviceWorker.controller);
     navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready).then((reg) => {
       // A first visit was not served through the worker: ask it to keep this page and its files.
-      if (!navigator.serviceWorker.controller && reg.active && !document.querySelector(".offline-note")) {
+      if (!servedByWorker && reg.active && !document.querySelector(".offline-note")) {
         const files = [...document.querySelectorAll('link[rel="stylesheet"], script[src]')].map((el) => el.href || el.src);
         reg.active.postMessage({ keep: { page: location.pathname, files } });
       }

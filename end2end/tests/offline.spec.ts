@@ -3,7 +3,7 @@
 // cleaning exactly once when the connection returns.
 import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
-import { PASSWORD, setUpEquipment as setUp, signCleaning, test, waitForHydration } from "./support";
+import { PASSWORD, setUpEquipment as setUp, signCleaning, test, unique, waitForHydration } from "./support";
 
 /** The first-visit budget of the sticker page (HTML, CSS, scripts; compressed as sent). */
 const BUDGET = 30 * 1024;
@@ -217,5 +217,24 @@ test("a queued cleaning whose answer was lost is sent again after a reload and i
   await expect(refused).toContainText("Infusion pump 12 was retired, so this cleaning was not recorded", { timeout: 20_000 });
   await refused.getByRole("button", { name: "Discard" }).click();
   await expect(nurse.locator('[data-queue-entry][data-state="refused"]')).toHaveCount(0);
+  await phone.close();
+});
+
+test("signing in from a sticker lands on the light sticker page, not the app's version of it", async ({ page, browser }) => {
+  const email = `sticker-${unique()}@clinic.example`;
+  const sticker = await setUp(page, email);
+  // A phone that is not signed in scans the sticker: sign in first, then back to it (the app's
+  // router makes that last step, and the sticker page is not part of the app's WASM).
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const nurse = await phone.newPage();
+  await nurse.goto(sticker);
+  await expect(nurse).toHaveURL(/\/login\?next=/);
+  await waitForHydration(nurse);
+  await nurse.getByLabel("Email").fill(email);
+  await nurse.getByLabel("Password").fill(PASSWORD);
+  await nurse.getByRole("button", { name: "Sign in" }).click();
+  await expect(nurse).toHaveURL(new RegExp(`${sticker}$`));
+  await expect(nurse.locator('script[src="/q.js"]')).toHaveCount(1);
+  await expect(nurse.getByLabel("Photos")).toBeVisible();
   await phone.close();
 });

@@ -76,8 +76,8 @@ export async function verifiedOwner(page: Page, name: string, email: string, org
 
 /** An owner sets up a facility, a protocol and a piece of equipment through the screens, and
  *  returns the equipment's sticker address (from the label sheet's Open link). */
-export async function setUpEquipment(page: Page): Promise<string> {
-  await verifiedOwner(page, "Lia Logs", `logs-${unique()}@clinic.example`, "Logs Clinic");
+export async function setUpEquipment(page: Page, email = `logs-${unique()}@clinic.example`): Promise<string> {
+  await verifiedOwner(page, "Lia Logs", email, "Logs Clinic");
 
   await page.goto("/facilities");
   await waitForHydration(page);

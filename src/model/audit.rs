@@ -65,6 +65,14 @@ pub struct FileIssue {
     pub signature_valid: bool,
 }
 
+impl FileIssue {
+    /// "2026-12-02 14:05:09": the signed time to the second, as people read it (the signed text
+    /// keeps its microseconds and `T…Z`).
+    pub fn issued_at_for_people(&self) -> String {
+        self.issued_at.get(..19).unwrap_or(&self.issued_at).replacen('T', " ", 1)
+    }
+}
+
 /// The kind of an issued file, in words.
 pub fn file_kind_label(kind: &str) -> &'static str {
     match kind {

@@ -97,10 +97,16 @@ mod page {
     #[component]
     pub fn ScanPage() -> impl IntoView {
         let params = use_params_map();
+        // Rendered once, on the server: the token cannot change under it.
         let token = params.read_untracked().get("token").unwrap_or_default();
         let session = crate::app::use_session();
-        let scanned = Resource::new(move || token.clone(), scan_equipment);
-        let token = params.read_untracked().get("token").unwrap_or_default();
+        let scanned = Resource::new(
+            {
+                let token = token.clone();
+                move || token.clone()
+            },
+            scan_equipment,
+        );
         view! {
             <Title text="Equipment"/>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>

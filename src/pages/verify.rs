@@ -89,7 +89,7 @@ fn Answer(sha256: String, answer: Result<Vec<FileIssue>, AppError>) -> impl Into
                 {issues.into_iter().map(|i| view! {
                     <p><strong>{format!(
                         "Issued by {} on {} UTC: {}, unchanged.",
-                        i.organization, i.issued_at, file_kind_label(&i.kind)
+                        i.organization, i.issued_at_for_people(), file_kind_label(&i.kind)
                     )}</strong></p>
                     <p>{if i.signature_valid { "Its issue carries a valid signature of our audit key." } else { "Its issue's signature does not verify under our current key: ask the organization." }}</p>
                 }).collect_view()}

@@ -50,6 +50,9 @@ async fn a_file_of_a_says_only_who_issued_it_and_when(_: PgPoolOptions, db: PgCo
     assert!(issues[0].signature_valid);
     let page = app.browser().get(app.url(&location)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Issued by Org A on") && page.contains("inspection report (PDF), unchanged"), "{page}");
+    // The time as people read it, to the second: "on 2026-12-02 14:05:09 UTC".
+    let shown = format!("on {} UTC", issues[0].issued_at_for_people());
+    assert!(shown.len() == "on 2026-12-02 14:05:09 UTC".len() && page.contains(&shown), "{shown} in {page}");
 
     // One changed byte: not ours.
     let mut changed = pdf.clone();
@@ -104,6 +107,15 @@ async fn an_inspector_of_every_facility_downloads_the_binder_and_its_files_verif
     archive.by_name("inspection-report.pdf").unwrap().read_to_end(&mut pdf).unwrap();
     assert_eq!(check(&app, &sha256(&pdf)).await[0].kind, "report_pdf");
     assert_eq!(check(&app, &sha256(&zip)).await[0].kind, "binder");
+    // The PDF prints the newest of the binder's checkpoints.
+    let mut jsonl = String::new();
+    archive.by_name("audit-checkpoints.jsonl").unwrap().read_to_string(&mut jsonl).unwrap();
+    let newest = jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_str().unwrap().parse::<i64>().unwrap())
+        .max();
+    let words = crate::reports::pdf_words(&pdf);
+    assert!(words.contains(&format!("Latest signed checkpoint: event {} ", newest.unwrap())), "{newest:?} in {words}");
 
     // The binder's own instructions check the trail, the checkpoints and the signed manifest.
     let dir = crate::helpers::fresh_dir("verified-binder");

@@ -7,34 +7,41 @@ use cleantrack::model::ids::LogId;
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 use crate::schedules::ago;
 use crate::world::{facility_with_equipment, World, NO_PROTOCOL};
+
+/// Two organizations, and a piece of equipment (no protocol) in the first.
+async fn hood(db: PgConnectOptions) -> (TestApp, World, String) {
+    let app = spawn_app(db).await;
+    let world = World::build(&app).await;
+    let (_, hood) = facility_with_equipment(&app, &world.a.member(Role::Admin).client, "Lab", "Hood 1", "").await;
+    (app, world, hood.to_string())
+}
+
+/// What a phone's queue sends for a cleaning signed at `at`, with its one-time `key`.
+fn queued(equipment: &str, key: &str, at: &str, offline: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("equipment_id", equipment.to_owned()),
+        ("outcome", "pass".to_owned()),
+        ("notes", "Basement, no signal".to_owned()),
+        ("submission_key", key.to_owned()),
+        ("performed_at", at.to_owned()),
+        ("entered_offline", offline.to_owned()),
+        (NO_PROTOCOL.0, NO_PROTOCOL.1.to_owned()),
+    ]
+}
 
 #[sqlx::test]
 async fn a_queued_cleaning_is_marked_offline_keeps_its_capture_time_and_is_recorded_once(
     _: PgPoolOptions,
     db: PgConnectOptions,
 ) {
-    let app = spawn_app(db).await;
-    let world = World::build(&app).await;
-    let admin = &world.a.member(Role::Admin).client;
+    let (app, world, h) = hood(db).await;
     let staff = &world.a.member(Role::Staff).client;
-    let (_, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
-    let h = hood.to_string();
     let captured = ago(&app, "3 hours").await;
     let key = uuid::Uuid::new_v4().to_string();
-    let form = |offline: &str, at: &str| {
-        vec![
-            ("equipment_id", h.clone()),
-            ("outcome", "pass".to_owned()),
-            ("notes", "Basement, no signal".to_owned()),
-            ("submission_key", key.clone()),
-            ("performed_at", at.to_owned()),
-            ("entered_offline", offline.to_owned()),
-            (NO_PROTOCOL.0, NO_PROTOCOL.1.to_owned()),
-        ]
-    };
+    let form = |offline: &str, at: &str| queued(&h, &key, at, offline);
 
     // Three hours back is past the 30-minute window: as an ordinary entry it needs a reason …
     let plain = app.call_owned(staff, "log_cleaning", &form("false", &captured)).await;
@@ -80,38 +87,28 @@ async fn a_queued_cleaning_is_marked_offline_keeps_its_capture_time_and_is_recor
 }
 
 #[sqlx::test]
-async fn a_cleaning_queued_before_the_equipment_was_retired_is_refused_saying_so(_: PgPoolOptions, db: PgConnectOptions) {
-    let app = spawn_app(db).await;
-    let world = World::build(&app).await;
+async fn a_cleaning_queued_before_the_equipment_was_retired_is_refused_saying_so(
+    _: PgPoolOptions,
+    db: PgConnectOptions,
+) {
+    let (app, world, h) = hood(db).await;
     let admin = &world.a.member(Role::Admin).client;
     let staff = &world.a.member(Role::Staff).client;
-    let (_, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
-    let h = hood.to_string();
     let captured = ago(&app, "1 hour").await;
     let sent_before = uuid::Uuid::new_v4().to_string();
-    let queued = |key: &str| {
-        vec![
-            ("equipment_id", h.clone()),
-            ("outcome", "pass".to_owned()),
-            ("notes", String::new()),
-            ("submission_key", key.to_owned()),
-            ("performed_at", captured.clone()),
-            ("entered_offline", "true".to_owned()),
-            (NO_PROTOCOL.0, NO_PROTOCOL.1.to_owned()),
-        ]
-    };
-    let recorded: LogId = app.call_owned(staff, "log_cleaning", &queued(&sent_before)).await.assert_ok().json();
+    let form = |key: &str| queued(&h, key, &captured, "true");
+    let recorded: LogId = app.call_owned(staff, "log_cleaning", &form(&sent_before)).await.assert_ok().json();
     app.call(admin, "retire_equipment", &[("id", h.as_str()), ("reason", "Replaced by Hood 2")]).await.assert_ok();
 
-    let refused = app.call_owned(staff, "log_cleaning", &queued(&uuid::Uuid::new_v4().to_string())).await;
+    let refused = app.call_owned(staff, "log_cleaning", &form(&uuid::Uuid::new_v4().to_string())).await;
     refused.assert_status(409);
     assert!(refused.body.contains("Hood 1 was retired, so this cleaning was not recorded"), "{}", refused.body);
     // The one that got through before is still answered as recorded (a phone that missed the answer).
-    let again: LogId = app.call_owned(staff, "log_cleaning", &queued(&sent_before)).await.assert_ok().json();
+    let again: LogId = app.call_owned(staff, "log_cleaning", &form(&sent_before)).await.assert_ok().json();
     assert_eq!(again, recorded);
     // Another organization's staff sending to this equipment learns nothing about it.
     let theirs = &world.b.member(Role::Staff).client;
-    let answer = app.call_owned(theirs, "log_cleaning", &queued(&uuid::Uuid::new_v4().to_string())).await;
+    let answer = app.call_owned(theirs, "log_cleaning", &form(&uuid::Uuid::new_v4().to_string())).await;
     answer.assert_status(404);
     assert!(!answer.body.contains("Hood 1"), "{}", answer.body);
 }

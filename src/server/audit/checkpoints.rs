@@ -80,15 +80,19 @@ pub async fn sign_head(
 
 /// The organization's checkpoints, oldest first.
 pub async fn list(conn: &mut PgConnection, org: OrgId) -> Result<Vec<Checkpoint>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT seq, encode(head_hash, 'hex') AS hash, app.utc(signed_at) AS signed_at, key_id, \
-                encode(signature, 'hex') AS signature \
-         FROM audit_checkpoints WHERE org_id = $1 ORDER BY seq, id",
-    )
-    .bind(org)
-    .fetch_all(conn)
-    .await
+    sqlx::query_as(&format!("{SELECT} WHERE org_id = $1 ORDER BY seq, id")).bind(org).fetch_all(conn).await
 }
+
+/// The organization's newest checkpoint (what a report prints), without reading the others.
+pub async fn latest(conn: &mut PgConnection, org: OrgId) -> Result<Option<Checkpoint>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE org_id = $1 ORDER BY seq DESC, id DESC LIMIT 1"))
+        .bind(org)
+        .fetch_optional(conn)
+        .await
+}
+
+const SELECT: &str = "SELECT seq, encode(head_hash, 'hex') AS hash, app.utc(signed_at) AS signed_at, key_id, \
+                             encode(signature, 'hex') AS signature FROM audit_checkpoints";
 
 /// Checks a chain against its checkpoints as its events are read in order. A checkpoint under
 /// another key is no evidence either way and is skipped; one under ours must verify and must

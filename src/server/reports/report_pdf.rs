@@ -95,7 +95,7 @@ pub async fn write<W: Write>(
     let compliance =
         compliance::figures(&mut tx, Scope { facility: Some(scope.facility), equipment: None }, &Period::from(&filter))
             .await?;
-    let checkpoint = checkpoints::list(tx.conn(), org).await?.pop();
+    let checkpoint = checkpoints::latest(tx.conn(), org).await?;
     tx.commit().await?;
 
     let header = format!("{org_name} · {facility_name} · cleaning and disinfection inspection report");
