@@ -4,34 +4,15 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use crate::components::site_footer::SiteFooter;
 use crate::components::site_header::SiteHeader;
 use crate::model::account::SessionInfo;
 use crate::model::error::AppError;
-use crate::pages::account::{get_session, AccountPage};
-use crate::pages::audit::AuditPageView;
-use crate::pages::auth::invitation::AcceptInvitationPage;
-use crate::pages::auth::login::LoginPage;
-use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
-use crate::pages::auth::register::RegisterPage;
-use crate::pages::auth::verify_email::VerifyEmailPage;
-use crate::pages::billing::BillingPage;
-use crate::pages::equipment::EquipmentListPage;
-use crate::pages::facilities::FacilitiesPage;
-use crate::pages::home::HomePage;
-use crate::pages::labels::LabelsPage;
-use crate::pages::landing::Landing;
+use crate::pages::account::get_session;
 use crate::pages::not_found::NotFound;
-use crate::pages::platform::PlatformPage;
-use crate::pages::protocols::ProtocolsPage;
-use crate::pages::reports::ReportsPage;
-use crate::pages::reviews::ReviewsPage;
 use crate::pages::scan::ScanPage;
-use crate::pages::settings::SettingsPage;
-use crate::pages::team::TeamPage;
-use crate::pages::verify::VerifyPage;
 
 /// The document around the app, rendered only on the server. The sticker page (`/q/…`) ships
 /// none of the app's WASM: it is complete server HTML whose forms post by themselves, and
@@ -109,30 +90,80 @@ fn Frame() -> impl IntoView {
         <SiteHeader/>
         <main id="main" class="page">
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=Landing ssr=SsrMode::Async/>
-                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
-                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
-                <Route path=path!("/invitations/accept") view=AcceptInvitationPage ssr=SsrMode::Async/>
-                <Route path=path!("/app") view=HomePage ssr=SsrMode::Async/>
-                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async/>
-                <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
-                <Route path=path!("/facilities") view=FacilitiesPage ssr=SsrMode::Async/>
-                <Route path=path!("/equipment") view=EquipmentListPage ssr=SsrMode::Async/>
-                <Route path=path!("/protocols") view=ProtocolsPage ssr=SsrMode::Async/>
-                <Route path=path!("/facilities/:id/labels") view=LabelsPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view={Lazy::<lazy::Landing>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/register") view={Lazy::<lazy::RegisterPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/login") view={Lazy::<lazy::LoginPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/verify-email") view={Lazy::<lazy::VerifyEmailPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view={Lazy::<lazy::ForgotPasswordPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view={Lazy::<lazy::ResetPasswordPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/accept") view={Lazy::<lazy::AcceptInvitationPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/app") view={Lazy::<lazy::HomePage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/team") view={Lazy::<lazy::TeamPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view={Lazy::<lazy::AuditPageView>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/facilities") view={Lazy::<lazy::FacilitiesPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/equipment") view={Lazy::<lazy::EquipmentListPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/protocols") view={Lazy::<lazy::ProtocolsPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/facilities/:id/labels") view={Lazy::<lazy::LabelsPage>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/q/:token") view=ScanPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
-                <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
-                <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
-                <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async/>
-                <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
-                <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view={Lazy::<lazy::AccountPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/settings") view={Lazy::<lazy::SettingsPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reports") view={Lazy::<lazy::ReportsPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reviews") view={Lazy::<lazy::ReviewsPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/verify") view={Lazy::<lazy::VerifyPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/billing") view={Lazy::<lazy::BillingPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/platform") view={Lazy::<lazy::PlatformPage>::new()} ssr=SsrMode::Async/>
             </Routes>
         </main>
         <SiteFooter/>
+    }
+}
+
+/// Every page but the sticker page is a lazy route: with `cargo leptos build --split` its code
+/// is a separate WASM chunk, fetched (preloaded by the server's `<link rel=preload>`) only when
+/// the page is opened, so a first visit downloads the shared frame and one page, not every
+/// screen of the app. Each struct here names the page component it loads.
+mod lazy {
+    use leptos::prelude::*;
+    use leptos_router::{lazy_route, LazyRoute};
+
+    macro_rules! lazy_pages {
+        ($($page:ident => $component:path,)*) => {$(
+            pub struct $page;
+
+            #[lazy_route]
+            impl LazyRoute for $page {
+                fn data() -> Self {
+                    $page
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    $component().into_any()
+                }
+            }
+        )*};
+    }
+
+    lazy_pages! {
+        Landing => crate::pages::landing::Landing,
+        RegisterPage => crate::pages::auth::register::RegisterPage,
+        LoginPage => crate::pages::auth::login::LoginPage,
+        VerifyEmailPage => crate::pages::auth::verify_email::VerifyEmailPage,
+        ForgotPasswordPage => crate::pages::auth::password_reset::ForgotPasswordPage,
+        ResetPasswordPage => crate::pages::auth::password_reset::ResetPasswordPage,
+        AcceptInvitationPage => crate::pages::auth::invitation::AcceptInvitationPage,
+        HomePage => crate::pages::home::HomePage,
+        TeamPage => crate::pages::team::TeamPage,
+        AuditPageView => crate::pages::audit::AuditPageView,
+        FacilitiesPage => crate::pages::facilities::FacilitiesPage,
+        EquipmentListPage => crate::pages::equipment::EquipmentListPage,
+        ProtocolsPage => crate::pages::protocols::ProtocolsPage,
+        LabelsPage => crate::pages::labels::LabelsPage,
+        AccountPage => crate::pages::account::AccountPage,
+        SettingsPage => crate::pages::settings::SettingsPage,
+        ReportsPage => crate::pages::reports::ReportsPage,
+        ReviewsPage => crate::pages::reviews::ReviewsPage,
+        VerifyPage => crate::pages::verify::VerifyPage,
+        BillingPage => crate::pages::billing::BillingPage,
+        PlatformPage => crate::pages::platform::PlatformPage,
     }
 }

@@ -23,5 +23,12 @@ pub fn hydrate() {
     if HYDRATED.swap(true, std::sync::atomic::Ordering::SeqCst) {
         panic!("the page was asked to hydrate a second time");
     }
-    leptos::mount::hydrate_body(app::App);
+    // What `leptos::mount::hydrate_lazy` does (hydration that waits for a lazy route's chunk),
+    // then telling the page it is whole: see `components::page_hydrated`.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        use leptos::prelude::Set;
+        leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App).await.forget();
+        components::page_hydrated().set(true);
+    });
 }

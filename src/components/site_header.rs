@@ -10,16 +10,17 @@ use crate::pages::auth::login::Logout;
 
 /// On a phone the navigation folds behind "Menu" from the first paint, so nothing moves when the
 /// WASM arrives. Without JavaScript "Menu" is a link to `#site-nav`, which CSS opens
-/// (`:target`); once hydrated it toggles the menu in place. `interactive` marks a hydrated
-/// header (the browser tests wait for it).
+/// (`:target`); once hydrated it toggles the menu in place. `interactive` marks a page whose
+/// every part has hydrated, the page's own lazily loaded code included (the browser tests wait
+/// for it).
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let open = RwSignal::new(false);
-    let interactive = super::use_hydrated();
+    let interactive = super::page_hydrated();
     let session = crate::app::use_session();
 
     view! {
-        <header class="site-header" class:interactive=interactive class:menu-open=open>
+        <header class="site-header" class:interactive=move || interactive.get() class:menu-open=open>
             <div class="site-header__bar">
                 <A href="/" attr:class="brand">
                     <span class="brand__mark" aria-hidden="true">"✓"</span>
