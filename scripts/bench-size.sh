@@ -34,7 +34,7 @@ facility="$(psql_admin -d "$DB" -tAc "SELECT id FROM facilities ORDER BY created
 page() { # label path budget
   curl -fs -b "$jar" -H "Accept: text/html" "$URL$2" -o "$html"
   report_first_visit "$1" "$html" "$3"
-  printf '| `%s` | %s | %s%% |\n' "$1" "$FIRST_VISIT_BR" $((FIRST_VISIT_BR * 100 / $3)) >>"$summary"
+  printf '| `%s` | %s | %s%% | %s |\n' "$1" "$FIRST_VISIT_BR" $((FIRST_VISIT_BR * 100 / $3)) "$FIRST_VISIT_FILES" >>"$summary"
 }
 
 step "signed out"
@@ -49,6 +49,6 @@ done
 page "/facilities/{id}/labels" "/facilities/$facility/labels" 307200
 
 step "summary: first visit, brotli bytes, share of the page's budget"
-echo "| route | brotli bytes | of budget |"
-echo "|---|---:|---:|"
+echo "| route | brotli bytes | of budget | files |"
+echo "|---|---:|---:|---:|"
 cat "$summary"

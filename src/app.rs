@@ -137,10 +137,47 @@ mod lazy {
                 }
 
                 fn view(_this: Self) -> AnyView {
+                    #[cfg(feature = "ssr")]
+                    preload_chunks(stringify!($page));
                     $component().into_any()
                 }
             }
         )*};
+    }
+
+    /// Asks the browser to fetch this page's WASM chunks alongside the main bundle (`<link
+    /// rel=preload>` in the head), instead of after it has run. Leptos 0.8 means to do the same,
+    /// but reads its list of the chunks a page used outside the request's reactive owner, so it
+    /// adds them to some responses and not others; this does it from inside the page's render,
+    /// with the manifest `<HydrationScripts>` reads and the same attributes. A link Leptos also
+    /// adds is the same URL, fetched once.
+    #[cfg(feature = "ssr")]
+    fn preload_chunks(page: &str) {
+        use leptos_meta::Link;
+        let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else { return };
+        let Some(manifest) = manifest.0.try_read_value() else { return };
+        let (pkg_path, chunks_of, split_js) = &*manifest;
+        // The manifest names a page's lazy view `__<page in snake case>_view_<hash>`.
+        let mut snake = String::from("__");
+        for (i, c) in page.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        }
+        snake.push_str("_view_");
+        let Some(chunks) = chunks_of.iter().find_map(|(key, chunks)| key.starts_with(&snake).then_some(chunks)) else {
+            return;
+        };
+        let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
+        for chunk in chunks {
+            let _ = view! {
+                <Link rel="preload" href=format!("{pkg_path}/{chunk}.wasm") as_="fetch" type_="application/wasm"
+                    crossorigin=nonce.clone()/>
+            }
+            .to_html();
+        }
+        let _ = view! { <Link rel="modulepreload" href=format!("{pkg_path}/{split_js}") crossorigin=nonce/> }.to_html();
     }
 
     lazy_pages! {
