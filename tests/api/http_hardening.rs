@@ -148,3 +148,39 @@ async fn site_files_are_served_with_their_own_status(_: PgPoolOptions, db: PgCon
         assert_eq!(status, expected, "request {n}");
     }
 }
+
+/// A site file costs no SQL, even for a signed-in browser: with the sessions table locked, the
+/// file still comes while a page (which reads the session) waits for the lock.
+#[sqlx::test]
+async fn site_files_are_served_without_reading_the_session(_: PgPoolOptions, db: PgConnectOptions) {
+    let site = crate::helpers::fresh_dir("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/app.Xk3v9QeT1aBcDeFgHiJkLm.js"), "console.log('hashed')").unwrap();
+    std::fs::write(site.join("q.js"), "console.log('sticker')").unwrap();
+    let site_root = site.to_string_lossy().into_owned();
+    let app = spawn_app_with(config_for(db.clone(), &[("LEPTOS_SITE_ROOT", &site_root)])).await;
+    let world = crate::world::World::build(&app).await;
+    let browser = world.a.member(cleantrack::model::role::Role::Owner).client.clone();
+
+    let superuser = crate::helpers::superuser_pool(&db).await;
+    let mut lock = superuser.begin().await.unwrap();
+    sqlx::query("LOCK TABLE tower_sessions.session IN ACCESS EXCLUSIVE MODE").execute(&mut *lock).await.unwrap();
+
+    let page = tokio::spawn({
+        let (browser, url) = (browser.clone(), app.url("/app"));
+        async move { browser.get(url).send().await.unwrap().status() }
+    });
+    for path in ["/pkg/app.Xk3v9QeT1aBcDeFgHiJkLm.js", "/q.js"] {
+        let file = tokio::time::timeout(std::time::Duration::from_secs(10), browser.get(app.url(path)).send())
+            .await
+            .unwrap_or_else(|_| panic!("{path} waited for the locked sessions table"))
+            .unwrap();
+        assert_eq!(file.status(), StatusCode::OK, "{path}");
+    }
+    let missing = browser.get(app.url("/pkg/nothing.js")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(!page.is_finished(), "the page reads the session, so it waits for the lock");
+
+    lock.rollback().await.unwrap();
+    assert_eq!(page.await.unwrap(), StatusCode::OK);
+}

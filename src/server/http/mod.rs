@@ -103,8 +103,8 @@ pub fn router(state: AppState) -> Router {
         .route("/verify/file", axum::routing::post(verify::upload))
         .route("/.well-known/cleantrack-audit-key", get(verify::public_key))
         .leptos_routes_with_context(&state, routes, leptos_context, move || shell(leptos_options.clone()))
-        // The site's files (JS, WASM, CSS, favicon; precompressed variants when the browser
-        // takes them, 304 for a fresh copy), then the 404 page for anything else. Static files
+        // The site's files that `static_files::before_sessions` leaves to the app (other
+        // methods, folders other than pkg), then the 404 page for anything else. Static files
         // are not left to leptos_axum's file handler: it builds each response under
         // `Owner::new()`, a child of whatever reactive owner the worker thread last had, so a
         // file could pick up another request's response options and go out with its 404
@@ -126,6 +126,8 @@ pub fn router(state: AppState) -> Router {
             sentry.then(|| from_fn_with_state(state.clone(), crate::server::telemetry::sentry_request)),
         ))
         .layer(auth_layer(&state).build())
+        // Outside the sessions: a site file costs no SQL (see `static_files`).
+        .layer(from_fn_with_state(static_files::SiteFiles::new(&leptos_site_root), static_files::before_sessions))
         .layer(layers)
         .with_state(state)
 }
