@@ -205,15 +205,19 @@ fn ExportSection(options: ReportOptions, binder: bool) -> impl IntoView {
                 <ActionDone action=request message="Preparing; it appears below when ready."/>
                 <button type="submit" class="button">"Prepare"</button>
             </ActionForm>
+            // Suspend, not `exports.get()`, for the reason given in `InspectorSection`: with the
+            // page's code arriving after the frame, the window for that race is wider.
             <Transition fallback=|| ()>
-                {move || exports.get().map(|result| match result {
-                    Err(err) => view! { <p class="alert alert--error">{err.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="hint">"Nothing prepared yet."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <ul class="exports" data-testid="exports">
-                            {list.into_iter().map(export_row).collect_view()}
-                        </ul>
-                    }.into_any(),
+                {move || Suspend::new(async move {
+                    match exports.await {
+                        Err(err) => view! { <p class="alert alert--error">{err.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="hint">"Nothing prepared yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="exports" data-testid="exports">
+                                {list.into_iter().map(export_row).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
                 })}
             </Transition>
         </section>
