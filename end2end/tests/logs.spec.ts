@@ -106,6 +106,11 @@ test("on a phone, the checklist stays under the thumb when the page becomes inte
   await slow.goto(sticker, { waitUntil: "commit" });
   const checklist = slow.locator(".checklist").first();
   await checklist.waitFor();
+  // A browser paints nothing before the stylesheet in the head has arrived, but a layout query
+  // answers without it: measure what a person first sees, the styled page.
+  await slow.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')].every((link) => link.sheet !== null),
+  );
   const before = await checklist.boundingBox();
   await expect(slow.locator(".site-header.interactive")).toHaveCount(0);
   await waitForHydration(slow);
