@@ -20,15 +20,24 @@ pub async fn list_members() -> Result<Vec<Member>, AppError> {
 /// Gives a member another role. Only owners grant or take the owner role; the last owner stays.
 #[server(endpoint = "change_role")]
 pub async fn change_role(user_id: UserId, role: Role) -> Result<(), AppError> {
-    use crate::server::{accounts::team, auth::request::in_tenant};
-    in_tenant(async |tx| team::change_role(tx, user_id, role).await).await
+    use crate::server::accounts::team;
+    use crate::server::auth::request::{in_tenant, state};
+    let cache = state().auth_cache;
+    in_tenant(async |tx| team::change_role(tx, user_id, role).await).await?;
+    // Their header shows the new role at once (their access is read afresh on every request).
+    cache.forget_user(user_id);
+    Ok(())
 }
 
 /// Removes a member from the organization (their account stays).
 #[server(endpoint = "remove_member")]
 pub async fn remove_member(user_id: UserId) -> Result<(), AppError> {
-    use crate::server::{accounts::team, auth::request::in_tenant};
-    in_tenant(async |tx| team::remove(tx, user_id).await).await
+    use crate::server::accounts::team;
+    use crate::server::auth::request::{in_tenant, state};
+    let cache = state().auth_cache;
+    in_tenant(async |tx| team::remove(tx, user_id).await).await?;
+    cache.forget_user(user_id);
+    Ok(())
 }
 
 /// Invites someone by email with a role; the link is valid for 7 days.

@@ -44,7 +44,7 @@ impl Application {
         let pool = self.state.pool.clone();
         // Expired sessions are deleted hourly; several instances doing so at once is harmless.
         let cleanup = tokio::spawn(tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
-            http::session_store(&self.state),
+            http::sessions::session_store(&self.state),
             tokio::time::Duration::from_secs(3600),
         ));
         // Background workers stop with the server: they finish their current job first.
@@ -75,7 +75,14 @@ pub fn state(config: Config, addr: SocketAddr) -> AppState {
         .build();
     let storage = Storage::from_config(&config.uploads.storage);
     tracing::info!(storage = %storage.describe(), "uploads");
-    AppState { config: Arc::new(config), pool, leptos_options, storage, metrics: Default::default() }
+    AppState {
+        config: Arc::new(config),
+        pool,
+        leptos_options,
+        storage,
+        metrics: Default::default(),
+        auth_cache: Default::default(),
+    }
 }
 
 /// cargo-leptos (with `hash-files`) names the JS, WASM and CSS after their content and writes

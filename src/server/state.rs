@@ -18,6 +18,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Request and job counters for `GET /metrics`.
     pub metrics: Arc<super::http::metrics::Metrics>,
+    /// Sessions, users and their organizations read in the last few seconds.
+    pub auth_cache: super::auth::cache::AuthCache,
 }
 
 impl FromRef<AppState> for LeptosOptions {

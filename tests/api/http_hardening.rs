@@ -120,12 +120,7 @@ fn value(headers: &HeaderMap, name: &str) -> String {
 /// cleantrack.js went out as 404 right after a 404 page).
 #[sqlx::test]
 async fn site_files_are_served_with_their_own_status(_: PgPoolOptions, db: PgConnectOptions) {
-    let site = crate::helpers::fresh_dir("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(site.join("pkg/app.js"), "console.log('hi')").unwrap();
-    std::fs::write(site.join("pkg/app.Xk3v9QeT1aBcDeFgHiJkLm.js"), "console.log('hashed')").unwrap();
-    let site_root = site.to_string_lossy().into_owned();
-    let app = spawn_app_with(config_for(db, &[("LEPTOS_SITE_ROOT", &site_root)])).await;
+    let app = spawn_app_with(config_for(db, &[("LEPTOS_SITE_ROOT", &site_with_files())])).await;
 
     let hashed = app.get("/pkg/app.Xk3v9QeT1aBcDeFgHiJkLm.js").await;
     assert_eq!(value(hashed.headers(), "cache-control"), "public, max-age=31536000, immutable");
@@ -149,18 +144,26 @@ async fn site_files_are_served_with_their_own_status(_: PgPoolOptions, db: PgCon
     }
 }
 
+/// A site directory with an unhashed and a hashed script in `pkg/` and the sticker page's script.
+fn site_with_files() -> String {
+    let site = crate::helpers::fresh_dir("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/app.js"), "console.log('hi')").unwrap();
+    std::fs::write(site.join("pkg/app.Xk3v9QeT1aBcDeFgHiJkLm.js"), "console.log('hashed')").unwrap();
+    std::fs::write(site.join("q.js"), "console.log('sticker')").unwrap();
+    site.to_string_lossy().into_owned()
+}
+
 /// A site file costs no SQL, even for a signed-in browser: with the sessions table locked, the
 /// file still comes while a page (which reads the session) waits for the lock.
 #[sqlx::test]
 async fn site_files_are_served_without_reading_the_session(_: PgPoolOptions, db: PgConnectOptions) {
-    let site = crate::helpers::fresh_dir("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(site.join("pkg/app.Xk3v9QeT1aBcDeFgHiJkLm.js"), "console.log('hashed')").unwrap();
-    std::fs::write(site.join("q.js"), "console.log('sticker')").unwrap();
-    let site_root = site.to_string_lossy().into_owned();
-    let app = spawn_app_with(config_for(db.clone(), &[("LEPTOS_SITE_ROOT", &site_root)])).await;
-    let world = crate::world::World::build(&app).await;
+    let site_root = site_with_files();
+    let first = spawn_app_with(config_for(db.clone(), &[("LEPTOS_SITE_ROOT", &site_root)])).await;
+    let world = crate::world::World::build(&first).await;
     let browser = world.a.member(cleantrack::model::role::Role::Owner).client.clone();
+    // Another instance, which has not seen this session yet (the first remembers it for a while).
+    let app = spawn_app_with(config_for(db.clone(), &[("LEPTOS_SITE_ROOT", &site_root)])).await;
 
     let superuser = crate::helpers::superuser_pool(&db).await;
     let mut lock = superuser.begin().await.unwrap();

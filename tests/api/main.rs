@@ -39,6 +39,7 @@ mod roles;
 mod routes;
 mod schedule_rules;
 mod schedules;
+mod sessions;
 mod signatures;
 mod smoke;
 mod stickers;

@@ -91,12 +91,15 @@ pub async fn facility_with_equipment(
 
 impl Person {
     /// Gives this person the platform-operator flag, as `cleantrack create-superuser` does.
+    /// That command is another process: a running server sees the flag once its memory of the
+    /// user has expired (`auth::cache::REMEMBERED_FOR`), which here is at once.
     pub async fn make_operator(&self, app: &TestApp) {
         sqlx::query("UPDATE users SET is_platform_operator = true WHERE id = $1")
             .bind(self.id)
             .execute(&app.pool)
             .await
             .unwrap();
+        app.state.auth_cache.forget_user(self.id);
     }
 }
 

@@ -352,8 +352,10 @@ pub async fn verify(tx: &mut TenantTx, log: LogId, signer: &Signer) -> Result<()
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct HistoryRow {
+/// A log as [`HISTORY`] reads it; the sticker page reads the same rows as JSON, with the rest of
+/// the page in one statement (`stickers::scanned`).
+#[derive(sqlx::FromRow, serde::Deserialize)]
+pub(super) struct HistoryRow {
     id: LogId,
     outcome: String,
     notes: String,
@@ -392,8 +394,15 @@ struct ChecklistItem {
 pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> Result<Vec<CleaningLog>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<HistoryRow> = sqlx::query_as(
-        "SELECT l.id, l.outcome, l.notes, l.checklist, p.name || ' v' || l.protocol_version AS protocol, \
+    let rows: Vec<HistoryRow> =
+        sqlx::query_as(HISTORY).bind(org).bind(equipment).bind(limit.clamp(1, 200)).fetch_all(tx.conn()).await?;
+    Ok(rows.into_iter().map(HistoryRow::into_log).collect())
+}
+
+/// The latest logs of a piece of equipment, newest first (`$1` the organization, `$2` the
+/// equipment, `$3` how many), with `received_order` to keep that order when aggregated.
+pub(super) const HISTORY: &str =
+    "SELECT l.id, l.received_at AS received_order, l.outcome, l.notes, l.checklist, p.name || ' v' || l.protocol_version AS protocol, \
                 l.performed_by AS performer, l.signer_name AS performed_by, \
                 app.local_time(l.performed_at, f.time_zone) AS performed_at, \
                 app.local_time(l.received_at, f.time_zone) AS received_at, \
@@ -411,16 +420,12 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
          LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
-         WHERE l.org_id = $1 AND l.equipment_id = $2 ORDER BY l.received_at DESC LIMIT $3",
-    )
-    .bind(org)
-    .bind(equipment)
-    .bind(limit.clamp(1, 200))
-    .fetch_all(tx.conn())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| CleaningLog {
+         WHERE l.org_id = $1 AND l.equipment_id = $2 ORDER BY l.received_at DESC LIMIT $3";
+
+impl HistoryRow {
+    pub(super) fn into_log(self) -> CleaningLog {
+        let r = self;
+        CleaningLog {
             id: r.id,
             outcome: r.outcome,
             notes: r.notes,
@@ -451,6 +456,6 @@ pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> R
             late_entry_reason: r.late_entry_reason,
             entered_offline: r.entered_offline,
             verification_required: r.verification_required,
-        })
-        .collect())
+        }
+    }
 }

@@ -6,6 +6,7 @@ use qrcode::QrCode;
 use sqlx::PgPool;
 use url::Url;
 
+use super::logs::{HistoryRow, HISTORY};
 use super::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
 use crate::model::assets::{Label, PublicStatus, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
@@ -39,15 +40,18 @@ struct ScannedRow {
     late_entry_minutes: i32,
     #[sqlx(flatten)]
     status: StatusRow,
+    history: sqlx::types::Json<Vec<HistoryRow>>,
 }
 
-/// What the scanning person sees about the equipment, in one query.
+/// What the scanning person sees about the equipment, with its latest logs, in one statement
+/// (the logs as JSON: a second query would be a second round trip on every scan).
 pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipment, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
     let row: Option<ScannedRow> = sqlx::query_as(&format!(
         "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name AS facility_name, f.time_zone, \
-                p.name || ' v' || p.current_version AS protocol, v.steps, o.strict_signatures, o.late_entry_minutes, {STATUS_COLUMNS} \
+                p.name || ' v' || p.current_version AS protocol, v.steps, o.strict_signatures, o.late_entry_minutes, {STATUS_COLUMNS}, \
+                (SELECT coalesce(json_agg(h ORDER BY h.received_order DESC), '[]') FROM ({HISTORY}) h) AS history \
          FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          JOIN organizations o ON o.id = e.org_id \
          LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
@@ -57,10 +61,11 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
     ))
     .bind(org)
     .bind(id)
+    .bind(HISTORY_SHOWN)
     .fetch_optional(tx.conn())
     .await?;
     let r = row.ok_or(AppError::NotFound)?;
-    let history = super::logs::history(tx, id, HISTORY_SHOWN).await?;
+    let history = r.history.0.into_iter().map(HistoryRow::into_log).collect();
     Ok(ScannedEquipment {
         id,
         name: r.name,

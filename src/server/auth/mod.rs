@@ -4,6 +4,7 @@
 //! turns that into a [`scope::TenantCtx`] for server functions, and owns the flows that may
 //! create one (registration, accepting an invitation).
 
+pub mod cache;
 pub mod flows;
 pub mod password;
 pub mod request;

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use leptos::prelude::*;
 
-use super::scope::TenantCtx;
+use super::scope::{TenantCtx, TenantTx};
 use super::user::{AuthSession, User};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
@@ -79,15 +79,34 @@ pub async fn tenant_ctx_of(
     pool: &sqlx::PgPool,
     request: &http::request::Parts,
 ) -> Result<TenantCtx, AppError> {
-    let ctx = member_ctx(auth, pool).await?;
-    if ctx.is_guest() {
-        let what = request.uri.path_and_query().map_or_else(|| request.uri.path().to_owned(), |p| p.to_string());
-        super::scope::record_guest_view(pool, &ctx, &RequestMeta::from_parts(request), &what).await?;
-    }
+    let tx = member_tx(auth, pool).await?;
+    let ctx = tx.ctx().clone();
+    tx.commit().await?;
+    record_if_guest(&ctx, pool, request).await?;
     Ok(ctx)
 }
 
-async fn member_ctx(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantCtx, AppError> {
+/// The caller's tenant transaction, entered in the same round trip that reads their membership
+/// (a [`tenant_ctx`] and then a transaction would take two more).
+async fn tenant_tx() -> Result<TenantTx, AppError> {
+    let pool = state().pool;
+    let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
+    let tx = member_tx(&auth_session().await?, &pool).await?;
+    record_if_guest(tx.ctx(), &pool, &parts).await?;
+    Ok(tx)
+}
+
+async fn record_if_guest(ctx: &TenantCtx, pool: &sqlx::PgPool, request: &http::request::Parts) -> Result<(), AppError> {
+    if ctx.is_guest() {
+        let what = request.uri.path_and_query().map_or_else(|| request.uri.path().to_owned(), |p| p.to_string());
+        super::scope::record_guest_view(pool, ctx, &RequestMeta::from_parts(request), &what).await?;
+    }
+    Ok(())
+}
+
+/// A transaction in the organization the session is in, or (removed from it, or none chosen
+/// yet) in the user's oldest membership, which the session then remembers.
+async fn member_tx(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantTx, AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     if !user.email_verified {
         return Err(AppError::Forbidden(
@@ -96,18 +115,18 @@ async fn member_ctx(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantCtx
         ));
     }
     let wanted: Option<OrgId> = auth.session.get(CURRENT_ORG_KEY).await.ok().flatten();
-    if let Some(ctx) = TenantCtx::for_member(pool, wanted, user.id).await? {
-        if wanted != Some(ctx.org_id()) {
-            let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
+    if let Some(tx) = TenantTx::enter(pool, user.id, wanted).await? {
+        if wanted != Some(tx.ctx().org_id()) {
+            let _ = auth.session.insert(CURRENT_ORG_KEY, tx.ctx().org_id()).await;
         }
-        return Ok(ctx);
+        return Ok(tx);
     }
     // Removed from the organization the session was in: fall back to another one.
     if wanted.is_some() {
         let _ = auth.session.remove::<OrgId>(CURRENT_ORG_KEY).await;
-        if let Some(ctx) = TenantCtx::for_member(pool, None, user.id).await? {
-            let _ = auth.session.insert(CURRENT_ORG_KEY, ctx.org_id()).await;
-            return Ok(ctx);
+        if let Some(tx) = TenantTx::enter(pool, user.id, None).await? {
+            let _ = auth.session.insert(CURRENT_ORG_KEY, tx.ctx().org_id()).await;
+            return Ok(tx);
         }
     }
     Err(AppError::Forbidden("You are not a member of any organization yet.".into()))
@@ -131,7 +150,7 @@ pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 pub async fn in_tenant<T>(work: impl AsyncFnOnce(&mut super::TenantTx) -> Result<T, AppError>) -> Result<T, AppError> {
     reply(
         async {
-            let mut tx = super::TenantTx::begin(&state().pool, &tenant_ctx().await?).await?;
+            let mut tx = tenant_tx().await?;
             let output = work(&mut tx).await?;
             tx.commit().await?;
             Ok(output)

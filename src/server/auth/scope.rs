@@ -43,18 +43,10 @@ impl TenantCtx {
     /// `None`), read from the membership row: there is no context without a real membership.
     /// The session layer calls this for every request; tests call it to act as a member.
     pub async fn for_member(pool: &PgPool, org: Option<OrgId>, user: UserId) -> Result<Option<TenantCtx>, sqlx::Error> {
-        let mut tx = UserTx::begin(pool, user).await?;
-        let membership: Option<(OrgId, Role, Option<Vec<FacilityId>>)> = sqlx::query_as(&format!(
-            "SELECT m.org_id, m.role, m.facility_ids FROM memberships m \
-             WHERE m.user_id = $1 AND ($2::uuid IS NULL OR m.org_id = $2) AND {MEMBERSHIP_ACTIVE} \
-             ORDER BY m.created_at LIMIT 1"
-        ))
-        .bind(user)
-        .bind(org)
-        .fetch_optional(tx.conn())
-        .await?;
+        let Some(tx) = TenantTx::enter(pool, user, org).await? else { return Ok(None) };
+        let ctx = tx.ctx().clone();
         tx.commit().await?;
-        Ok(membership.map(|(org_id, role, facilities)| TenantCtx { org_id, user_id: user, role, facilities }))
+        Ok(Some(ctx))
     }
 
     pub fn org_id(&self) -> OrgId {
@@ -129,6 +121,28 @@ impl TenantTx {
         )
         .await?;
         Ok(TenantTx { tx, ctx: ctx.clone() })
+    }
+
+    /// A transaction in `user`'s organization `org` (their oldest membership when `None`), read
+    /// from the membership row: `None` when they are not an active member there. One round trip
+    /// (`app.enter_member`) sets the settings, reads the membership and enters the organization.
+    pub async fn enter(pool: &PgPool, user: UserId, org: Option<OrgId>) -> Result<Option<TenantTx>, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        let (names, values) = request_settings();
+        let found: Option<(OrgId, Role, Option<Vec<FacilityId>>)> =
+            sqlx::query_as("SELECT * FROM app.enter_member($1, $2, $3, $4)")
+                .bind(user)
+                .bind(org)
+                .bind(names)
+                .bind(values)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((org_id, role, facilities)) = found else { return Ok(None) };
+        let ctx = TenantCtx { org_id, user_id: user, role, facilities };
+        if ctx.is_guest() {
+            sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        }
+        Ok(Some(TenantTx { tx, ctx }))
     }
 
     pub fn ctx(&self) -> &TenantCtx {
@@ -220,25 +234,19 @@ impl StickerTx {
         user: UserId,
     ) -> Result<Option<(TenantTx, EquipmentId)>, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        set_with_request(&mut tx, &[("app.qr_token", token), ("app.user_id", &user.to_string())]).await?;
-        let found: Option<(OrgId, EquipmentId, Role, Option<Vec<FacilityId>>)> = sqlx::query_as(&format!(
-            "SELECT e.org_id, e.id, m.role, m.facility_ids FROM equipment e \
-             JOIN memberships m ON m.org_id = e.org_id AND m.user_id = $2 AND {MEMBERSHIP_ACTIVE} \
-             WHERE e.qr_token = $1 AND e.status = 'active' \
-               AND (m.facility_ids IS NULL OR e.facility_id = ANY (m.facility_ids))"
-        ))
-        .bind(token)
-        .bind(user)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let (names, values) = request_settings();
+        // One round trip: the settings, the equipment with the membership, and from then on the
+        // organization's rows and no longer the sticker's (`app.enter_by_sticker`).
+        let found: Option<(OrgId, EquipmentId, Role, Option<Vec<FacilityId>>)> =
+            sqlx::query_as("SELECT * FROM app.enter_by_sticker($1, $2, $3, $4)")
+                .bind(token)
+                .bind(user)
+                .bind(names)
+                .bind(values)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some((org, equipment, role, facilities)) = found else { return Ok(None) };
         let ctx = TenantCtx { org_id: org, user_id: user, role, facilities };
-        // From here on the organization's rows, and no longer the sticker's.
-        set(
-            &mut tx,
-            &[("app.org_id", &org.to_string()), ("app.qr_token", ""), ("app.facility_ids", &ctx.facility_setting())],
-        )
-        .await?;
         if ctx.is_guest() {
             record(&mut tx, guest_view(&ctx, &format!("sticker scan of equipment {equipment}"))).await?;
             sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
@@ -336,6 +344,12 @@ async fn set_with_request(conn: &mut PgConnection, pairs: &[(&str, &str)]) -> Re
     let meta = request_meta().map(|m| meta_pairs(&m)).unwrap_or_default();
     let all: Vec<(&str, &str)> = pairs.iter().copied().chain(meta.iter().map(|(k, v)| (*k, v.as_str()))).collect();
     set(conn, &all).await
+}
+
+/// The request's origin as setting names and values, for the functions that set them with
+/// everything else (`app.enter_member`, `app.enter_by_sticker`).
+fn request_settings() -> (Vec<&'static str>, Vec<String>) {
+    request_meta().map(|m| meta_pairs(&m)).unwrap_or_default().into_iter().unzip()
 }
 
 /// Transaction-local settings (`true` to set_config: a pooled connection never carries them

@@ -4,6 +4,7 @@ use axum_login::{AuthUser, AuthnBackend, UserId as AuthUserId};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
+use super::cache::AuthCache;
 use super::password;
 use crate::model::ids::UserId;
 
@@ -52,11 +53,12 @@ pub async fn find_by_email(db: impl sqlx::PgExecutor<'_>, email: &str) -> Result
 #[derive(Clone)]
 pub struct Backend {
     pool: PgPool,
+    cache: AuthCache,
 }
 
 impl Backend {
-    pub fn new(pool: PgPool) -> Backend {
-        Backend { pool }
+    pub fn new(pool: PgPool, cache: AuthCache) -> Backend {
+        Backend { pool, cache }
     }
 }
 
@@ -82,11 +84,27 @@ impl AuthnBackend for Backend {
     async fn authenticate(&self, creds: Credentials) -> Result<Option<User>, BackendError> {
         let user = find_by_email(&self.pool, &creds.email).await?;
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        Ok(if password::verify(creds.password, stored).await? { user } else { None })
+        if !password::verify(creds.password, stored).await? {
+            return Ok(None);
+        }
+        // Read afresh for the password check: remembered as it is now.
+        if let Some(user) = &user {
+            self.cache.remember_user(user);
+        }
+        Ok(user)
     }
 
+    /// Every request with a session asks for its user: from the cache when read in the last
+    /// few seconds (see `auth::cache`).
     async fn get_user(&self, id: &AuthUserId<Self>) -> Result<Option<User>, BackendError> {
-        Ok(find_by_id(&self.pool, *id).await?)
+        if let Some(user) = self.cache.user(*id) {
+            return Ok(Some(user));
+        }
+        let user = find_by_id(&self.pool, *id).await?;
+        if let Some(user) = &user {
+            self.cache.remember_user(user);
+        }
+        Ok(user)
     }
 }
 

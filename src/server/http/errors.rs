@@ -26,14 +26,26 @@ pub const RETRY_AFTER_SECS: u64 = 5;
 
 pub async fn fix_status(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let response = next.run(req).await;
-    let mut response = match response.status() {
+    let response = match response.status() {
         StatusCode::INTERNAL_SERVER_ERROR if response.headers().contains_key(SERVER_FN_ERROR_HEADER) => {
             server_fn_status(response).await
         }
+        _ => response,
+    };
+    // A function's `Internal` too: a database that refuses new connections (say, while it is
+    // being restored) answers with an error that does not look like a network failure.
+    let mut response = match response.status() {
         StatusCode::INTERNAL_SERVER_ERROR if !database_answers(&state).await => {
             tracing::warn!("answered 503: the database is unavailable");
             let error = AppError::Unavailable;
-            (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response()
+            if response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+                // Still the function's error, as its client decodes it.
+                let (mut parts, _) = response.into_parts();
+                parts.status = StatusCode::SERVICE_UNAVAILABLE;
+                Response::from_parts(parts, Body::from(serde_json::to_vec(&error).unwrap_or_default()))
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response()
+            }
         }
         _ => response,
     };

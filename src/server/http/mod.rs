@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod photos;
 pub mod qr;
 pub mod security_headers;
+pub mod sessions;
 pub mod static_files;
 pub mod verify;
 
@@ -26,7 +27,6 @@ use axum::http::Request;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
-use axum_login::AuthManagerLayerBuilder;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
@@ -35,9 +35,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
 use self::security_headers::CspNonce;
@@ -125,7 +122,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower::util::option_layer(
             sentry.then(|| from_fn_with_state(state.clone(), crate::server::telemetry::sentry_request)),
         ))
-        .layer(auth_layer(&state).build())
+        .layer(axum::middleware::from_fn(sessions::keep_alive))
+        .layer(sessions::auth_layer(&state).build())
         // Outside the sessions: a site file costs no SQL (see `static_files`).
         .layer(from_fn_with_state(static_files::SiteFiles::new(&leptos_site_root), static_files::before_sessions))
         .layer(layers)
@@ -139,23 +137,6 @@ pub fn router(state: AppState) -> Router {
 fn route_list() -> Vec<AxumRouteListing> {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
-/// Sessions in Postgres (so any instance serves any user), and axum-login on top of them.
-fn auth_layer(state: &AppState) -> AuthManagerLayerBuilder<crate::server::auth::Backend, PostgresStore> {
-    let secure = state.config.https.secure_cookies;
-    let sessions = SessionManagerLayer::new(session_store(state))
-        // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only and path `/`.
-        .with_name(if secure { "__Host-cleantrack" } else { "cleantrack" })
-        .with_secure(secure)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14)));
-    AuthManagerLayerBuilder::new(crate::server::auth::Backend::new(state.pool.clone()), sessions)
-}
-
-pub fn session_store(state: &AppState) -> PostgresStore {
-    PostgresStore::new(state.pool.clone())
 }
 
 /// Context for every page render and server function call (leptos_axum has already provided

@@ -156,6 +156,7 @@ pub async fn accept(
         .execute(tx.conn())
         .await?;
     tx.commit().await?;
+    state.auth_cache.forget_user(user_id);
 
     // Signs a new account in, or refreshes an existing session's user (now verified), and moves
     // the session to the organization just joined.

@@ -70,5 +70,6 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: String)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    state.auth_cache.forget_user(user_id);
     Ok(())
 }

@@ -86,6 +86,7 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), AppError>
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    state.auth_cache.forget_user(user_id);
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use super::registration::sign_in;
 use crate::model::account::{OrgMembership, SessionInfo};
 use crate::model::email::Email;
 use crate::model::error::AppError;
-use crate::model::ids::OrgId;
+use crate::model::ids::{OrgId, UserId};
 use crate::model::role::Role;
 use crate::server::audit::record::{self as audit, SecurityEvent};
 use crate::server::auth::scope::{UserTx, MEMBERSHIP_ACTIVE};
@@ -131,6 +131,7 @@ pub async fn change_password(
         .bind(user.id)
         .execute(&state.pool)
         .await?;
+    state.auth_cache.forget_user(user.id);
     let updated = user::find_by_id(&state.pool, user.id).await?.ok_or(AppError::Internal)?;
     auth.login(&updated).await.map_err(|_| AppError::Internal)?;
     auth.session.cycle_id().await.map_err(|_| AppError::Internal)
@@ -144,6 +145,7 @@ pub async fn rename(state: &AppState, auth: &mut AuthSession, name: &str) -> Res
         .bind(user.id)
         .execute(&state.pool)
         .await?;
+    state.auth_cache.forget_user(user.id);
     Ok(())
 }
 
@@ -152,18 +154,10 @@ pub async fn session_info(state: &AppState, auth: &AuthSession) -> Result<Option
     let Some(user) = auth.user.clone() else {
         return Ok(None);
     };
-    let mut tx = UserTx::begin(&state.pool, user.id).await?;
-    let memberships: Vec<OrgMembership> = sqlx::query_as::<_, (OrgId, String, Role)>(&format!(
-        "SELECT m.org_id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
-         WHERE m.user_id = $1 AND {MEMBERSHIP_ACTIVE} ORDER BY lower(o.name)"
-    ))
-    .bind(user.id)
-    .fetch_all(tx.conn())
-    .await?
-    .into_iter()
-    .map(|(org_id, org_name, role)| OrgMembership { org_id, org_name, role })
-    .collect();
-    tx.commit().await?;
+    let memberships = match state.auth_cache.memberships(user.id) {
+        Some(list) => list,
+        None => state.auth_cache.remember_memberships(user.id, memberships_of(&state.pool, user.id).await?),
+    };
     let wanted: Option<OrgId> = auth.session.get(crate::server::auth::request::CURRENT_ORG_KEY).await.ok().flatten();
     let current = wanted.and_then(|org| memberships.iter().find(|m| m.org_id == org)).or(memberships.first()).cloned();
     Ok(Some(SessionInfo {
@@ -173,6 +167,23 @@ pub async fn session_info(state: &AppState, auth: &AuthSession) -> Result<Option
         email_verified: user.email_verified,
         platform_operator: user.is_platform_operator,
         current,
-        memberships,
+        memberships: memberships.to_vec(),
     }))
+}
+
+/// The organizations `user` belongs to, by name, with their role in each (for the header).
+async fn memberships_of(pool: &sqlx::PgPool, user: UserId) -> Result<Vec<OrgMembership>, sqlx::Error> {
+    let mut tx = UserTx::begin(pool, user).await?;
+    let memberships = sqlx::query_as::<_, (OrgId, String, Role)>(&format!(
+        "SELECT m.org_id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
+         WHERE m.user_id = $1 AND {MEMBERSHIP_ACTIVE} ORDER BY lower(o.name)"
+    ))
+    .bind(user)
+    .fetch_all(tx.conn())
+    .await?
+    .into_iter()
+    .map(|(org_id, org_name, role)| OrgMembership { org_id, org_name, role })
+    .collect();
+    tx.commit().await?;
+    Ok(memberships)
 }
