@@ -304,28 +304,11 @@ async fn login_cycles_the_session_id_and_logout_ends_the_session(_: PgPoolOption
     register(&app, &app.browser(), EMAIL, PASSWORD).await.assert_ok();
     // A session that exists before signing in (as a fixation attacker would plant one).
     let client = app.browser();
-    let before = app
-        .client
-        .post(app.url("/api/login"))
-        .header("origin", app.url(""))
-        .header("accept", "application/json")
-        .form(&[("email", EMAIL), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let before = app.login_response(EMAIL, PASSWORD, None).await;
     let cookie = before.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let first_id = cookie.split(';').next().unwrap().to_owned();
-    let planted = app
-        .client
-        .post(app.url("/api/login"))
-        .header("origin", app.url(""))
-        .header("accept", "application/json")
-        .header("cookie", &first_id)
-        .form(&[("email", EMAIL), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let planted = app.login_response(EMAIL, PASSWORD, Some(&first_id)).await;
     let second = planted.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     assert_ne!(first_id, second, "signing in issues a new session id");
 

@@ -73,6 +73,21 @@ impl TestApp {
             .expect("client builds")
     }
 
+    /// Signs in without a cookie jar, sending `cookie` if given: the response's `Set-Cookie` is the
+    /// session cookie (`name=value; attributes`), as someone who copied it would hold it.
+    pub async fn login_response(&self, email: &str, password: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/api/login"))
+            .header("origin", self.url(""))
+            .header("accept", "application/json")
+            .form(&[("email", email), ("password", password)]);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("request failed")
+    }
+
     /// Calls server function `endpoint` (`/api/<endpoint>`) the way the WASM client does.
     pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Call {
         let response = client

@@ -17,15 +17,7 @@ use crate::world::{World, PASSWORD};
 /// Signs `email` in and returns the session cookie (`name=value`), as someone who copied it
 /// would hold it.
 async fn session_cookie(app: &TestApp, email: &str) -> String {
-    let response = app
-        .client
-        .post(app.url("/api/login"))
-        .header("origin", app.url(""))
-        .header("accept", "application/json")
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let response = app.login_response(email, PASSWORD, None).await;
     assert!(response.status().is_success(), "{}", response.status());
     response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
 }
