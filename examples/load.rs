@@ -80,6 +80,8 @@ async fn request(client: &reqwest::Client, args: &Args, n: usize) -> bool {
             ("equipment_id".to_owned(), equipment.clone()),
             ("outcome".to_owned(), "pass".to_owned()),
             ("notes".to_owned(), String::new()),
+            // Signatures re-authenticate (21 CFR 11.200): each one carries the password.
+            ("password".to_owned(), args.password.clone()),
         ];
         form.extend((0..*steps).map(|i| (format!("done[{i}]"), "on".to_owned())));
         client

@@ -54,7 +54,9 @@ sign_in() {
 first_token="$(head -1 "$targets" | cut -f1)"
 first_equipment="$(head -1 "$targets" | cut -f2)"
 steps="$(head -1 "$targets" | cut -f3)"
-log_form=(--data-urlencode "equipment_id=$first_equipment" --data-urlencode outcome=pass --data-urlencode notes=)
+# Signatures re-authenticate (21 CFR 11.200): every signing carries the signer's password.
+log_form=(--data-urlencode "equipment_id=$first_equipment" --data-urlencode outcome=pass --data-urlencode notes=
+  --data-urlencode "password=$PASSWORD")
 for i in $(seq 0 $((steps - 1))); do log_form+=(--data-urlencode "done[$i]=on"); done
 
 step "SQL statements per request (sqlx's statement log, one request each)"
