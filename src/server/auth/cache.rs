@@ -9,7 +9,7 @@
 //! several instances, a sign-out, a password change or a removal reaches the others within
 //! [`REMEMBERED_FOR`] (README, "Sessions and the cache"). What decides access inside an
 //! organization is not taken from here: the member's role is read in the request's own
-//! transaction (`TenantCtx::for_member`, the sticker scan's join on memberships).
+//! transaction (`app.enter_member`, `app.enter_by_sticker`).
 
 use std::fmt;
 use std::sync::Arc;

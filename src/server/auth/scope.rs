@@ -41,7 +41,8 @@ impl TenantCtx {
 
     /// The context of `user` in organization `org` (or in their oldest membership when `org` is
     /// `None`), read from the membership row: there is no context without a real membership.
-    /// The session layer calls this for every request; tests call it to act as a member.
+    /// For code that needs the context before its transaction (plain axum handlers, jobs, tests);
+    /// server functions enter their transaction directly with [`TenantTx::enter`].
     pub async fn for_member(pool: &PgPool, org: Option<OrgId>, user: UserId) -> Result<Option<TenantCtx>, sqlx::Error> {
         let Some(tx) = TenantTx::enter(pool, user, org).await? else { return Ok(None) };
         let ctx = tx.ctx().clone();
