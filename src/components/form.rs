@@ -125,15 +125,23 @@ where
 }
 
 /// "Facility: All facilities / …" for pages that narrow what they show to one facility (the
-/// overview, the review queue); retired facilities are left out. The choice lives in `facility`
-/// (an id, or empty for all).
+/// overview, the review queue), as the `facility` field of the page's filter form
+/// (`components::query`); retired facilities are left out. `selected` is the id in the address,
+/// or empty for all.
 #[component]
-pub fn FacilityFilter(facility: RwSignal<String>, sites: Vec<crate::model::assets::Facility>) -> impl IntoView {
+pub fn FacilityFilter(selected: String, sites: Vec<crate::model::assets::Facility>) -> impl IntoView {
     view! {
         <label>"Facility"
-            <select prop:value=facility on:change=move |ev| facility.set(event_target_value(&ev))>
-                <option value="">"All facilities"</option>
-                {sites.into_iter().filter(|f| !f.retired).map(|f| view! { <option value=f.id.to_string()>{f.name}</option> }).collect_view()}
+            <select name="facility">
+                <option value="" selected=selected.is_empty()>"All facilities"</option>
+                {sites
+                    .into_iter()
+                    .filter(|f| !f.retired)
+                    .map(|f| {
+                        let id = f.id.to_string();
+                        view! { <option selected=id == selected value=id>{f.name}</option> }
+                    })
+                    .collect_view()}
             </select>
         </label>
     }

@@ -1,6 +1,7 @@
 //! Widgets shared by several screens.
 
 pub mod form;
+pub mod query;
 pub mod site_footer;
 pub mod site_header;
 

@@ -3,6 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::query::{flag, href, text};
 
 use crate::model::audit::{signed_words, AuditEntry, AuditPage, ChainCheck};
 use crate::model::error::AppError;
@@ -41,96 +45,126 @@ pub async fn verify_audit_chain() -> Result<ChainCheck, AppError> {
 
 #[component]
 pub fn AuditPageView() -> impl IntoView {
-    let entity = RwSignal::new(String::new());
-    let action = RwSignal::new(String::new());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
-    let applied = RwSignal::new((String::new(), String::new(), String::new(), String::new()));
-    let older = RwSignal::new(Vec::<AuditEntry>::new());
-    let cursor = RwSignal::new(None::<i64>);
-    let opt = |s: String| (!s.is_empty()).then_some(s);
-
-    let first = Resource::new(
-        move || applied.get(),
-        move |(e, a, f, t)| list_audit_events(opt(e), None, opt(a), opt(f), opt(t), None),
-    );
-    let more = Action::new(move |before: &i64| {
-        let (e, a, f, t) = applied.get_untracked();
-        let before = *before;
-        async move { list_audit_events(opt(e), None, opt(a), opt(f), opt(t), Some(before)).await }
+    // Filters, the page (`?before=` an event number) and a requested check (`?check=1`) live in
+    // the address (`components::query`), so the page reads the same without JavaScript.
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        query.with(|q| Filter {
+            entity: text(q, "entity"),
+            action: text(q, "action"),
+            from: text(q, "from"),
+            to: text(q, "to"),
+            before: q.get("before").and_then(|b| b.parse().ok()),
+        })
     });
-    Effect::new(move |_| {
-        if let Some(Ok(page)) = more.value().get() {
-            older.update(|list| list.extend(page.entries.clone()));
-            cursor.set(page.next_before_seq);
+    let checking = Memo::new(move |_| query.with(|q| flag(q, "check")));
+    let opt = |s: String| (!s.is_empty()).then_some(s);
+    let entries = Resource::new(
+        move || filter.get(),
+        move |f| list_audit_events(opt(f.entity), None, opt(f.action), opt(f.from), opt(f.to), f.before),
+    );
+    let check = Resource::new(move || checking.get(), |wanted| async move {
+        if wanted {
+            Some(verify_audit_chain().await)
+        } else {
+            None
         }
     });
-    let verify = ServerAction::<VerifyAuditChain>::new();
 
     view! {
         <Title text="Audit trail"/>
         <h1>"Audit trail"</h1>
         <p class="muted">"Every change to the organization's records, who made it and when. Each entry's hash covers the one before it, so any alteration is detectable."</p>
         <div class="audit-tools">
-            <ActionForm action=verify attr:class="inline-form">
+            <Form method="get" action="/audit" attr:class="inline-form">
+                <input type="hidden" name="check" value="1"/>
                 <button type="submit" class="button">"Verify the chain"</button>
-            </ActionForm>
+            </Form>
             <a class="button" href="/audit/export.jsonl" rel="external" download>"Download export (JSON Lines)"</a>
         </div>
-        {move || verify.value().get().map(|result| match result {
-            Ok(ChainCheck::Verified { events, last_hash, signed_through }) => view! {
-                <p class="alert alert--ok" role="status">{format!(
-                    "All {events} events verify; {}. Last hash: {}",
-                    signed_words(signed_through),
-                    last_hash.unwrap_or_else(|| "-".into())
-                )}</p>
-            }.into_any(),
-            Ok(ChainCheck::Broken { seq, reason }) => view! {
-                <p class="alert alert--error" role="alert">{format!("The chain is broken at event {seq}: {reason}")}</p>
-            }.into_any(),
-            Ok(ChainCheck::RecordAltered { events, record }) => view! {
-                <p class="alert alert--error" role="alert">{format!("All {events} events verify, but {record} no longer matches the hash sealed with its signature: it was altered.")}</p>
-            }.into_any(),
-            Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
-        })}
-        <form class="filters" on:submit=move |ev| {
-            ev.prevent_default();
-            older.set(Vec::new());
-            applied.set((entity.get(), action.get(), from.get(), to.get()));
-        }>
-            <label>"Record type"
-                <select on:change=move |ev| entity.set(event_target_value(&ev)) prop:value=entity>
-                    <option value="">"All"</option>
-                    <option value="organizations">"Organization"</option>
-                    <option value="memberships">"Memberships"</option>
-                    <option value="invitations">"Invitations"</option>
-                    <option value="audit_events">"Audit trail"</option>
-                </select>
-            </label>
-            <label>"Action" <input type="text" placeholder="e.g. memberships.update" prop:value=action on:input=move |ev| action.set(event_target_value(&ev))/></label>
-            <label>"From" <input type="date" prop:value=from on:input=move |ev| from.set(event_target_value(&ev))/></label>
-            <label>"To" <input type="date" prop:value=to on:input=move |ev| to.set(event_target_value(&ev))/></label>
-            <button type="submit" class="button button--small">"Filter"</button>
-        </form>
+        <Suspense fallback=|| view! { <p>"Checking the chain…"</p> }>
+            {move || Suspend::new(async move { check.await.map(check_view) })}
+        </Suspense>
+        {move || {
+            let f = filter.get();
+            view! {
+                <Form method="get" action="/audit" attr:class="filters">
+                    <label>"Record type"
+                        <select name="entity">
+                            {RECORD_TYPES
+                                .iter()
+                                .map(|(value, label)| view! { <option value=*value selected=f.entity == *value>{*label}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label>"Action" <input type="text" name="action" placeholder="e.g. memberships.update" value=f.action.clone()/></label>
+                    <label>"From" <input type="date" name="from" value=f.from.clone()/></label>
+                    <label>"To" <input type="date" name="to" value=f.to.clone()/></label>
+                    <button type="submit" class="button button--small">"Filter"</button>
+                </Form>
+            }
+        }}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match first.await {
+                match entries.await {
                     Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(page) => {
-                        cursor.set(page.next_before_seq);
+                        let f = filter.get();
+                        let keep = vec![("entity", f.entity), ("action", f.action), ("from", f.from), ("to", f.to)];
+                        let newest = f.before.is_some().then(|| view! {
+                            <a class="button button--small" href=href("/audit", &keep)>"Newest entries"</a>
+                        });
+                        let older = page.next_before_seq.map(|before| {
+                            let mut pairs = keep.clone();
+                            pairs.push(("before", before.to_string()));
+                            view! { <a class="button button--small" href=href("/audit", &pairs)>"Older entries"</a> }
+                        });
                         view! {
-                            <ol class="audit-list">
-                                {page.entries.into_iter().map(entry_view).collect_view()}
-                                {move || older.get().into_iter().map(entry_view).collect_view()}
-                            </ol>
-                            {move || cursor.get().map(|before| view! {
-                                <button type="button" class="button button--small" on:click=move |_| { more.dispatch(before); }>"Older entries"</button>
-                            })}
+                            <ol class="audit-list">{page.entries.into_iter().map(entry_view).collect_view()}</ol>
+                            <nav class="pager" aria-label="Pages">{newest}{older}</nav>
                         }.into_any()
                     }
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The record types the filter offers: (`entity_type`, label); empty for all.
+const RECORD_TYPES: [(&str, &str); 5] = [
+    ("", "All"),
+    ("organizations", "Organization"),
+    ("memberships", "Memberships"),
+    ("invitations", "Invitations"),
+    ("audit_events", "Audit trail"),
+];
+
+/// What the address asks of the trail.
+#[derive(Clone, PartialEq)]
+struct Filter {
+    entity: String,
+    action: String,
+    from: String,
+    to: String,
+    before: Option<i64>,
+}
+
+fn check_view(result: Result<ChainCheck, AppError>) -> impl IntoView {
+    match result {
+        Ok(ChainCheck::Verified { events, last_hash, signed_through }) => view! {
+            <p class="alert alert--ok" role="status">{format!(
+                "All {events} events verify; {}. Last hash: {}",
+                signed_words(signed_through),
+                last_hash.unwrap_or_else(|| "-".into())
+            )}</p>
+        }.into_any(),
+        Ok(ChainCheck::Broken { seq, reason }) => view! {
+            <p class="alert alert--error" role="alert">{format!("The chain is broken at event {seq}: {reason}")}</p>
+        }.into_any(),
+        Ok(ChainCheck::RecordAltered { events, record }) => view! {
+            <p class="alert alert--error" role="alert">{format!("All {events} events verify, but {record} no longer matches the hash sealed with its signature: it was altered.")}</p>
+        }.into_any(),
+        Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
     }
 }
 

@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 
+use leptos_router::components::Form;
+
 use crate::components::form::FacilityFilter;
+use crate::components::query::text;
 
 use crate::model::assets::{Dashboard, DayCount, Setup};
 use crate::model::compliance::DEFINITION;
@@ -22,10 +25,16 @@ const PERIODS: [(i32, &str); 3] = [(7, "7 days"), (30, "30 days"), (90, "90 days
 
 #[component]
 pub fn DashboardView() -> impl IntoView {
-    let facility = RwSignal::new(String::new());
-    let days = RwSignal::new(30);
+    // The facility and period live in the address (`components::query`).
+    let query = leptos_router::hooks::use_query_map();
+    let filter = Memo::new(move |_| {
+        query.with(|q| {
+            let days = q.get("days").and_then(|d| d.parse().ok()).filter(|d| PERIODS.iter().any(|(p, _)| p == d));
+            (text(q, "facility"), days.unwrap_or(30))
+        })
+    });
     let facilities = Resource::new(|| (), |_| list_facilities());
-    let data = Resource::new(move || (facility.get(), days.get()), |(f, d)| get_dashboard(f.parse().ok(), Some(d)));
+    let data = Resource::new(move || filter.get(), |(f, d)| get_dashboard(f.parse().ok(), Some(d)));
     let session = crate::app::use_session();
     view! {
         <Suspense fallback=|| view! { <p>"Loading the overview…"</p> }>
@@ -33,17 +42,19 @@ pub fn DashboardView() -> impl IntoView {
                 let admin = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::ManageAssets));
                 let sites = facilities.await.unwrap_or_default();
                 let dashboard = data.await;
+                let (facility, days) = filter.get();
                 let steps = dashboard.as_ref().ok().map(|d| d.setup).filter(|s| admin && !s.is_complete());
                 view! {
                     {steps.map(|s| view! { <FirstSteps setup=s/> })}
-                    <div class="filters">
-                        <FacilityFilter facility=facility sites=sites/>
+                    <Form method="get" action="/app" attr:class="filters">
+                        <FacilityFilter selected=facility sites=sites/>
                         <label>"Period"
-                            <select prop:value=move || days.get().to_string() on:change=move |ev| days.set(event_target_value(&ev).parse().unwrap_or(30))>
-                                {PERIODS.iter().map(|(d, label)| view! { <option value=d.to_string()>{*label}</option> }).collect_view()}
+                            <select name="days">
+                                {PERIODS.iter().map(|(d, label)| view! { <option value=d.to_string() selected=*d == days>{*label}</option> }).collect_view()}
                             </select>
                         </label>
-                    </div>
+                        <button type="submit" class="button">"Show"</button>
+                    </Form>
                     {match dashboard {
                         Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                         Ok(d) => view! { <Overview d=d/> }.into_any(),

@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use leptos_router::components::Form;
+
 use crate::components::form::{ActionDone, ActionError, Field};
+use crate::components::query::{flag, page_number, Pager};
 use crate::model::assets::{Equipment, EquipmentPage, Facility, RiskLevel};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, ProtocolId};
@@ -95,13 +98,20 @@ pub fn EquipmentListPage() -> impl IntoView {
     let create = ServerAction::<CreateEquipment>::new();
     let retire = ServerAction::<RetireEquipment>::new();
     let reinstate = ServerAction::<ReinstateEquipment>::new();
-    let retired = RwSignal::new(false);
-    let facility = RwSignal::new(String::new());
-    // `/equipment?overdue=1`, where the digest email links; `?search=`, the header's search.
+    // Filters and page live in the address (`components::query`): `/equipment?overdue=1` is
+    // where the digest email links, `?search=` is the header's search.
     let query = leptos_router::hooks::use_query_map();
-    let search = RwSignal::new(query.read_untracked().get("search").unwrap_or_default());
-    let page = RwSignal::new(1i64);
-    let overdue = RwSignal::new(query.read_untracked().get("overdue").is_some_and(|v| v == "1"));
+    let filter = Memo::new(move |_| {
+        query.with(|q| {
+            (
+                q.get("facility").unwrap_or_default(),
+                q.get("search").unwrap_or_default(),
+                flag(q, "overdue"),
+                flag(q, "retired"),
+                page_number(q),
+            )
+        })
+    });
     let set_schedule = ServerAction::<SetSchedule>::new();
     let clear_schedule = ServerAction::<ClearSchedule>::new();
     let facilities = Resource::new(|| (), |_| list_facilities());
@@ -110,7 +120,7 @@ pub fn EquipmentListPage() -> impl IntoView {
     let equipment = Resource::new(
         move || {
             (
-                (facility.get(), search.get(), overdue.get(), page.get(), retired.get()),
+                filter.get(),
                 create.version().get(),
                 (retire.version().get(), reinstate.version().get()),
                 assign.version().get(),
@@ -118,7 +128,7 @@ pub fn EquipmentListPage() -> impl IntoView {
                 clear_schedule.version().get(),
             )
         },
-        |((facility, search, overdue, page, retired), ..)| {
+        |((facility, search, overdue, retired, page), ..)| {
             list_equipment(
                 facility.parse().ok(),
                 Some(search).filter(|s| !s.is_empty()),
@@ -137,28 +147,41 @@ pub fn EquipmentListPage() -> impl IntoView {
                 let sites: Vec<Facility> = facilities.await.unwrap_or_default().into_iter().filter(|f| !f.retired).collect();
                 let choices: Vec<(ProtocolId, String)> = protocols.await.unwrap_or_default().into_iter().map(|p| (p.id, p.name)).collect();
                 let options = sites.iter().map(|f| view! { <option value=f.id.to_string()>{f.name.clone()}</option> }).collect_view();
-                let filter_options = sites.iter().map(|f| view! { <option value=f.id.to_string()>{f.name.clone()}</option> }).collect_view();
+                let (facility, search, overdue, retired, _) = filter.get();
+                let filter_options = sites
+                    .iter()
+                    .map(|f| {
+                        let id = f.id.to_string();
+                        view! { <option selected=id == facility value=id>{f.name.clone()}</option> }
+                    })
+                    .collect_view();
+                let keep = vec![
+                    ("facility", facility.clone()),
+                    ("search", search.clone()),
+                    ("overdue", if overdue { "1".to_owned() } else { String::new() }),
+                    ("retired", if retired { "1".to_owned() } else { String::new() }),
+                ];
                 view! {
-                    <div class="filters">
+                    <Form method="get" action="/equipment" attr:class="filters">
                         <label>"Facility"
-                            <select on:change=move |ev| { facility.set(event_target_value(&ev)); page.set(1); } prop:value=facility>
-                                <option value="">"All"</option>
+                            <select name="facility">
+                                <option value="" selected=facility.is_empty()>"All"</option>
                                 {filter_options}
                             </select>
                         </label>
                         <label>"Search"
-                            <input type="search" placeholder="Name, kind, serial, code" prop:value=search
-                                on:change=move |ev| { search.set(event_target_value(&ev)); page.set(1); }/>
+                            <input type="search" name="search" placeholder="Name, kind, serial, code" value=search/>
                         </label>
                         <label class="check">
-                            <input type="checkbox" prop:checked=overdue on:change=move |ev| { overdue.set(event_target_checked(&ev)); page.set(1); }/>
+                            <input type="checkbox" name="overdue" value="1" checked=overdue/>
                             " Overdue only"
                         </label>
                         <label class="check">
-                            <input type="checkbox" prop:checked=retired on:change=move |ev| { retired.set(event_target_checked(&ev)); page.set(1); }/>
+                            <input type="checkbox" name="retired" value="1" checked=retired/>
                             " Include retired"
                         </label>
-                    </div>
+                        <button type="submit" class="button">"Show"</button>
+                    </Form>
                     <ActionError value=retire.value()/>
                     <ActionError value=reinstate.value()/>
                     {match equipment.await {
@@ -167,11 +190,7 @@ pub fn EquipmentListPage() -> impl IntoView {
                             <p class="muted">{if result.total == 1 { "1 piece of equipment".to_owned() } else { format!("{} pieces of equipment", result.total) }}</p>
                             <ActionError value=assign.value()/>
                             <ul class="list">{result.items.into_iter().map(|e| equipment_row(e, manage, &choices, Actions { retire, reinstate, assign, set_schedule, clear_schedule })).collect_view()}</ul>
-                            <nav class="pager" aria-label="Pages">
-                                <button type="button" class="button button--small" disabled={result.page <= 1} on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
-                                <span>{format!("Page {} of {}", result.page, result.pages)}</span>
-                                <button type="button" class="button button--small" disabled={result.page >= result.pages} on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
-                            </nav>
+                            <Pager path="/equipment" keep=keep page=result.page pages=result.pages/>
                         }.into_any(),
                     }}
                     {(manage && !sites.is_empty()).then(|| view! {

@@ -51,28 +51,21 @@ pub async fn list_exports() -> Result<Vec<ExportInfo>, AppError> {
 }
 
 /// Invites an inspector: read-only access for `days` days to all facilities (`all_facilities`
-/// ticked) or to those in `facility_list` (ids separated by commas).
+/// ticked) or to those ticked in `facilities` (`facilities[]=…` once per facility: a plain
+/// form's checkboxes).
 #[server(endpoint = "invite_inspector")]
 pub async fn invite_inspector(
     email: String,
     name: String,
     days: i32,
     all_facilities: Option<String>,
-    facility_list: Option<String>,
+    facilities: Option<Vec<FacilityId>>,
 ) -> Result<(), AppError> {
     use crate::server::accounts::invitations::{self, GuestAccess};
     use crate::server::auth::request::{in_tenant, state};
     let public_url = state().config.public_url.clone();
-    let facilities: Option<Result<Vec<FacilityId>, _>> = all_facilities.is_none().then(|| {
-        facility_list
-            .unwrap_or_default()
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.trim().parse())
-            .collect()
-    });
+    let facilities = all_facilities.is_none().then(|| facilities.unwrap_or_default());
     in_tenant(async |tx| {
-        let facilities = facilities.transpose().map_err(|_| AppError::NotFound)?;
         invitations::create(tx, &public_url, &email, Role::Inspector, Some(GuestAccess { name, days, facilities }))
             .await
     })
@@ -261,7 +254,6 @@ fn InspectorSection(options: ReportOptions) -> impl IntoView {
     let remove = ServerAction::<crate::pages::team::RemoveMember>::new();
     let members =
         Resource::new(move || (invite.version().get(), remove.version().get()), |_| crate::pages::team::list_members());
-    let chosen = RwSignal::new(Vec::<String>::new());
     view! {
         <section class="card">
             <h2>"Inspector access"</h2>
@@ -273,20 +265,12 @@ fn InspectorSection(options: ReportOptions) -> impl IntoView {
                 <fieldset>
                     <legend>"Facilities"</legend>
                     <label class="check"><input type="checkbox" name="all_facilities"/>" All facilities"</label>
-                    {options.facilities.into_iter().map(|(id, name)| {
-                        let id = id.to_string();
-                        let value = id.clone();
-                        view! {
-                            <label class="check">
-                                <input type="checkbox" value=id.clone() on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    chosen.update(|list| { list.retain(|x| x != &value); if on { list.push(value.clone()); } });
-                                }/>
-                                " " {name}
-                            </label>
-                        }
+                    {options.facilities.into_iter().map(|(id, name)| view! {
+                        <label class="check">
+                            <input type="checkbox" name="facilities[]" value=id.to_string()/>
+                            " " {name}
+                        </label>
                     }).collect_view()}
-                    <input type="hidden" name="facility_list" prop:value=move || chosen.get().join(",")/>
                 </fieldset>
                 <ActionError value=invite.value()/>
                 <ActionDone action=invite message="Invitation sent."/>

@@ -4,8 +4,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
 
 use crate::components::form::{ActionDone, ActionError, FacilityFilter, SigningSecret};
+use crate::components::query::text;
 use crate::model::assets::{Review, ReviewCounts, ReviewQueue};
 use crate::model::error::AppError;
 use crate::model::ids::{FacilityId, UserId};
@@ -28,7 +30,9 @@ pub async fn count_reviews() -> Result<ReviewCounts, AppError> {
 #[component]
 pub fn ReviewsPage() -> impl IntoView {
     let verify = ServerAction::<VerifyLog>::new();
-    let facility = RwSignal::new(String::new());
+    // The facility lives in the address (`components::query`).
+    let query = leptos_router::hooks::use_query_map();
+    let facility = Memo::new(move |_| query.with(|q| text(q, "facility")));
     let facilities = Resource::new(|| (), |_| list_facilities());
     let queue = Resource::new(move || (facility.get(), verify.version().get()), |(f, _)| list_reviews(f.parse().ok()));
     let session = crate::app::use_session();
@@ -42,9 +46,10 @@ pub fn ReviewsPage() -> impl IntoView {
                 let sites = facilities.await.unwrap_or_default();
                 let queue = queue.await;
                 view! {
-                    <div class="filters">
-                        <FacilityFilter facility=facility sites=sites/>
-                    </div>
+                    <Form method="get" action="/reviews" attr:class="filters">
+                        <FacilityFilter selected=facility.get() sites=sites/>
+                        <button type="submit" class="button">"Show"</button>
+                    </Form>
                     <ActionError value=verify.value()/>
                     <ActionDone action=verify message="Verified and signed."/>
                     {match queue {

@@ -348,7 +348,7 @@ async fn reports_exports_and_inspectors_of_a_are_not_found_for_b(_: PgPoolOption
             .call(
                 client,
                 "invite_inspector",
-                &[("email", "i@x.example"), ("name", "I"), ("days", "7"), ("facility_list", &lab)],
+                &[("email", "i@x.example"), ("name", "I"), ("days", "7"), ("facilities[]", &lab)],
             )
             .await;
         invite.assert_status(if role.can(cleantrack::model::role::Action::InviteMembers) { 404 } else { 403 });

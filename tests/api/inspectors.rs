@@ -28,17 +28,17 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
 
     // Bad invitations are refused clearly; only owners and admins invite.
     for (form, status) in [
-        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "0"), ("facility_list", lab.as_str())], 422),
-        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facility_list", "")], 422),
-        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facility_list", "not-an-id")], 404),
-        (vec![("email", EMAIL), ("name", " "), ("days", "7"), ("facility_list", lab.as_str())], 422),
+        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "0"), ("facilities[]", lab.as_str())], 422),
+        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "7")], 422),
+        (vec![("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facilities[]", "not-an-id")], 422),
+        (vec![("email", EMAIL), ("name", " "), ("days", "7"), ("facilities[]", lab.as_str())], 422),
     ] {
         app.call(admin, "invite_inspector", &form).await.assert_status(status);
     }
     app.call(
         &world.a.member(Role::Supervisor).client,
         "invite_inspector",
-        &[("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facility_list", &lab)],
+        &[("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facilities[]", &lab)],
     )
     .await
     .assert_status(403);
@@ -46,7 +46,7 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
     app.call(
         admin,
         "invite_inspector",
-        &[("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facility_list", &lab)],
+        &[("email", EMAIL), ("name", "Ines Inspector"), ("days", "7"), ("facilities[]", &lab)],
     )
     .await
     .assert_ok();

@@ -20,6 +20,7 @@ mod dashboard;
 mod database;
 mod deploy_files;
 mod email_jobs;
+mod filters;
 mod health;
 mod http_hardening;
 mod injection;
