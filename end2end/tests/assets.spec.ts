@@ -64,3 +64,42 @@ test("the code printed on a sticker finds the equipment from any page's header, 
   await page.locator(".audit-list").getByRole("link", { name: "Infusion pump 12" }).click();
   await expect(page).toHaveURL(new RegExp(`${sticker}$`));
 });
+
+test("lists filter and page from their address, with JavaScript and without", async ({ page, browser }) => {
+  await setUpEquipment(page);
+  // With the page interactive, a filter is a client-side navigation to the filtered address.
+  await page.goto("/equipment");
+  await waitForHydration(page);
+  await page.getByLabel("Search").fill("nothing like this");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/\/equipment\?.*search=nothing/);
+  await expect(page.getByText("0 pieces of equipment")).toBeVisible();
+  await page.goBack();
+  await expect(page.getByText("1 piece of equipment")).toBeVisible();
+
+  // Without JavaScript the same forms and links work as plain HTML.
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  await context.addCookies(await page.context().cookies());
+  const plain = await context.newPage();
+  await plain.goto("/equipment");
+  await plain.getByLabel("Search").fill("pump 12");
+  await plain.getByRole("button", { name: "Show" }).click();
+  await expect(plain).toHaveURL(/\/equipment\?.*search=pump\+12/);
+  await expect(plain.getByText("1 piece of equipment")).toBeVisible();
+  await expect(plain.getByLabel("Search")).toHaveValue("pump 12");
+
+  await plain.goto("/audit");
+  await plain.getByRole("button", { name: "Verify the chain" }).click();
+  await expect(plain).toHaveURL(/\/audit\?check=1/);
+  await expect(plain.getByRole("status")).toContainText(/All \d+ events verify/);
+  await plain.getByLabel("Record type").selectOption("memberships");
+  await plain.getByRole("button", { name: "Filter" }).click();
+  await expect(plain).toHaveURL(/\/audit\?.*entity=memberships/);
+  await expect(plain.locator(".audit-entry").first()).toContainText("memberships.");
+
+  await plain.goto("/app");
+  await plain.getByLabel("Period").selectOption("7");
+  await plain.getByRole("button", { name: "Show" }).click();
+  await expect(plain.getByText("on time over the last 7 days")).toBeVisible();
+  await context.close();
+});
