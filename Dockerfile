@@ -23,7 +23,7 @@ COPY public public
 COPY migrations migrations
 # The audit-trail verification text, compiled into the binary for the inspection binder.
 COPY docs docs
-RUN cargo leptos build --release --precompress --split
+RUN cargo leptos build --release --precompress
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/* \

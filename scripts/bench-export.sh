@@ -16,7 +16,7 @@ ensure_build_tools
 ensure_local_postgres
 ensure_local_database "$DB" --fresh
 step "release build"
-cargo leptos build --release --precompress --split
+cargo leptos build --release --precompress
 BIN="$CARGO_TARGET_DIR/release/cleantrack"
 
 export APP_ENV=development DATABASE_URL="$(local_database_url "$DB")" SECRET_KEY="$(random_secret)" \

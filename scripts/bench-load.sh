@@ -18,7 +18,7 @@ ensure_build_tools
 ensure_local_postgres
 ensure_local_database "$DB" --fresh
 step "release build (site and server), and the load generator"
-cargo leptos build --release --precompress --split
+cargo leptos build --release --precompress
 cargo build --quiet --release --features ssr --example load
 BIN="$CARGO_TARGET_DIR/release/cleantrack"
 LOAD="$CARGO_TARGET_DIR/release/examples/load"

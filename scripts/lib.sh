@@ -130,22 +130,13 @@ report_first_visit() {
   local files=("$html")
   while read -r f; do [ -f "$site$f" ] && files+=("$site$f"); done < <(
     grep -oE '(href|src)="/[^"]+\.(css|js|wasm)"' "$html" | sed -E 's/^[a-z]+="([^"]+)"$/\1/' | sort -u)
-  # A page's split WASM (cargo leptos --split: its own chunk and the chunks it shares with other
-  # pages) is summed on one line; every other file has its own.
-  local chunks=0 chunks_raw=0 chunks_gz=0 chunks_br=0
   for f in "${files[@]}"; do
     r=$(stat -c %s "$f") g=$(gzip -c -9 "$f" | wc -c) b=$(brotli -c -q 11 "$f" | wc -c)
     total_raw=$((total_raw + r)) total_gz=$((total_gz + g)) total_br=$((total_br + b))
-    case "$(basename "$f")" in
-      chunk_*.wasm | split_*.wasm)
-        chunks=$((chunks + 1)) chunks_raw=$((chunks_raw + r)) chunks_gz=$((chunks_gz + g)) chunks_br=$((chunks_br + b))
-        continue ;;
-    esac
     # cargo-leptos names the files after their content: cleantrack.<hash>.css and so on.
     name=$(basename "$f" | sed -E 's/\.[A-Za-z0-9_-]{22}\./.<hash>./'); [ "$f" = "$html" ] && name="$label"
     printf '%-28s %10d %10d %10d\n' "$name" "$r" "$g" "$b"
   done
-  [ "$chunks" -gt 0 ] && printf '%-28s %10d %10d %10d\n' "page's WASM chunks ($chunks)" "$chunks_raw" "$chunks_gz" "$chunks_br"
   printf '%-28s %10d %10d %10d  (%d%% of %d KB, %d files)\n' "first visit total" "$total_raw" "$total_gz" "$total_br" \
     $((total_br * 100 / budget)) $((budget / 1024)) "${#files[@]}"
   FIRST_VISIT_FILES=${#files[@]}

@@ -33,4 +33,4 @@ echo "Or create your own organization at http://127.0.0.1:3000/register; the ema
 echo "(confirmation, invitations, password resets) are shown at http://127.0.0.1:3000/dev/mail."
 
 step "serving on http://127.0.0.1:3000"
-exec cargo leptos serve --split
+exec cargo leptos serve

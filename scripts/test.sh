@@ -82,6 +82,6 @@ APP_ENV=development DATABASE_URL="$E2E_DATABASE_URL" MIGRATION_DATABASE_URL="$E2
   LEPTOS_SITE_ADDR="$E2E_ADDR" E2E_BASE_URL="http://$E2E_ADDR" \
   STRIPE_TEST_SECRET_KEY=sk_test_standin STRIPE_TEST_PRO_PRICE_ID=price_pro_standin STRIPE_WEBHOOK_SECRET=whsec_standin \
   STRIPE_API_BASE="http://$STANDIN_ADDR/" \
-  cargo leptos end-to-end --split
+  cargo leptos end-to-end
 
 step "all tests passed"

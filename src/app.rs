@@ -4,15 +4,34 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
-use leptos_router::{path, Lazy, SsrMode};
+use leptos_router::{path, SsrMode};
 
 use crate::components::site_footer::SiteFooter;
 use crate::components::site_header::SiteHeader;
 use crate::model::account::SessionInfo;
 use crate::model::error::AppError;
-use crate::pages::account::get_session;
+use crate::pages::account::{get_session, AccountPage};
+use crate::pages::audit::AuditPageView;
+use crate::pages::auth::invitation::AcceptInvitationPage;
+use crate::pages::auth::login::LoginPage;
+use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
+use crate::pages::auth::register::RegisterPage;
+use crate::pages::auth::verify_email::VerifyEmailPage;
+use crate::pages::billing::BillingPage;
+use crate::pages::equipment::EquipmentListPage;
+use crate::pages::facilities::FacilitiesPage;
+use crate::pages::home::HomePage;
+use crate::pages::labels::LabelsPage;
+use crate::pages::landing::Landing;
 use crate::pages::not_found::NotFound;
+use crate::pages::platform::PlatformPage;
+use crate::pages::protocols::ProtocolsPage;
+use crate::pages::reports::ReportsPage;
+use crate::pages::reviews::ReviewsPage;
 use crate::pages::scan::ScanPage;
+use crate::pages::settings::SettingsPage;
+use crate::pages::team::TeamPage;
+use crate::pages::verify::VerifyPage;
 
 /// The document around the app, rendered only on the server. The sticker page (`/q/…`) ships
 /// none of the app's WASM: it is complete server HTML whose forms post by themselves, and
@@ -23,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let scripts = if is_sticker_page() {
         view! { <script src="/q.js" defer></script> }.into_any()
     } else {
-        view! { <HydrationScripts options=options.clone()/> }.into_any()
+        view! { <HydrationScripts options=options.clone() islands=true/> }.into_any()
     };
     view! {
         <!DOCTYPE html>
@@ -90,117 +109,30 @@ fn Frame() -> impl IntoView {
         <SiteHeader/>
         <main id="main" class="page">
             <Routes fallback=NotFound>
-                <Route path=path!("/") view={Lazy::<lazy::Landing>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/register") view={Lazy::<lazy::RegisterPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/login") view={Lazy::<lazy::LoginPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/verify-email") view={Lazy::<lazy::VerifyEmailPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/forgot-password") view={Lazy::<lazy::ForgotPasswordPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/reset-password") view={Lazy::<lazy::ResetPasswordPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/invitations/accept") view={Lazy::<lazy::AcceptInvitationPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/app") view={Lazy::<lazy::HomePage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/team") view={Lazy::<lazy::TeamPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/audit") view={Lazy::<lazy::AuditPageView>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/facilities") view={Lazy::<lazy::FacilitiesPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/equipment") view={Lazy::<lazy::EquipmentListPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/protocols") view={Lazy::<lazy::ProtocolsPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/facilities/:id/labels") view={Lazy::<lazy::LabelsPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/") view=Landing ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/accept") view=AcceptInvitationPage ssr=SsrMode::Async/>
+                <Route path=path!("/app") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
+                <Route path=path!("/facilities") view=FacilitiesPage ssr=SsrMode::Async/>
+                <Route path=path!("/equipment") view=EquipmentListPage ssr=SsrMode::Async/>
+                <Route path=path!("/protocols") view=ProtocolsPage ssr=SsrMode::Async/>
+                <Route path=path!("/facilities/:id/labels") view=LabelsPage ssr=SsrMode::Async/>
                 <Route path=path!("/q/:token") view=ScanPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view={Lazy::<lazy::AccountPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/settings") view={Lazy::<lazy::SettingsPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/reports") view={Lazy::<lazy::ReportsPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/reviews") view={Lazy::<lazy::ReviewsPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/verify") view={Lazy::<lazy::VerifyPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/billing") view={Lazy::<lazy::BillingPage>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/platform") view={Lazy::<lazy::PlatformPage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
+                <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async/>
+                <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
+                <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>
             </Routes>
         </main>
         <SiteFooter/>
-    }
-}
-
-/// Every page but the sticker page is a lazy route: with `cargo leptos build --split` its code
-/// is a separate WASM chunk, fetched (preloaded by the server's `<link rel=preload>`) only when
-/// the page is opened, so a first visit downloads the shared frame and one page, not every
-/// screen of the app. Each struct here names the page component it loads.
-mod lazy {
-    use leptos::prelude::*;
-    use leptos_router::{lazy_route, LazyRoute};
-
-    macro_rules! lazy_pages {
-        ($($page:ident => $component:path,)*) => {$(
-            pub struct $page;
-
-            #[lazy_route]
-            impl LazyRoute for $page {
-                fn data() -> Self {
-                    $page
-                }
-
-                fn view(_this: Self) -> AnyView {
-                    #[cfg(feature = "ssr")]
-                    preload_chunks(stringify!($page));
-                    $component().into_any()
-                }
-            }
-        )*};
-    }
-
-    /// Asks the browser to fetch this page's WASM chunks alongside the main bundle (`<link
-    /// rel=preload>` in the head), instead of after it has run. Leptos 0.8 means to do the same,
-    /// but reads its list of the chunks a page used outside the request's reactive owner, so it
-    /// adds them to some responses and not others; this does it from inside the page's render,
-    /// with the manifest `<HydrationScripts>` reads and the same attributes. A link Leptos also
-    /// adds is the same URL, fetched once.
-    #[cfg(feature = "ssr")]
-    fn preload_chunks(page: &str) {
-        use leptos_meta::Link;
-        let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else { return };
-        let Some(manifest) = manifest.0.try_read_value() else { return };
-        let (pkg_path, chunks_of, split_js) = &*manifest;
-        // The manifest names a page's lazy view `__<page in snake case>_view_<hash>`.
-        let mut snake = String::from("__");
-        for (i, c) in page.chars().enumerate() {
-            if c.is_ascii_uppercase() && i > 0 {
-                snake.push('_');
-            }
-            snake.push(c.to_ascii_lowercase());
-        }
-        snake.push_str("_view_");
-        let Some(chunks) = chunks_of.iter().find_map(|(key, chunks)| key.starts_with(&snake).then_some(chunks)) else {
-            return;
-        };
-        let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
-        for chunk in chunks {
-            let _ = view! {
-                <Link rel="preload" href=format!("{pkg_path}/{chunk}.wasm") as_="fetch" type_="application/wasm"
-                    crossorigin=nonce.clone()/>
-            }
-            .to_html();
-        }
-        let _ = view! { <Link rel="modulepreload" href=format!("{pkg_path}/{split_js}") crossorigin=nonce/> }.to_html();
-    }
-
-    lazy_pages! {
-        Landing => crate::pages::landing::Landing,
-        RegisterPage => crate::pages::auth::register::RegisterPage,
-        LoginPage => crate::pages::auth::login::LoginPage,
-        VerifyEmailPage => crate::pages::auth::verify_email::VerifyEmailPage,
-        ForgotPasswordPage => crate::pages::auth::password_reset::ForgotPasswordPage,
-        ResetPasswordPage => crate::pages::auth::password_reset::ResetPasswordPage,
-        AcceptInvitationPage => crate::pages::auth::invitation::AcceptInvitationPage,
-        HomePage => crate::pages::home::HomePage,
-        TeamPage => crate::pages::team::TeamPage,
-        AuditPageView => crate::pages::audit::AuditPageView,
-        FacilitiesPage => crate::pages::facilities::FacilitiesPage,
-        EquipmentListPage => crate::pages::equipment::EquipmentListPage,
-        ProtocolsPage => crate::pages::protocols::ProtocolsPage,
-        LabelsPage => crate::pages::labels::LabelsPage,
-        AccountPage => crate::pages::account::AccountPage,
-        SettingsPage => crate::pages::settings::SettingsPage,
-        ReportsPage => crate::pages::reports::ReportsPage,
-        ReviewsPage => crate::pages::reviews::ReviewsPage,
-        VerifyPage => crate::pages::verify::VerifyPage,
-        BillingPage => crate::pages::billing::BillingPage,
-        PlatformPage => crate::pages::platform::PlatformPage,
     }
 }

@@ -17,35 +17,17 @@ pub fn report_panics() {
         // unreliable) code running after it.
         let _ = window.navigator().send_beacon_with_opt_str(REPORT_PATH, Some(&report.to_string()));
         show_notice(&window, &page);
-        links_load_in_full(&window);
     }));
 }
 
-/// After a panic the router's state cannot be trusted: a page whose code failed to download (a
-/// dropped connection; Leptos 0.8 panics then) leaves it halfway through a navigation that never
-/// ends, and every later link click would join it. From then on a link click is kept from the
-/// router (which listens on the window, behind the document), so the browser loads the page in
-/// full, with fresh code.
-fn links_load_in_full(window: &web_sys::Window) {
-    use wasm_bindgen::{closure::Closure, JsCast};
-    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    let Some(document) = window.document() else { return };
-    if DONE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+/// Marks the header `interactive` once the page's islands have hydrated: the browser tests wait
+/// for it before they press what needs code.
+pub fn mark_interactive() {
+    let Some(header) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector(".site-header").ok().flatten())
+    else {
         return;
-    }
-    let keep_from_router = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
-        let on_link = ev
-            .target()
-            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-            .and_then(|element| element.closest("a[href]").ok().flatten())
-            .is_some();
-        if on_link {
-            ev.stop_propagation();
-        }
-    });
-    let _ = document.add_event_listener_with_callback("click", keep_from_router.as_ref().unchecked_ref());
-    // It stays for the life of the page.
-    keep_from_router.forget();
+    };
+    header.set_class_name(&format!("{} interactive", header.class_name()));
 }
 
 /// A notice at the top of the page, made with the DOM directly: after a panic the reactive

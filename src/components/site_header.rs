@@ -1,63 +1,85 @@
 //! The top bar: brand, navigation between the product's areas, and who is signed in.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::model::account::SessionInfo;
 use crate::model::role::Action;
 use crate::pages::account::SwitchOrg;
 use crate::pages::auth::login::Logout;
 
-/// On a phone the navigation folds behind "Menu" from the first paint, so nothing moves when the
-/// WASM arrives. Without JavaScript "Menu" is a link to `#site-nav`, which CSS opens
-/// (`:target`); once hydrated it toggles the menu in place. `interactive` marks a page whose
-/// every part has hydrated, the page's own lazily loaded code included (the browser tests wait
-/// for it).
+/// The header: the bar with the phone's menu button (an island) and the navigation (server
+/// HTML, like the rest of the page).
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let open = RwSignal::new(false);
-    let interactive = super::page_hydrated();
     let session = crate::app::use_session();
-
     view! {
-        <header class="site-header" class:interactive=move || interactive.get() class:menu-open=open>
-            <div class="site-header__bar">
-                <A href="/" attr:class="brand">
-                    <span class="brand__mark" aria-hidden="true">"✓"</span>
-                    "CleanTrack"
-                </A>
-                <a
-                    href="#site-nav"
-                    role="button"
-                    class="menu-toggle"
-                    aria-controls="site-nav"
-                    aria-expanded=move || open.get().to_string()
-                    on:click=move |ev| {
-                        ev.prevent_default();
-                        open.update(|o| *o = !*o);
-                    }
-                >
-                    {move || if open.get() { "Close" } else { "Menu" }}
-                </a>
-            </div>
+        <header class="site-header">
+            <HeaderBar/>
             <nav id="site-nav" class="site-nav" aria-label="Main">
-                <Transition fallback=|| ()>
+                <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let info = session.await.ok().flatten();
                         view! { <ul>{nav_items(info)}</ul> }
                     })}
-                </Transition>
+                </Suspense>
             </nav>
         </header>
     }
 }
 
+/// On a phone the navigation folds behind "Menu" from the first paint, so nothing moves when the
+/// WASM arrives. Without JavaScript "Menu" is a link to `#site-nav`, which CSS opens (`:target`);
+/// once this island has hydrated it opens and closes the menu in place (`menu-open` on the
+/// header, which is server HTML outside the island).
+#[island]
+fn HeaderBar() -> impl IntoView {
+    let open = RwSignal::new(false);
+    view! {
+        <div class="site-header__bar">
+            <a href="/" class="brand">
+                <span class="brand__mark" aria-hidden="true">"✓"</span>
+                "CleanTrack"
+            </a>
+            <a
+                href="#site-nav"
+                role="button"
+                class="menu-toggle"
+                aria-controls="site-nav"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    open.update(|o| *o = !*o);
+                    mark_header_open(open.get_untracked());
+                }
+            >
+                {move || if open.get() { "Close" } else { "Menu" }}
+            </a>
+        </div>
+    }
+}
+
+/// Adds or removes `menu-open` on the page's header.
+fn mark_header_open(open: bool) {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(header) =
+            web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector(".site-header").ok().flatten())
+        else {
+            return;
+        };
+        let others = header.class_name().split_whitespace().filter(|c| *c != "menu-open").collect::<Vec<_>>().join(" ");
+        header.set_class_name(&if open { format!("{others} menu-open") } else { others });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = open;
+}
+
 fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
     match info {
         None => view! {
-            <li><A href="/">"Home"</A></li>
-            <li><A href="/login">"Sign in"</A></li>
-            <li><A href="/register">"Register"</A></li>
+            <li><a href="/">"Home"</a></li>
+            <li><a href="/login">"Sign in"</a></li>
+            <li><a href="/register">"Register"</a></li>
         }
         .into_any(),
         Some(info) => {
@@ -79,18 +101,18 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                         <input id="header-search" type="search" name="search" placeholder="Find equipment"/>
                     </form>
                 </li>
-                <li><A href="/app">"Overview"</A></li>
-                <li><A href="/facilities">"Facilities"</A></li>
-                <li><A href="/equipment">"Equipment"</A></li>
-                <li><A href="/protocols">"Protocols"</A></li>
-                {can_verify.then(|| view! { <li><A href="/reviews">"Reviews"<ReviewCount/></A></li> })}
-                {can_view_team.then(|| view! { <li><A href="/team">"Team"</A></li> })}
-                {can_export.then(|| view! { <li><A href="/reports">"Reports"</A></li> })}
-                {can_view_audit.then(|| view! { <li><A href="/audit">"Audit"</A></li> })}
-                {can_manage_settings.then(|| view! { <li><A href="/settings">"Settings"</A></li> })}
-                {can_view_billing.then(|| view! { <li><A href="/billing">"Billing"</A></li> })}
-                {operator.then(|| view! { <li><A href="/platform">"Platform"</A></li> })}
-                <li><A href="/account">{name}</A></li>
+                <li><a href="/app">"Overview"</a></li>
+                <li><a href="/facilities">"Facilities"</a></li>
+                <li><a href="/equipment">"Equipment"</a></li>
+                <li><a href="/protocols">"Protocols"</a></li>
+                {can_verify.then(|| view! { <li><a href="/reviews">"Reviews"<ReviewCount/></a></li> })}
+                {can_view_team.then(|| view! { <li><a href="/team">"Team"</a></li> })}
+                {can_export.then(|| view! { <li><a href="/reports">"Reports"</a></li> })}
+                {can_view_audit.then(|| view! { <li><a href="/audit">"Audit"</a></li> })}
+                {can_manage_settings.then(|| view! { <li><a href="/settings">"Settings"</a></li> })}
+                {can_view_billing.then(|| view! { <li><a href="/billing">"Billing"</a></li> })}
+                {operator.then(|| view! { <li><a href="/platform">"Platform"</a></li> })}
+                <li><a href="/account">{name}</a></li>
                 {switcher}
                 <li>
                     <ActionForm action=logout attr:class="inline-form">
@@ -122,13 +144,22 @@ fn org_switcher(info: &SessionInfo) -> impl IntoView {
     }
 }
 
-/// How many cleanings await verification, beside "Reviews". Read in the browser after the
-/// page has loaded (a `LocalResource`): the count never delays a page, the sticker page least.
-#[component]
+/// How many cleanings await verification, beside "Reviews". An island that asks for the count
+/// in the browser once the page is there (an effect, which runs only in the browser), so the
+/// count never delays a page. Not a resource: the server would wait for it in the header's
+/// `Suspense` and send the header unresolved.
+#[island]
 fn ReviewCount() -> impl IntoView {
-    let counts = LocalResource::new(crate::pages::reviews::count_reviews);
+    let counts = RwSignal::new(None::<crate::model::assets::ReviewCounts>);
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = crate::pages::reviews::count_reviews().await {
+                counts.set(Some(found));
+            }
+        });
+    });
     move || {
-        counts.get().and_then(Result::ok).filter(|c| c.awaiting > 0).map(|c| {
+        counts.get().filter(|c| c.awaiting > 0).map(|c| {
             let label = format!("{} awaiting verification{}", c.awaiting, if c.overdue > 0 { ", some overdue" } else { "" });
             view! { <span class="nav-count" class:nav-count--overdue={c.overdue > 0} aria-label=label>{c.awaiting.to_string()}</span> }
         })

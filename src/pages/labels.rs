@@ -64,8 +64,9 @@ pub fn LabelsPage() -> impl IntoView {
     }
 }
 
-/// Opens the browser's print dialog; without JavaScript the browser's own Print does the same.
-#[component]
+/// Opens the browser's print dialog (an island); without JavaScript the browser's own Print does
+/// the same.
+#[island]
 fn PrintButton() -> impl IntoView {
     let hydrated = crate::components::use_hydrated();
     view! {

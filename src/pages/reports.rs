@@ -169,18 +169,6 @@ fn PeriodFields() -> impl IntoView {
 #[component]
 fn ExportSection(options: ReportOptions, binder: bool) -> impl IntoView {
     let request = ServerAction::<RequestExport>::new();
-    let tick = RwSignal::new(0u32);
-    let exports = Resource::new(move || (request.version().get(), tick.get()), |_| list_exports());
-    // While something is being prepared, look again every two seconds (in the browser only).
-    Effect::new(move |_| {
-        let busy = exports
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|list| list.iter().any(|x| x.state == "queued" || x.state == "running"));
-        if busy {
-            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
-        }
-    });
     view! {
         <section class="card">
             <h2>"Inspection report and binder"</h2>
@@ -198,22 +186,41 @@ fn ExportSection(options: ReportOptions, binder: bool) -> impl IntoView {
                 <ActionDone action=request message="Preparing; it appears below when ready."/>
                 <button type="submit" class="button">"Prepare"</button>
             </ActionForm>
-            // Suspend, not `exports.get()`, for the reason given in `InspectorSection`: with the
-            // page's code arriving after the frame, the window for that race is wider.
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match exports.await {
-                        Err(err) => view! { <p class="alert alert--error">{err.to_string()}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="hint">"Nothing prepared yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="exports" data-testid="exports">
-                                {list.into_iter().map(export_row).collect_view()}
-                            </ul>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <ExportList/>
         </section>
+    }
+}
+
+/// What was asked for and how far it has got: an island, which looks again every two seconds
+/// while something is being prepared (without JavaScript, reloading the page does the same).
+#[island]
+fn ExportList() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let exports = Resource::new(move || tick.get(), |_| list_exports());
+    Effect::new(move |_| {
+        let busy = exports
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|list| list.iter().any(|x| x.state == "queued" || x.state == "running"));
+        if busy {
+            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
+        }
+    });
+    // Suspend, not `exports.get()`: read synchronously, the list could hydrate before its data.
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match exports.await {
+                    Err(err) => view! { <p class="alert alert--error">{err.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="hint">"Nothing prepared yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="exports" data-testid="exports">
+                            {list.into_iter().map(export_row).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

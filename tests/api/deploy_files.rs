@@ -49,7 +49,7 @@ fn every_path_the_dockerfile_copies_exists_in_the_build_context() {
 #[test]
 fn the_dockerfile_builds_with_the_readmes_command_and_runs_as_production_needs() {
     let dockerfile = read("Dockerfile");
-    let command = "cargo leptos build --release --precompress --split";
+    let command = "cargo leptos build --release --precompress";
     assert!(dockerfile.contains(&format!("RUN {command}")), "the Dockerfile's build is not `{command}`");
     assert!(read("README.md").contains(command), "the README does not give the build command `{command}`");
     let runtime = dockerfile.split("AS runtime").nth(1).expect("a runtime stage");

@@ -1,0 +1,16 @@
+import { chromium } from "@playwright/test";
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
+const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+page.on("console", (m) => console.log("console:", m.type(), m.text().slice(0, 300)));
+page.on("pageerror", (e) => console.log("pageerror:", e.message.slice(0, 300)));
+await page.goto("http://127.0.0.1:3200/login");
+await page.waitForTimeout(1500);
+console.log("LOGIN BODY:", (await page.locator("body").innerHTML()).slice(0, 600));
+await page.getByLabel("Email").fill("owner@demo.cleantrack.test");
+await page.getByLabel("Password").fill("demo harbour lantern 2026");
+await page.getByRole("button", { name: "Sign in" }).click();
+await page.waitForURL(/\/app/);
+await page.waitForTimeout(2000);
+console.log("APP BODY:", (await page.locator("body").innerHTML()).slice(0, 1500));
+const r = await page.request.get("http://127.0.0.1:3200" + (process.env.P || "/app")); const t = await r.text(); console.log("SERVER:", t.slice(t.indexOf("<main"), t.indexOf("</main>")+7));
+await browser.close();
