@@ -3,8 +3,7 @@
 //   so a sticker scanned with no signal still opens, marked "offline, showing what you last saw";
 // - the files those pages use (the stylesheet, /q.js, the icon).
 // Nothing else is touched: the app's other pages and every form post go to the network as usual.
-// On a sign-out it sees, it forgets the kept pages (they hold what that person could see); not
-// yet covered by a test.
+// On a sign-out it sees, it forgets the kept pages (they hold what that person could see).
 
 const PAGES = "ct-pages-v1";
 const FILES = "ct-files-v1";

@@ -1,5 +1,5 @@
 //! CleanTrack: one crate, compiled twice. With `ssr` it is the server (Axum, Postgres); with
-//! `hydrate` it is the WASM that makes the server-rendered pages interactive.
+//! `hydrate` it is the WASM of the pages' islands, the few parts that need code in the browser.
 
 #![recursion_limit = "256"]
 

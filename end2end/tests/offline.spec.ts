@@ -238,3 +238,74 @@ test("signing in from a sticker lands on the light sticker page, not the app's v
   await expect(nurse.getByLabel("Photos")).toBeVisible();
   await phone.close();
 });
+
+test("signing out on a phone forgets the sticker pages it kept", async ({ page }) => {
+  const sticker = await setUp(page);
+  const phone = await freshPhone(page);
+  const nurse = await phone.newPage();
+  await nurse.goto(sticker);
+  await waitForHydration(nurse);
+  const kept = () => nurse.evaluate(async (path) => Boolean(await caches.match(path)), sticker);
+  await expect.poll(kept, { timeout: 15_000 }).toBe(true);
+
+  await nurse.getByRole("button", { name: "Menu" }).click();
+  await nurse.getByRole("button", { name: "Sign out" }).click();
+  await expect(nurse).toHaveURL(/\/login/);
+  await expect.poll(kept, { timeout: 15_000 }).toBe(false);
+
+  // With no signal, the sticker no longer opens from this phone.
+  await phone.setOffline(true);
+  await nurse.goto(sticker).catch(() => {});
+  await expect(nurse.getByRole("heading", { name: "Infusion pump 12" })).toHaveCount(0);
+  await phone.close();
+});
+
+test("a cleaning queued by one person waits on a shared phone while another is signed in, and is sent for its signer", async ({ page, browser }) => {
+  test.slow();
+  const stickerA = await setUp(page);
+  const other = await (await browser.newContext()).newPage();
+  const stickerB = await setUp(other, `logs-b-${unique()}@clinic.example`);
+  const cookiesOf = async (p: Page) => p.context().cookies();
+  const [a, b] = [await cookiesOf(page), await cookiesOf(other)];
+
+  // A signs a cleaning with no signal, and the page is closed before the signal returns.
+  const phone = await freshPhone(page, { serviceWorkers: "block" });
+  const nurse = await phone.newPage();
+  await nurse.goto(stickerA);
+  await waitForHydration(nurse);
+  await phone.setOffline(true);
+  await nurse.getByLabel("Switch off").first().check();
+  await nurse.getByLabel("Wipe with disinfectant").first().check();
+  await signCleaning(nurse);
+  await expect(nurse.locator("#queue")).toContainText("1 cleaning kept on this phone");
+  const [entry] = await queued(nurse);
+  await nurse.close();
+
+  // B uses the phone next: A's cleaning is shown as A's, and not sent under B's session.
+  await phone.clearCookies();
+  await phone.addCookies(b);
+  await phone.setOffline(false);
+  const colleague = await phone.newPage();
+  await colleague.goto(stickerB);
+  await waitForHydration(colleague);
+  const row = colleague.locator(`[data-queue-entry="${entry.key}"]`);
+  await expect(row).toContainText("waiting for Lia Logs to sign in on this phone");
+  await colleague.waitForTimeout(2_000);
+  await expect(row).toHaveAttribute("data-state", "waiting");
+  expect((await csvRows(page.context())).filter((r) => r.equipment === "Infusion pump 12")).toHaveLength(0);
+  await colleague.close();
+
+  // A is back: the cleaning goes out once A confirms with the password (never stored).
+  await phone.clearCookies();
+  await phone.addCookies(a);
+  const back = await phone.newPage();
+  await back.goto(stickerA);
+  await waitForHydration(back);
+  const mine = back.locator(`[data-queue-entry="${entry.key}"]`);
+  await expect(mine).toContainText("waiting for your password or PIN");
+  await mine.getByLabel(/Your password or signing PIN/).fill(PASSWORD);
+  await mine.getByRole("button", { name: "Send" }).click();
+  await expect(mine).toHaveAttribute("data-state", "sent", { timeout: 20_000 });
+  expect((await csvRows(page.context())).filter((r) => r.equipment === "Infusion pump 12")).toHaveLength(1);
+  await phone.close();
+});

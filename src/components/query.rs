@@ -1,8 +1,7 @@
-//! Page state kept in the address. A list's filters and page number are query parameters, read
-//! on the server as on the client: the list is the same with or without JavaScript, a filtered
-//! view can be bookmarked or sent to a colleague, and Back returns to it. The filter forms are
-//! plain `GET` forms (`leptos_router`'s `Form` turns them into client-side navigation once the
-//! page is interactive), the pager plain links.
+//! Page state kept in the address. A list's filters and page number are query parameters the
+//! server renders the page from: the list needs no JavaScript, a filtered view can be
+//! bookmarked or sent to a colleague, and Back returns to it. The filter forms are
+//! plain `GET` forms, the pager plain links.
 
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::query::{flag, href, text};
@@ -76,10 +75,10 @@ pub fn AuditPageView() -> impl IntoView {
         <h1>"Audit trail"</h1>
         <p class="muted">"Every change to the organization's records, who made it and when. Each entry's hash covers the one before it, so any alteration is detectable."</p>
         <div class="audit-tools">
-            <Form method="get" action="/audit" attr:class="inline-form">
+            <form method="get" action="/audit" class="inline-form">
                 <input type="hidden" name="check" value="1"/>
                 <button type="submit" class="button">"Verify the chain"</button>
-            </Form>
+            </form>
             <a class="button" href="/audit/export.jsonl" rel="external" download>"Download export (JSON Lines)"</a>
         </div>
         <Suspense fallback=|| view! { <p>"Checking the chain…"</p> }>
@@ -88,7 +87,7 @@ pub fn AuditPageView() -> impl IntoView {
         {move || {
             let f = filter.get();
             view! {
-                <Form method="get" action="/audit" attr:class="filters">
+                <form method="get" action="/audit" class="filters">
                     <label>"Record type"
                         <select name="entity">
                             {RECORD_TYPES
@@ -101,7 +100,7 @@ pub fn AuditPageView() -> impl IntoView {
                     <label>"From" <input type="date" name="from" value=f.from.clone()/></label>
                     <label>"To" <input type="date" name="to" value=f.to.clone()/></label>
                     <button type="submit" class="button button--small">"Filter"</button>
-                </Form>
+                </form>
             }
         }}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

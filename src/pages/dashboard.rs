@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use leptos_router::components::Form;
 
 use crate::components::form::FacilityFilter;
 use crate::components::query::text;
@@ -46,7 +45,7 @@ pub fn DashboardView() -> impl IntoView {
                 let steps = dashboard.as_ref().ok().map(|d| d.setup).filter(|s| admin && !s.is_complete());
                 view! {
                     {steps.map(|s| view! { <FirstSteps setup=s/> })}
-                    <Form method="get" action="/app" attr:class="filters">
+                    <form method="get" action="/app" class="filters">
                         <FacilityFilter selected=facility sites=sites/>
                         <label>"Period"
                             <select name="days">
@@ -54,7 +53,7 @@ pub fn DashboardView() -> impl IntoView {
                             </select>
                         </label>
                         <button type="submit" class="button">"Show"</button>
-                    </Form>
+                    </form>
                     {match dashboard {
                         Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                         Ok(d) => view! { <Overview d=d/> }.into_any(),

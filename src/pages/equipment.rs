@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use leptos_router::components::Form;
 
 use crate::components::form::{ActionDone, ActionError, Field};
 use crate::components::query::{flag, page_number, Pager};
@@ -162,7 +161,7 @@ pub fn EquipmentListPage() -> impl IntoView {
                     ("retired", if retired { "1".to_owned() } else { String::new() }),
                 ];
                 view! {
-                    <Form method="get" action="/equipment" attr:class="filters">
+                    <form method="get" action="/equipment" class="filters">
                         <label>"Facility"
                             <select name="facility">
                                 <option value="" selected=facility.is_empty()>"All"</option>
@@ -181,7 +180,7 @@ pub fn EquipmentListPage() -> impl IntoView {
                             " Include retired"
                         </label>
                         <button type="submit" class="button">"Show"</button>
-                    </Form>
+                    </form>
                     <ActionError value=retire.value()/>
                     <ActionError value=reinstate.value()/>
                     {match equipment.await {
@@ -253,9 +252,8 @@ fn equipment_row(e: Equipment, manage: bool, protocols: &[(ProtocolId, String)],
     view! {
         <li class="list__item" data-equipment=e.name.clone()>
             <div>
-                // `rel="external"`: `/equipment/{id}` is a server route (a redirect to the sticker
-                // page) that the client-side router does not know.
-                <strong><a href=format!("/equipment/{}", e.id) rel="external">{e.name.clone()}</a></strong> " " <span class="badge">{e.short_code.clone()}</span>
+                // `/equipment/{id}` is a server route: a redirect to the sticker page.
+                <strong><a href=format!("/equipment/{}", e.id)>{e.name.clone()}</a></strong> " " <span class="badge">{e.short_code.clone()}</span>
                 <div class="muted">{format!("{details} · risk {}", e.risk_level.as_str())}</div>
                 <div class="muted">{format!("Protocol: {}", protocol_name.unwrap_or_else(|| "none".into()))}</div>
                 {(!e.retired).then(|| view! { <div><DueBadge status=e.status.clone()/></div> })}

@@ -283,8 +283,6 @@ fn InspectorSection(options: ReportOptions) -> impl IntoView {
                 <ActionDone action=invite message="Invitation sent."/>
                 <button type="submit" class="button">"Invite inspector"</button>
             </ActionForm>
-            // Suspend, not `members.get()`: read synchronously, the list could hydrate before its
-            // data and fail hydration (the browser crawl caught it).
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let inspectors: Vec<Member> = members.await.unwrap_or_default().into_iter().filter(|m| m.role == Role::Inspector).collect();

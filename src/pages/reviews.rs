@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 
 use crate::components::form::{ActionDone, ActionError, FacilityFilter, SigningSecret};
 use crate::components::query::text;
@@ -46,10 +45,10 @@ pub fn ReviewsPage() -> impl IntoView {
                 let sites = facilities.await.unwrap_or_default();
                 let queue = queue.await;
                 view! {
-                    <Form method="get" action="/reviews" attr:class="filters">
+                    <form method="get" action="/reviews" class="filters">
                         <FacilityFilter selected=facility.get() sites=sites/>
                         <button type="submit" class="button">"Show"</button>
-                    </Form>
+                    </form>
                     <ActionError value=verify.value()/>
                     <ActionDone action=verify message="Verified and signed."/>
                     {match queue {

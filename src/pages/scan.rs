@@ -4,8 +4,7 @@
 //!
 //! The page is rendered on the server only and ships none of the app's WASM (see
 //! `app::shell`): its forms post by themselves, and `public/q.js` adds the photo uploads, the
-//! device's clock, sending without losing what was typed, and the offline queue. The browser
-//! build keeps only a stand-in that loads the page itself when the app's router arrives here.
+//! device's clock, sending without losing what was typed, and the offline queue.
 
 use leptos::prelude::*;
 
@@ -60,25 +59,8 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
     )
 }
 
-/// In the browser: the app's router reached a sticker page (a link, or signing in with
-/// `next=/q/…`). The page is not part of the app's WASM; load it from the server.
-#[cfg(not(feature = "ssr"))]
-#[component]
-pub fn ScanPage() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |_| {
-        let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-        if let Some(window) = web_sys::window() {
-            let _ = window.location().replace(&here);
-        }
-    });
-    view! { <p>"Opening…"</p> }
-}
-
-#[cfg(feature = "ssr")]
 pub use page::ScanPage;
 
-#[cfg(feature = "ssr")]
 mod page {
     use leptos::prelude::*;
     use leptos_meta::Title;
