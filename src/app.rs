@@ -40,6 +40,11 @@ use crate::pages::verify::VerifyPage;
 /// queue with its service worker (`/sw.js`). See `pages::scan`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let scripts = if is_sticker_page() {
+        // Nothing on this page hydrates: no resource's data is written into it for the browser
+        // (`HydrationScripts` in islands mode says the same for the other pages).
+        if let Some(context) = Owner::current_shared_context() {
+            context.set_is_hydrating(false);
+        }
         view! { <script src="/q.js" defer></script> }.into_any()
     } else {
         view! { <HydrationScripts options=options.clone() islands=true/> }.into_any()
