@@ -48,6 +48,22 @@ async function queued(page: Page): Promise<{ key: string; captured: string; stat
   );
 }
 
+/** A phone already on `sticker` when the signal drops (no service worker): its person signs a
+ *  cleaning, which is kept in the queue. Returns the phone, its page and the queued entry. */
+async function signedWithNoSignal(page: Page, sticker: string) {
+  const phone = await freshPhone(page, { serviceWorkers: "block" });
+  const nurse = await phone.newPage();
+  await nurse.goto(sticker);
+  await waitForHydration(nurse);
+  await phone.setOffline(true);
+  await nurse.getByLabel("Switch off").first().check();
+  await nurse.getByLabel("Wipe with disinfectant").first().check();
+  await signCleaning(nurse);
+  await expect(nurse.locator("#queue")).toContainText("1 cleaning kept on this phone");
+  const [entry] = await queued(nurse);
+  return { phone, nurse, entry };
+}
+
 /** The logs CSV's rows for the signed-in owner, as objects by column name. */
 async function csvRows(context: BrowserContext): Promise<Record<string, string>[]> {
   const text = await (await context.request.get("/reports/logs.csv")).text();
@@ -166,17 +182,7 @@ test("a sticker opened once opens offline; a cleaning signed offline is sent onc
 test("a queued cleaning whose answer was lost is sent again after a reload and is still one log; a PIN is asked again, never stored", async ({ page }) => {
   test.slow();
   const sticker = await setUp(page);
-  // No service worker here: the page is already open when the connection drops.
-  const phone = await freshPhone(page, { serviceWorkers: "block" });
-  const nurse = await phone.newPage();
-  await nurse.goto(sticker);
-  await waitForHydration(nurse);
-  await phone.setOffline(true);
-  await nurse.getByLabel("Switch off").first().check();
-  await nurse.getByLabel("Wipe with disinfectant").first().check();
-  await signCleaning(nurse);
-  await expect(nurse.locator("#queue")).toContainText("1 cleaning kept on this phone");
-  const [entry] = await queued(nurse);
+  const { phone, nurse, entry } = await signedWithNoSignal(page, sticker);
 
   // Back online, the server records it but the answer never reaches the phone.
   let delivered = 0;
@@ -269,16 +275,7 @@ test("a cleaning queued by one person waits on a shared phone while another is s
   const [a, b] = [await cookiesOf(page), await cookiesOf(other)];
 
   // A signs a cleaning with no signal, and the page is closed before the signal returns.
-  const phone = await freshPhone(page, { serviceWorkers: "block" });
-  const nurse = await phone.newPage();
-  await nurse.goto(stickerA);
-  await waitForHydration(nurse);
-  await phone.setOffline(true);
-  await nurse.getByLabel("Switch off").first().check();
-  await nurse.getByLabel("Wipe with disinfectant").first().check();
-  await signCleaning(nurse);
-  await expect(nurse.locator("#queue")).toContainText("1 cleaning kept on this phone");
-  const [entry] = await queued(nurse);
+  const { phone, nurse, entry } = await signedWithNoSignal(page, stickerA);
   await nurse.close();
 
   // B uses the phone next: A's cleaning is shown as A's, and not sent under B's session.
