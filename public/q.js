@@ -229,8 +229,12 @@
     try {
       for (const e of await allEntries()) {
         if (e.user !== signer || e.state === "sent" || e.state === "refused") continue;
-        // This page was rendered for them signed in: the sign-in it waited for happened.
-        if (e.state === "signin") e.state = "waiting";
+        // This page was rendered for them signed in: the sign-in it waited for happened (kept
+        // at once, so the list asks for the password instead of a sign-in already done).
+        if (e.state === "signin") {
+          e.state = "waiting";
+          await putEntry(e);
+        }
         if (e.strict && !secrets.has(e.key)) continue;
         // Photos taken offline go up first; their ids join the form.
         let offline = false;

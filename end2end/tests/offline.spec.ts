@@ -306,3 +306,27 @@ test("a cleaning queued by one person waits on a shared phone while another is s
   expect((await csvRows(page.context())).filter((r) => r.equipment === "Infusion pump 12")).toHaveLength(1);
   await phone.close();
 });
+
+test("a cleaning queued when the session has ended asks its signer to sign in, and is sent once they have", async ({ page }) => {
+  test.slow();
+  const sticker = await setUp(page);
+  const { phone, nurse, entry } = await signedWithNoSignal(page, sticker);
+  const session = await phone.cookies();
+  // The session ends while the phone has no signal (it expired, or was ended elsewhere).
+  await phone.clearCookies();
+  await phone.setOffline(false);
+  const row = nurse.locator(`[data-queue-entry="${entry.key}"]`);
+  await expect(row).toHaveAttribute("data-state", "signin", { timeout: 20_000 });
+  await expect(row.getByRole("link", { name: "sign in" })).toHaveAttribute("href", /^\/login\?next=/);
+  expect((await csvRows(page.context())).filter((r) => r.equipment === "Infusion pump 12")).toHaveLength(0);
+
+  // Signed in again: the cleaning is still there, and goes once the password is given again.
+  await phone.addCookies(session);
+  await nurse.reload();
+  await expect(row).toContainText("waiting for your password or PIN");
+  await row.getByLabel(/Your password or signing PIN/).fill(PASSWORD);
+  await row.getByRole("button", { name: "Send" }).click();
+  await expect(row).toHaveAttribute("data-state", "sent", { timeout: 20_000 });
+  expect((await csvRows(page.context())).filter((r) => r.equipment === "Infusion pump 12")).toHaveLength(1);
+  await phone.close();
+});
