@@ -1,5 +1,6 @@
-//! The database side of the foundation: the tenant-context settings row-level security will
-//! read, and the refusal to run as a role that row-level security does not bind.
+//! The database side of the foundation: the tenant-context settings row-level security reads,
+//! the refusal to run as a role that row-level security does not bind, the guards every table
+//! of an organization carries, and what the serving role cannot switch off.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -90,4 +91,51 @@ async fn a_serving_role_that_owns_nothing_cannot_disable_the_trails_guards(_: Pg
     sqlx::query(&format!("DROP OWNED BY {role}")).execute(&su).await.unwrap();
     // Its sessions may still be closing; a leftover role owns nothing and can do nothing.
     let _ = sqlx::query(&format!("DROP ROLE {role}")).execute(&su).await;
+}
+
+/// Tenancy is enforced by the database for every table that belongs to an organization: each
+/// table with an `org_id` has row-level security on and FORCEd (the owner is bound too), at
+/// least one policy, and the audit trigger, unless it is listed here with the reason. A new
+/// table that forgets one of them fails this test.
+#[sqlx::test]
+async fn every_table_of_an_organization_has_forced_row_level_security_a_policy_and_the_audit_trigger(pool: PgPool) {
+    // Tables with an `org_id` whose changes are not audit events, and why.
+    const NOT_AUDITED: [(&str, &str); 4] = [
+        ("audit_events", "the trail itself: append-only, hash-chained"),
+        ("audit_checkpoints", "the trail's signed heads: append-only, checked against the trail"),
+        ("issued_files", "the record of each file handed out: append-only, itself the evidence"),
+        ("digest_runs", "a job's note that a day's digest went out, so it goes once"),
+    ];
+    // Tables with an `org_id` that no tenant reads through row-level security, and why.
+    const NOT_TENANT_ROWS: [(&str, &str); 1] =
+        [("stripe_events", "Stripe's deliveries: no tenant until processed, the organization comes from Stripe's customer, like jobs")];
+
+    let tables: Vec<(String, bool, bool, i64, bool)> = sqlx::query_as(
+        "SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity, \
+                (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid), \
+                EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'audit') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') \
+           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped) \
+         ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(tables.len() >= 15, "the catalog query finds the organization's tables: {tables:?}");
+    let listed = |list: &[(&str, &str)], table: &str| list.iter().any(|(t, _)| *t == table);
+    let mut missing = Vec::new();
+    for (table, rls, forced, policies, audited) in &tables {
+        if !listed(&NOT_TENANT_ROWS, table) && !(*rls && *forced && *policies > 0) {
+            missing.push(format!("{table}: row-level security {rls}, forced {forced}, {policies} policies"));
+        }
+        if !listed(&NOT_AUDITED, table) && !listed(&NOT_TENANT_ROWS, table) && !audited {
+            missing.push(format!("{table}: no audit trigger"));
+        }
+    }
+    assert!(missing.is_empty(), "tables of an organization without their guards: {missing:#?}");
+    // The lists name tables that exist, so a renamed table cannot hide behind an old name.
+    for (table, _) in NOT_AUDITED.iter().chain(NOT_TENANT_ROWS.iter()) {
+        assert!(tables.iter().any(|(t, ..)| t == table), "{table} is listed but is not a table of an organization");
+    }
 }
