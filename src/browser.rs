@@ -23,7 +23,8 @@ pub fn report_panics() {
 /// Marks the header `interactive` once the page's islands have hydrated: the browser tests wait
 /// for it before they press what needs code.
 pub fn mark_interactive() {
-    let Some(header) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector(".site-header").ok().flatten())
+    let Some(header) =
+        web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector(".site-header").ok().flatten())
     else {
         return;
     };

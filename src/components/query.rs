@@ -72,7 +72,11 @@ mod tests {
 
     #[test]
     fn a_page_number_that_is_not_one_is_the_first_page() {
-        let query = |q: &str| ParamsMap::from_iter(q.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())));
+        let query = |q: &str| {
+            ParamsMap::from_iter(
+                q.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())),
+            )
+        };
         assert_eq!(page_number(&query("page=3")), 3);
         assert_eq!(page_number(&query("page=0")), 1);
         assert_eq!(page_number(&query("page=-2")), 1);

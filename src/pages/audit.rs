@@ -62,13 +62,16 @@ pub fn AuditPageView() -> impl IntoView {
         move || filter.get(),
         move |f| list_audit_events(opt(f.entity), None, opt(f.action), opt(f.from), opt(f.to), f.before),
     );
-    let check = Resource::new(move || checking.get(), |wanted| async move {
-        if wanted {
-            Some(verify_audit_chain().await)
-        } else {
-            None
-        }
-    });
+    let check = Resource::new(
+        move || checking.get(),
+        |wanted| async move {
+            if wanted {
+                Some(verify_audit_chain().await)
+            } else {
+                None
+            }
+        },
+    );
 
     view! {
         <Title text="Audit trail"/>

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-
 use crate::components::form::FacilityFilter;
 use crate::components::query::text;
 

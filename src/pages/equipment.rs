@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-
 use crate::components::form::{ActionDone, ActionError, Field};
 use crate::components::query::{flag, page_number, Pager};
 use crate::model::assets::{Equipment, EquipmentPage, Facility, RiskLevel};

@@ -107,8 +107,10 @@ async fn every_table_of_an_organization_has_forced_row_level_security_a_policy_a
         ("digest_runs", "a job's note that a day's digest went out, so it goes once"),
     ];
     // Tables with an `org_id` that no tenant reads through row-level security, and why.
-    const NOT_TENANT_ROWS: [(&str, &str); 1] =
-        [("stripe_events", "Stripe's deliveries: no tenant until processed, the organization comes from Stripe's customer, like jobs")];
+    const NOT_TENANT_ROWS: [(&str, &str); 1] = [(
+        "stripe_events",
+        "Stripe's deliveries: no tenant until processed, the organization comes from Stripe's customer, like jobs",
+    )];
 
     let tables: Vec<(String, bool, bool, i64, bool)> = sqlx::query_as(
         "SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity, \

@@ -19,8 +19,14 @@ async fn html(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
 
 async fn add(app: &TestApp, client: &reqwest::Client, facility: FacilityId, name: &str) {
     let f = facility.to_string();
-    let form =
-        [("facility_id", f.as_str()), ("name", name), ("kind", "Pump"), ("serial", ""), ("location", ""), ("risk_level", "low")];
+    let form = [
+        ("facility_id", f.as_str()),
+        ("name", name),
+        ("kind", "Pump"),
+        ("serial", ""),
+        ("location", ""),
+        ("risk_level", "low"),
+    ];
     app.call(client, "create_equipment", &form).await.assert_ok();
 }
 
@@ -91,7 +97,9 @@ async fn the_audit_trail_pages_filters_and_checks_its_chain_from_the_address(_: 
     assert!(!seq(&second).is_empty() && seq(&second).iter().all(|s| *s < before), "older entries only");
 
     let filtered = html(&app, owner, "/audit?entity=memberships").await;
-    assert!(filtered.contains(r#"selected value="memberships""#) || filtered.contains(r#"value="memberships" selected"#));
+    assert!(
+        filtered.contains(r#"selected value="memberships""#) || filtered.contains(r#"value="memberships" selected"#)
+    );
     assert!(!filtered.contains("facilities.insert"), "only membership changes");
 
     let checked = html(&app, owner, "/audit?check=1").await;
