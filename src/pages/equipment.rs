@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::form::{ActionDone, ActionError, Field};
+use crate::components::form::{ActionDone, ActionError, FacilityFilter, Field};
 use crate::components::query::{flag, page_number, Pager};
 use crate::model::assets::{Equipment, EquipmentPage, Facility, RiskLevel};
 use crate::model::error::AppError;
@@ -146,13 +146,6 @@ pub fn EquipmentListPage() -> impl IntoView {
                 let choices: Vec<(ProtocolId, String)> = protocols.await.unwrap_or_default().into_iter().map(|p| (p.id, p.name)).collect();
                 let options = sites.iter().map(|f| view! { <option value=f.id.to_string()>{f.name.clone()}</option> }).collect_view();
                 let (facility, search, overdue, retired, _) = filter.get();
-                let filter_options = sites
-                    .iter()
-                    .map(|f| {
-                        let id = f.id.to_string();
-                        view! { <option selected=id == facility value=id>{f.name.clone()}</option> }
-                    })
-                    .collect_view();
                 let keep = vec![
                     ("facility", facility.clone()),
                     ("search", search.clone()),
@@ -161,12 +154,7 @@ pub fn EquipmentListPage() -> impl IntoView {
                 ];
                 view! {
                     <form method="get" action="/equipment" class="filters">
-                        <label>"Facility"
-                            <select name="facility">
-                                <option value="" selected=facility.is_empty()>"All"</option>
-                                {filter_options}
-                            </select>
-                        </label>
+                        <FacilityFilter selected=facility.clone() sites=sites.clone()/>
                         <label>"Search"
                             <input type="search" name="search" placeholder="Name, kind, serial, code" value=search/>
                         </label>

@@ -102,6 +102,11 @@ async fn the_audit_trail_pages_filters_and_checks_its_chain_from_the_address(_: 
     );
     assert!(!filtered.contains("facilities.insert"), "only membership changes");
 
+    // A date the calendar does not have is refused on the page, never a server error.
+    let (status, odd, _) = page(&app, owner, "/audit?from=2026-13-45").await;
+    assert_eq!(status, 422, "{odd}");
+    assert!(odd.contains("is not a date like 2026-01-31"));
+
     let checked = html(&app, owner, "/audit?check=1").await;
     assert!(checked.contains("events verify"), "{checked}");
 }

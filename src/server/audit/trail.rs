@@ -46,12 +46,8 @@ pub async fn page(tx: &mut TenantTx, filter: &Filter) -> Result<AuditPage, AppEr
     let date = |raw: &Option<String>| -> Result<Option<String>, AppError> {
         match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(d)
-                if d.len() == 10
-                    && d.chars()
-                        .enumerate()
-                        .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() }) =>
-            {
+            // A real calendar day: `2026-13-45` has the shape and would fail in Postgres' cast.
+            Some(d) if time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok() => {
                 Ok(Some(d.to_owned()))
             }
             Some(d) => Err(AppError::Invalid(format!("`{d}` is not a date like 2026-01-31."))),
