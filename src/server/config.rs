@@ -404,7 +404,7 @@ impl<'a> Parser<'a> {
         }
         // The URL holds a password: never echo it back in the message.
         let connect_options = match url.parse::<PgConnectOptions>() {
-            Ok(options) => options,
+            Ok(options) => plain_on_loopback(options, &url, self.get("PGSSLMODE").is_some()),
             Err(_) => return self.problem("DATABASE_URL is not a valid Postgres URL".into()),
         };
         let migration_connect_options = match self.get("MIGRATION_DATABASE_URL").map(str::parse::<PgConnectOptions>) {
@@ -587,6 +587,25 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// A database on this machine (loopback address or Unix socket) is reached without TLS unless
+/// the URL or `PGSSLMODE` asks for a mode: the bytes never leave the kernel, and encrypting them
+/// cost a fifth of the QR page's throughput (BENCHMARKS.md). Anywhere else the default stays
+/// sqlx's (and libpq's) `prefer`, and production URLs name `sslmode=require` or stricter.
+fn plain_on_loopback(options: PgConnectOptions, url: &str, mode_from_env: bool) -> PgConnectOptions {
+    let mode_in_url = url::Url::parse(url)
+        .map(|u| u.query_pairs().any(|(k, _)| k.eq_ignore_ascii_case("sslmode") || k.eq_ignore_ascii_case("ssl-mode")))
+        .unwrap_or(true);
+    let host = options.get_host();
+    let local = host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if local && !mode_in_url && !mode_from_env {
+        options.ssl_mode(sqlx::postgres::PgSslMode::Disable)
+    } else {
+        options
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,6 +618,24 @@ mod tests {
 
     fn dev() -> Vec<(&'static str, &'static str)> {
         vec![("APP_ENV", "development"), ("DATABASE_URL", "postgres://ct:pw@localhost/ct"), ("SECRET_KEY", "dev-key")]
+    }
+
+    #[test]
+    fn a_database_on_this_machine_is_reached_without_tls_unless_the_url_asks() {
+        use sqlx::postgres::PgSslMode;
+        let mode = |url: &str, env: bool| {
+            let options = plain_on_loopback(url.parse().unwrap(), url, env);
+            format!("{:?}", options.get_ssl_mode())
+        };
+        let disabled = format!("{:?}", PgSslMode::Disable);
+        let preferred = format!("{:?}", PgSslMode::Prefer);
+        assert_eq!(mode("postgres://ct:pw@127.0.0.1:5432/ct", false), disabled);
+        assert_eq!(mode("postgres://ct:pw@localhost/ct", false), disabled);
+        assert_eq!(mode("postgres://ct:pw@[::1]/ct", false), disabled);
+        assert_eq!(mode("postgres://ct:pw@127.0.0.1/ct?sslmode=require", false), format!("{:?}", PgSslMode::Require));
+        assert_eq!(mode("postgres://ct:pw@127.0.0.1/ct", true), preferred);
+        assert_eq!(mode("postgres://ct:pw@db.internal/ct", false), preferred);
+        assert_eq!(mode("postgres://ct:pw@10.0.0.5/ct", false), preferred);
     }
 
     #[test]
