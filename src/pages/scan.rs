@@ -35,7 +35,7 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
             if !user.email_verified {
                 return Err(AppError::Forbidden("Confirm your email address first.".into()));
             }
-            let (mut tx, id) = match stickers::member_scan(&state.pool, token.trim(), user.id).await {
+            let (ctx, scanned) = match stickers::member_scan(&state.pool, token.trim(), user.id).await {
                 // Not a member here: what anyone may see, if the organization shows it.
                 Err(AppError::NotFound) => {
                     return match stickers::public_status_unscoped(&state.pool, token.trim()).await? {
@@ -46,13 +46,11 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
                 other => other?,
             };
             // Work continues in the sticker's organization; the session is written only if that changes.
-            let org = tx.ctx().org_id();
+            let org = ctx.org_id();
             let current: Option<crate::model::ids::OrgId> = auth.session.get(CURRENT_ORG_KEY).await.ok().flatten();
             if current != Some(org) {
                 let _ = auth.session.insert(CURRENT_ORG_KEY, org).await;
             }
-            let scanned = stickers::scanned(&mut tx, id).await?;
-            tx.commit().await?;
             Ok(Scan::Member(scanned))
         }
         .await,

@@ -2,8 +2,8 @@
 //! days; the inspector sees those facilities only, changes nothing, is recorded for every
 //! view and download, and loses access when the time is up or the admin ends it.
 
-use cleantrack::model::assets::Facility;
-use cleantrack::model::ids::UserId;
+use cleantrack::model::assets::{Facility, Scan};
+use cleantrack::model::ids::{FacilityId, UserId};
 use cleantrack::model::reports::ReportOptions;
 use cleantrack::model::role::Role;
 use cleantrack::server::auth::{TenantCtx, TenantTx};
@@ -83,9 +83,26 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
     let (_, pdf) = export(&app, &inspector, "report_pdf", d.lab).await;
     assert!(pdf_text(&pdf).contains("Facility: Lab"));
 
+    // A sticker in the Lab opens its page with its history (the scan is recorded first, below);
+    // the Kitchen oven's sticker is not found.
+    let su = superuser_pool(&db).await;
+    let sticker = async |facility: FacilityId| -> String {
+        sqlx::query_scalar("SELECT qr_token FROM equipment WHERE facility_id = $1")
+            .bind(facility)
+            .fetch_one(&su)
+            .await
+            .unwrap()
+    };
+    let Scan::Member(hood) =
+        app.call(&inspector, "scan_equipment", &[("token", &sticker(d.lab).await)]).await.assert_ok().json()
+    else {
+        panic!("an inspector of the Lab gets the member's view of its equipment");
+    };
+    assert_eq!((hood.id, hood.history.len()), (d.hood, 3));
+    app.call(&inspector, "scan_equipment", &[("token", &sticker(d.kitchen).await)]).await.assert_status(404);
+
     // The second wall: in the inspector's own transaction, queries without any facility filter
     // see the Lab's rows only, and writing is refused by the database itself.
-    let su = superuser_pool(&db).await;
     let ines: UserId =
         sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(EMAIL).fetch_one(&su).await.unwrap();
     let ctx = TenantCtx::for_member(&app.pool, Some(world.a.id), ines).await.unwrap().expect("a member");
@@ -129,7 +146,7 @@ async fn an_inspector_sees_only_the_chosen_facilities_changes_nothing_is_recorde
     .fetch_all(&su)
     .await
     .unwrap();
-    for path in ["/api/list_facilities", "/reports/logs.csv", "/api/request_export"] {
+    for path in ["/api/list_facilities", "/reports/logs.csv", "/api/request_export", "sticker scan of equipment"] {
         assert!(viewed.iter().any(|v| v.starts_with(path)), "{path} not recorded in {viewed:?}");
     }
     let downloads: i64 = sqlx::query_scalar(

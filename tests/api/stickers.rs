@@ -167,3 +167,29 @@ async fn an_equipment_link_leads_members_to_its_sticker_page_and_nobody_else(_: 
     assert_eq!((status, location), (303, Some(format!("/login?next={link}"))));
     assert_eq!(page(&app, &world.a.member(Role::Staff).client, "/equipment/not-an-id").await.0, 404);
 }
+
+#[sqlx::test]
+async fn a_scan_in_one_statement_leaves_nothing_on_the_pooled_connection(_: PgPoolOptions, db: PgConnectOptions) {
+    use cleantrack::server::auth::scope::member_scan_page;
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let s = sticker(&app, &world, &db).await;
+    // One connection, as the application's role: whatever runs next runs where the scan ran.
+    let one = PgPoolOptions::new().max_connections(1).connect_with((*app.pool.connect_options()).clone()).await.unwrap();
+
+    let scan = member_scan_page(&one, &s.token, world.a.member(Role::Staff).id, 10).await.unwrap().expect("a member");
+    assert_eq!((scan.equipment, scan.ctx.role()), (s.equipment, Role::Staff));
+    assert!(scan.page.expect("a member's page").contains("Autoclave 1"));
+    let left: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT current_setting(name, true) FROM unnest(ARRAY['app.org_id', 'app.user_id', 'app.qr_token']) AS name",
+    )
+    .fetch_all(&one)
+    .await
+    .unwrap();
+    assert!(left.iter().all(|v| v.as_deref().unwrap_or_default().is_empty()), "settings outlived the scan: {left:?}");
+    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM equipment").fetch_one(&one).await.unwrap();
+    assert_eq!(visible, 0, "after the scan the connection sees no organization's rows");
+
+    // Someone of another organization gets nothing, not even the entry.
+    assert!(member_scan_page(&one, &s.token, world.b.member(Role::Staff).id, 10).await.unwrap().is_none());
+}

@@ -352,14 +352,14 @@ pub async fn verify(tx: &mut TenantTx, log: LogId, signer: &Signer) -> Result<()
     }
 }
 
-/// A log as [`HISTORY`] reads it; the sticker page reads the same rows as JSON, with the rest of
-/// the page in one statement (`stickers::scanned`).
-#[derive(sqlx::FromRow, serde::Deserialize)]
+/// A log as `app.equipment_history` writes it (JSON), for the equipment's history here and on
+/// the sticker page (`stickers::scanned`).
+#[derive(serde::Deserialize)]
 pub(super) struct HistoryRow {
     id: LogId,
     outcome: String,
     notes: String,
-    checklist: sqlx::types::Json<Vec<ChecklistItem>>,
+    checklist: Vec<ChecklistItem>,
     protocol: Option<String>,
     performer: UserId,
     performed_by: String,
@@ -394,33 +394,14 @@ struct ChecklistItem {
 pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> Result<Vec<CleaningLog>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<HistoryRow> =
-        sqlx::query_as(HISTORY).bind(org).bind(equipment).bind(limit.clamp(1, 200)).fetch_all(tx.conn()).await?;
-    Ok(rows.into_iter().map(HistoryRow::into_log).collect())
+    let rows: sqlx::types::Json<Vec<HistoryRow>> = sqlx::query_scalar("SELECT app.equipment_history($1, $2, $3)")
+        .bind(org)
+        .bind(equipment)
+        .bind(limit.clamp(1, 200) as i32)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(rows.0.into_iter().map(HistoryRow::into_log).collect())
 }
-
-/// The latest logs of a piece of equipment, newest first (`$1` the organization, `$2` the
-/// equipment, `$3` how many), with `received_order` to keep that order when aggregated.
-pub(super) const HISTORY: &str =
-    "SELECT l.id, l.received_at AS received_order, l.outcome, l.notes, l.checklist, p.name || ' v' || l.protocol_version AS protocol, \
-                l.performed_by AS performer, l.signer_name AS performed_by, \
-                app.local_time(l.performed_at, f.time_zone) AS performed_at, \
-                app.local_time(l.received_at, f.time_zone) AS received_at, \
-                l.signature_meaning, l.signed_with, \
-                v.signer_name AS verified_by, app.local_time(v.verified_at, f.time_zone) AS verified_at, \
-                v.signature_meaning AS verification_meaning, v.signed_with AS verification_signed_with, \
-                l.amends, l.amendment_reason, \
-                ARRAY(SELECT a.id FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id ORDER BY a.received_at) AS amended_by, \
-                ARRAY(SELECT p.photo_id FROM log_photos p WHERE p.org_id = l.org_id AND p.log_id = l.id ORDER BY p.position) AS photos, \
-                l.no_protocol_reason, l.late_entry, l.late_entry_reason, l.entered_offline, \
-                coalesce(pv.verification_required, false) AS verification_required \
-         FROM cleaning_logs l \
-         LEFT JOIN protocol_versions pv ON pv.org_id = l.org_id AND pv.protocol_id = l.protocol_id AND pv.version = l.protocol_version \
-         JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
-         JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
-         LEFT JOIN protocols p ON p.org_id = l.org_id AND p.id = l.protocol_id \
-         LEFT JOIN verifications v ON v.org_id = l.org_id AND v.log_id = l.id \
-         WHERE l.org_id = $1 AND l.equipment_id = $2 ORDER BY l.received_at DESC LIMIT $3";
 
 impl HistoryRow {
     pub(super) fn into_log(self) -> CleaningLog {
@@ -429,7 +410,7 @@ impl HistoryRow {
             id: r.id,
             outcome: r.outcome,
             notes: r.notes,
-            checklist: r.checklist.0.into_iter().map(|i| (i.step, i.done)).collect(),
+            checklist: r.checklist.into_iter().map(|i| (i.step, i.done)).collect(),
             protocol: r.protocol,
             performer: r.performer,
             signature: Signature {

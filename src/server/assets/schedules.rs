@@ -22,7 +22,7 @@ pub(crate) const STATUS_COLUMNS: &str = "s.unit AS schedule_unit, s.every_n AS s
 pub(crate) const STATUS_JOINS: &str = "LEFT JOIN schedules s ON s.org_id = e.org_id AND s.equipment_id = e.id \
      LEFT JOIN equipment_due d ON d.org_id = e.org_id AND d.equipment_id = e.id";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct StatusRow {
     schedule_unit: Option<String>,
     schedule_every: Option<i32>,

@@ -6,25 +6,43 @@ use qrcode::QrCode;
 use sqlx::PgPool;
 use url::Url;
 
-use super::logs::{HistoryRow, HISTORY};
-use super::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
+use super::logs::HistoryRow;
+use super::schedules::StatusRow;
 use crate::model::assets::{Label, PublicStatus, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, UserId};
 use crate::model::role::Action;
-use crate::server::auth::scope::StickerTx;
-use crate::server::auth::{tokens, TenantTx};
+use crate::server::auth::scope::{self, StickerTx};
+use crate::server::auth::{tokens, TenantCtx, TenantTx};
 
-/// A signed-in user's scan: "not found" unless they are a member of the sticker's organization
-/// (whichever organization their session is in); then a transaction in that organization.
-pub async fn member_scan(pool: &PgPool, token: &str, user: UserId) -> Result<(TenantTx, EquipmentId), AppError> {
+/// A signed-in user's scan of sticker `token`: "not found" unless they are a member of its
+/// organization (whichever organization their session is in); then the context they work in
+/// there and the equipment's page. One statement for everyone but a guest, whose view is
+/// recorded in the trail first (a transaction of three).
+pub async fn member_scan(
+    pool: &PgPool,
+    token: &str,
+    user: UserId,
+) -> Result<(TenantCtx, ScannedEquipment), AppError> {
     if token.is_empty() || token.len() > 100 {
         return Err(AppError::NotFound);
     }
-    StickerTx::member_scan(pool, token, user).await?.ok_or(AppError::NotFound)
+    let scan = scope::member_scan_page(pool, token, user, HISTORY_SHOWN).await?.ok_or(AppError::NotFound)?;
+    scan.ctx.require(Action::ViewAssets)?;
+    match scan.page {
+        Some(page) => Ok((scan.ctx, page_of(scan.equipment, &page)?)),
+        None => {
+            let (mut tx, id) = StickerTx::member_scan(pool, token, user).await?.ok_or(AppError::NotFound)?;
+            let scanned = scanned(&mut tx, id).await?;
+            let ctx = tx.ctx().clone();
+            tx.commit().await?;
+            Ok((ctx, scanned))
+        }
+    }
 }
 
-#[derive(sqlx::FromRow)]
+/// `app.equipment_page` as it arrives (JSON): the equipment, its status and its latest logs.
+#[derive(serde::Deserialize)]
 struct ScannedRow {
     name: String,
     kind: String,
@@ -35,37 +53,29 @@ struct ScannedRow {
     facility_name: String,
     time_zone: String,
     protocol: Option<String>,
-    steps: Option<sqlx::types::Json<Vec<String>>>,
+    steps: Option<Vec<String>>,
     strict_signatures: bool,
     late_entry_minutes: i32,
-    #[sqlx(flatten)]
+    #[serde(flatten)]
     status: StatusRow,
-    history: sqlx::types::Json<Vec<HistoryRow>>,
+    history: Vec<HistoryRow>,
 }
 
-/// What the scanning person sees about the equipment, with its latest logs, in one statement
-/// (the logs as JSON: a second query would be a second round trip on every scan).
+/// What the scanning person sees about equipment `id`, read in the transaction's organization.
 pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipment, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let row: Option<ScannedRow> = sqlx::query_as(&format!(
-        "SELECT e.name, e.kind, e.location, e.serial, e.risk_level, e.short_code, f.name AS facility_name, f.time_zone, \
-                p.name || ' v' || p.current_version AS protocol, v.steps, o.strict_signatures, o.late_entry_minutes, {STATUS_COLUMNS}, \
-                (SELECT coalesce(json_agg(h ORDER BY h.received_order DESC), '[]') FROM ({HISTORY}) h) AS history \
-         FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
-         JOIN organizations o ON o.id = e.org_id \
-         LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
-         LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
-         {STATUS_JOINS} \
-         WHERE e.org_id = $1 AND e.id = $2"
-    ))
-    .bind(org)
-    .bind(id)
-    .bind(HISTORY_SHOWN)
-    .fetch_optional(tx.conn())
-    .await?;
-    let r = row.ok_or(AppError::NotFound)?;
-    let history = r.history.0.into_iter().map(HistoryRow::into_log).collect();
+    let page: Option<String> = sqlx::query_scalar("SELECT app.equipment_page($1, $2, $3)::text")
+        .bind(org)
+        .bind(id)
+        .bind(HISTORY_SHOWN as i32)
+        .fetch_one(tx.conn())
+        .await?;
+    page_of(id, &page.ok_or(AppError::NotFound)?)
+}
+
+fn page_of(id: EquipmentId, page: &str) -> Result<ScannedEquipment, AppError> {
+    let r: ScannedRow = serde_json::from_str(page).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     Ok(ScannedEquipment {
         id,
         name: r.name,
@@ -77,11 +87,11 @@ pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipm
         facility_name: r.facility_name,
         time_zone: r.time_zone,
         protocol: r.protocol,
-        steps: r.steps.map(|s| s.0).unwrap_or_default(),
+        steps: r.steps.unwrap_or_default(),
         status: r.status.into(),
         strict_signatures: r.strict_signatures,
         late_entry_minutes: r.late_entry_minutes,
-        history,
+        history: r.history.into_iter().map(HistoryRow::into_log).collect(),
         submission_key: uuid::Uuid::new_v4(),
     })
 }

@@ -260,6 +260,43 @@ impl StickerTx {
     }
 }
 
+/// A signed-in member's scan in one statement, outside any transaction (`app.scan`): the same
+/// entry as [`StickerTx::member_scan`], then the equipment's page (`app.equipment_page`, as JSON
+/// text) read in the organization entered. The settings it makes are transaction-local, so
+/// they end with the statement and never reach the next user of the pooled connection. `None`
+/// when the sticker is unknown, replaced or retired, or the user is not a member there. A
+/// guest's scan comes back without a page: their view is recorded before they see anything, in
+/// a transaction ([`StickerTx::member_scan`]).
+pub struct MemberScan {
+    pub ctx: TenantCtx,
+    pub equipment: EquipmentId,
+    pub page: Option<String>,
+}
+
+pub async fn member_scan_page(
+    pool: &PgPool,
+    token: &str,
+    user: UserId,
+    history_shown: i64,
+) -> Result<Option<MemberScan>, sqlx::Error> {
+    let (names, values) = request_settings();
+    let found: Option<(OrgId, EquipmentId, Role, Option<Vec<FacilityId>>, Option<String>)> =
+        sqlx::query_as("SELECT * FROM app.scan($1, $2, $3, $4, $5)")
+            .bind(token)
+            .bind(user)
+            .bind(names)
+            .bind(values)
+            .bind(i32::try_from(history_shown).unwrap_or(i32::MAX))
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.map(|(org, equipment, role, facilities, page)| {
+        let ctx = TenantCtx { org_id: org, user_id: user, role, facilities };
+        // The database says the same (`app.scan` gives a guest no page); checked here as well.
+        let page = page.filter(|_| !ctx.is_guest());
+        MemberScan { ctx, equipment, page }
+    }))
+}
+
 /// A background job's transaction inside one organization (the overdue digest): it sees that
 /// organization's rows, and any change it makes is recorded with the actor "job". Only jobs
 /// build one, for organizations the scheduler listed; there is no user, so no `TenantCtx`.
