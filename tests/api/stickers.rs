@@ -175,7 +175,8 @@ async fn a_scan_in_one_statement_leaves_nothing_on_the_pooled_connection(_: PgPo
     let world = World::build(&app).await;
     let s = sticker(&app, &world, &db).await;
     // One connection, as the application's role: whatever runs next runs where the scan ran.
-    let one = PgPoolOptions::new().max_connections(1).connect_with((*app.pool.connect_options()).clone()).await.unwrap();
+    let one =
+        PgPoolOptions::new().max_connections(1).connect_with((*app.pool.connect_options()).clone()).await.unwrap();
 
     let scan = member_scan_page(&one, &s.token, world.a.member(Role::Staff).id, 10).await.unwrap().expect("a member");
     assert_eq!((scan.equipment, scan.ctx.role()), (s.equipment, Role::Staff));

@@ -19,11 +19,7 @@ use crate::server::auth::{tokens, TenantCtx, TenantTx};
 /// organization (whichever organization their session is in); then the context they work in
 /// there and the equipment's page. One statement for everyone but a guest, whose view is
 /// recorded in the trail first (a transaction of three).
-pub async fn member_scan(
-    pool: &PgPool,
-    token: &str,
-    user: UserId,
-) -> Result<(TenantCtx, ScannedEquipment), AppError> {
+pub async fn member_scan(pool: &PgPool, token: &str, user: UserId) -> Result<(TenantCtx, ScannedEquipment), AppError> {
     if token.is_empty() || token.len() > 100 {
         return Err(AppError::NotFound);
     }
