@@ -3,14 +3,12 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
+use crate::components::session::provide_session;
 use crate::components::site_footer::SiteFooter;
 use crate::components::site_header::SiteHeader;
-use crate::model::account::SessionInfo;
-use crate::model::error::AppError;
-use crate::pages::account::{get_session, AccountPage};
+use crate::pages::account::AccountPage;
 use crate::pages::audit::AuditPageView;
 use crate::pages::auth::invitation::AcceptInvitationPage;
 use crate::pages::auth::login::LoginPage;
@@ -94,22 +92,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Who is signed in, shared by the header and the pages. Refetched on every navigation, so
-/// signing in or out, or switching organization (each ends in a redirect), shows at once.
-pub type SessionResource = Resource<Result<Option<SessionInfo>, AppError>>;
-
-pub fn use_session() -> SessionResource {
-    expect_context::<SessionResource>()
-}
-
 /// Every route renders with `SsrMode::Async`: the server waits for the page's data and sends
 /// complete HTML, so pages read (and forms post) before the WASM arrives or with JavaScript off,
 /// and a status set while loading data (a 404, say) reaches the response.
 #[component]
 fn Frame() -> impl IntoView {
-    let location = use_location();
-    let session: SessionResource = Resource::new(move || location.pathname.get(), |_| get_session());
-    provide_context(session);
+    provide_session();
     view! {
         <SiteHeader/>
         <main id="main" class="page">

@@ -2,6 +2,7 @@
 
 pub mod form;
 pub mod query;
+pub mod session;
 pub mod site_footer;
 pub mod site_header;
 

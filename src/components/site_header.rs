@@ -2,16 +2,15 @@
 
 use leptos::prelude::*;
 
+use crate::components::session::{Logout, SwitchOrg};
 use crate::model::account::SessionInfo;
 use crate::model::role::Action;
-use crate::pages::account::SwitchOrg;
-use crate::pages::auth::login::Logout;
 
 /// The header: the bar with the phone's menu button (an island) and the navigation (server
 /// HTML, like the rest of the page).
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     view! {
         <header class="site-header">
             <HeaderBar/>

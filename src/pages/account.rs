@@ -1,36 +1,12 @@
-//! The signed-in person: the session every page reads, switching organization, name, password.
+//! The signed-in person's account: name, password, signing identity.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
-use crate::model::account::{SessionInfo, SigningProfile};
+use crate::model::account::SigningProfile;
 use crate::model::error::AppError;
-use crate::model::ids::OrgId;
 use crate::model::role::Action;
-
-/// Who is signed in (or nobody) and their organizations.
-#[server(endpoint = "session")]
-pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
-    use crate::server::auth::flows::signin;
-    use crate::server::auth::request::{auth_session, reply, state};
-    reply(async { signin::session_info(&state(), &auth_session().await?).await }.await)
-}
-
-/// Moves the session to another of the user's organizations; any other id is "not found".
-#[server(endpoint = "switch_org")]
-pub async fn switch_org(org_id: OrgId) -> Result<(), AppError> {
-    use crate::server::auth::flows::signin;
-    use crate::server::auth::request::{auth_session, reply, state};
-    reply(
-        async {
-            signin::switch_org(&state(), &mut auth_session().await?, org_id).await?;
-            leptos_axum::redirect("/app");
-            Ok(())
-        }
-        .await,
-    )
-}
 
 /// Changes the password after checking the current one; other sessions of the user end.
 #[server(endpoint = "change_password")]
@@ -72,7 +48,7 @@ pub async fn set_signing_pin(pin: String, password: String) -> Result<(), AppErr
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let rename = ServerAction::<Rename>::new();
     let change = ServerAction::<ChangePassword>::new();
     view! {
@@ -113,7 +89,7 @@ pub fn AccountPage() -> impl IntoView {
 /// (auditors and inspectors never do).
 #[component]
 fn SigningSection() -> impl IntoView {
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let legal = ServerAction::<ChangeLegalName>::new();
     let pin = ServerAction::<SetSigningPin>::new();
     let profile = Resource::new(move || (legal.version().get(), pin.version().get()), |_| get_signing_profile());

@@ -33,7 +33,7 @@ pub fn DashboardView() -> impl IntoView {
     });
     let facilities = Resource::new(|| (), |_| list_facilities());
     let data = Resource::new(move || filter.get(), |(f, d)| get_dashboard(f.parse().ok(), Some(d)));
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     view! {
         <Suspense fallback=|| view! { <p>"Loading the overview…"</p> }>
             {move || Suspend::new(async move {

@@ -92,7 +92,7 @@ pub async fn regenerate_qr(id: EquipmentId) -> Result<(), AppError> {
 
 #[component]
 pub fn EquipmentListPage() -> impl IntoView {
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let create = ServerAction::<CreateEquipment>::new();
     let retire = ServerAction::<RetireEquipment>::new();
     let reinstate = ServerAction::<ReinstateEquipment>::new();

@@ -54,7 +54,7 @@ pub async fn retire_facility(id: FacilityId) -> Result<(), AppError> {
 
 #[component]
 pub fn FacilitiesPage() -> impl IntoView {
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let create = ServerAction::<CreateFacility>::new();
     let update = ServerAction::<UpdateFacility>::new();
     let retire = ServerAction::<RetireFacility>::new();

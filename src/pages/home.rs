@@ -11,7 +11,7 @@ use crate::pages::dashboard::DashboardView;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let resend = ServerAction::<ResendVerification>::new();
     view! {
         <Title text="Overview"/>

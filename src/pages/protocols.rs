@@ -61,7 +61,7 @@ pub async fn assign_protocol(equipment_id: EquipmentId, protocol_id: Option<Prot
 
 #[component]
 pub fn ProtocolsPage() -> impl IntoView {
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let create = ServerAction::<CreateProtocol>::new();
     let revise = ServerAction::<ReviseProtocol>::new();
     let protocols = Resource::new(move || (create.version().get(), revise.version().get()), |_| list_protocols());

@@ -75,7 +75,7 @@ pub async fn invite_inspector(
 #[component]
 pub fn ReportsPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| get_report_options());
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let role = move || session.get().and_then(|s| s.ok().flatten()).and_then(|s| s.current).map(|m| m.role);
     view! {
         <Title text="Reports"/>

@@ -34,7 +34,7 @@ pub fn ReviewsPage() -> impl IntoView {
     let facility = Memo::new(move |_| query.with(|q| text(q, "facility")));
     let facilities = Resource::new(|| (), |_| list_facilities());
     let queue = Resource::new(move || (facility.get(), verify.version().get()), |(f, _)| list_reviews(f.parse().ok()));
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     view! {
         <Title text="Reviews"/>
         <h1>"Reviews"</h1>

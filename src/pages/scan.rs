@@ -79,7 +79,7 @@ mod page {
         let params = use_params_map();
         // Rendered once, on the server: the token cannot change under it.
         let token = params.read_untracked().get("token").unwrap_or_default();
-        let session = crate::app::use_session();
+        let session = crate::components::session::use_session();
         let scanned = Resource::new(
             {
                 let token = token.clone();

@@ -42,7 +42,7 @@ pub async fn update_settings(
 pub fn SettingsPage() -> impl IntoView {
     let update = ServerAction::<UpdateSettings>::new();
     let current = Resource::new(move || update.version().get(), |_| get_settings());
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     view! {
         <Title text="Settings"/>
         <h1>"Settings"</h1>

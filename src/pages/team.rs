@@ -67,7 +67,7 @@ pub async fn revoke_invitation(invitation_id: InvitationId) -> Result<(), AppErr
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let invite = ServerAction::<InviteMember>::new();

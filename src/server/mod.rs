@@ -13,6 +13,7 @@ pub mod deploy_check;
 pub mod http;
 pub mod jobs;
 pub mod mailer;
+pub mod metrics;
 pub mod photos;
 pub mod reports;
 pub mod secret;

@@ -17,7 +17,7 @@ pub struct AppState {
     /// Where photos are kept.
     pub storage: Storage,
     /// Request and job counters for `GET /metrics`.
-    pub metrics: Arc<super::http::metrics::Metrics>,
+    pub metrics: Arc<super::metrics::Metrics>,
     /// Sessions, users and their organizations read in the last few seconds.
     pub auth_cache: super::auth::cache::AuthCache,
 }

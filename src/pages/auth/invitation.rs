@@ -42,7 +42,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
     let query = use_query_map();
     let token = Memo::new(move |_| query.read().get("token").unwrap_or_default());
     let preview = Resource::new(move || token.get(), preview_invitation);
-    let session = crate::app::use_session();
+    let session = crate::components::session::use_session();
     let action = ServerAction::<AcceptInvitation>::new();
     view! {
         <Title text="Invitation"/>

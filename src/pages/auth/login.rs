@@ -24,23 +24,6 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     )
 }
 
-/// Ends the session.
-#[server(endpoint = "logout")]
-pub async fn logout() -> Result<(), AppError> {
-    use crate::server::auth::flows::signin;
-    use crate::server::auth::request::{auth_session, reply, state};
-    let state = state();
-    reply(
-        async {
-            let mut auth = auth_session().await?;
-            signin::logout(&state, &mut auth).await?;
-            leptos_axum::redirect("/login");
-            Ok(())
-        }
-        .await,
-    )
-}
-
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();

@@ -12,9 +12,10 @@ use super::chain::FIELDS;
 use super::record::{record, SecurityEvent};
 use crate::model::error::AppError;
 use crate::model::role::Action;
-use crate::server::auth::request::{tenant_ctx_of, RequestMeta};
+use crate::server::auth::request::tenant_ctx_of;
 use crate::server::auth::scope::apply_meta;
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
+use crate::server::http::origin::RequestMeta;
 use crate::server::state::AppState;
 
 pub(crate) const BATCH: i64 = 1000;

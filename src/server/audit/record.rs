@@ -35,11 +35,3 @@ pub async fn record(conn: &mut PgConnection, event: SecurityEvent<'_>) -> Result
     .await
     .map(drop)
 }
-
-/// The same, in its own transaction on the platform chain (sign-in attempts and the like).
-pub async fn record_platform(pool: &sqlx::PgPool, event: SecurityEvent<'_>) -> Result<(), sqlx::Error> {
-    debug_assert!(event.org.is_none());
-    let mut tx = crate::server::auth::scope::begin_anonymous(pool).await?;
-    record(&mut tx, event).await?;
-    tx.commit().await
-}

@@ -4,6 +4,7 @@
 //! turns that into a [`scope::TenantCtx`] for server functions, and owns the flows that may
 //! create one (registration, accepting an invitation).
 
+pub mod backend;
 pub mod cache;
 pub mod flows;
 pub mod password;
@@ -13,5 +14,6 @@ pub mod throttle;
 pub mod tokens;
 pub mod user;
 
+pub use backend::{AuthSession, Backend};
 pub use scope::{TenantCtx, TenantTx};
-pub use user::{AuthSession, Backend, User};
+pub use user::User;

@@ -5,11 +5,12 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use leptos::prelude::*;
 
+use super::backend::AuthSession;
 use super::scope::{TenantCtx, TenantTx};
-use super::user::{AuthSession, User};
+use super::user::User;
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
-use crate::server::http::client::ClientInfo;
+use crate::server::http::origin::{ClientInfo, RequestMeta};
 use crate::server::state::AppState;
 
 /// Session key holding the organization the user is working in.
@@ -31,28 +32,6 @@ pub async fn auth_session() -> Result<AuthSession, AppError> {
 
 pub async fn current_user() -> Result<User, AppError> {
     auth_session().await?.user.ok_or(AppError::Unauthenticated)
-}
-
-/// Where a request came from, for the audit trail.
-#[derive(Debug, Clone)]
-pub struct RequestMeta {
-    pub ip: IpAddr,
-    pub user_agent: Option<String>,
-}
-
-impl RequestMeta {
-    pub fn from_parts(parts: &http::request::Parts) -> RequestMeta {
-        RequestMeta {
-            ip: parts.extensions.get::<ClientInfo>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip),
-            user_agent: parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-        }
-    }
-}
-
-/// The current request's origin, inside a server function or page render; `None` elsewhere
-/// (command line, background work).
-pub fn request_meta() -> Option<RequestMeta> {
-    use_context::<http::request::Parts>().map(|parts| RequestMeta::from_parts(&parts))
 }
 
 /// The caller's address as resolved by the client-info layer (proxy-aware).

@@ -13,11 +13,11 @@
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use super::request::{request_meta, RequestMeta};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, OrgId, UserId};
 use crate::model::role::{Action, Role};
 use crate::server::audit::record::{record, SecurityEvent};
+use crate::server::http::origin::{request_meta, RequestMeta};
 
 /// Who is acting, in which organization, with which role, and (for an inspector) which
 /// facilities they may see.

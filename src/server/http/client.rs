@@ -12,14 +12,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
 
+use super::origin::ClientInfo;
 use crate::server::state::AppState;
-
-/// Inserted into every request's extensions by [`resolve_client`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientInfo {
-    pub ip: IpAddr,
-    pub secure: bool,
-}
 
 pub async fn resolve_client(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());

@@ -5,9 +5,9 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::client::ClientInfo;
 use super::health::is_probe;
 use super::hosts::request_host;
+use super::origin::ClientInfo;
 use crate::server::config::HttpsConfig;
 use crate::server::state::AppState;
 

@@ -230,11 +230,13 @@ pub fn server_functions() -> &'static HashMap<&'static str, Arguments> {
             HashMap::from([$((<$f as ServerFn>::PATH, Arguments { decode: decode_as::<$f>, names: names_of::<$f> })),*])
         };
     }
+    use crate::components::session;
     use crate::pages::*;
     FUNCTIONS.get_or_init(|| {
         arguments![
-            account::GetSession,
-            account::SwitchOrg,
+            session::GetSession,
+            session::SwitchOrg,
+            session::Logout,
             account::ChangePassword,
             account::Rename,
             account::GetSigningProfile,
@@ -245,7 +247,6 @@ pub fn server_functions() -> &'static HashMap<&'static str, Arguments> {
             auth::invitation::PreviewInvitation,
             auth::invitation::AcceptInvitation,
             auth::login::Login,
-            auth::login::Logout,
             auth::password_reset::RequestPasswordReset,
             auth::password_reset::ResetPassword,
             auth::register::Register,

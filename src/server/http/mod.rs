@@ -12,6 +12,7 @@ pub mod hosts;
 pub mod https;
 pub mod input;
 pub mod metrics;
+pub mod origin;
 pub mod photos;
 pub mod qr;
 pub mod security_headers;
@@ -118,7 +119,7 @@ pub fn router(state: AppState) -> Router {
     // Per-route layers (they see the matched route's pattern): timing for /metrics, and the
     // request's transaction for Sentry.
     router
-        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(tower::util::option_layer(
             sentry.then(|| from_fn_with_state(state.clone(), crate::server::telemetry::sentry_request)),
         ))

@@ -10,8 +10,8 @@ use zip::write::SimpleFileOptions;
 use zip::ZipWriter;
 
 use super::csv_export;
-use super::exports::Progress;
 use super::logs::{self, Cursor};
+use super::progress::Progress;
 use super::report_pdf::{self, ReportScope};
 use crate::model::audit::ChainCheck;
 use crate::model::error::AppError;

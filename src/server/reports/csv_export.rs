@@ -22,9 +22,10 @@ use crate::model::role::Action;
 use crate::server::assets::compliance::{self, EquipmentFigures, Period, Scope};
 use crate::server::audit::issued;
 use crate::server::audit::record::SecurityEvent;
-use crate::server::auth::request::{tenant_ctx_of, RequestMeta};
+use crate::server::auth::request::tenant_ctx_of;
 use crate::server::auth::scope::{begin_issuing, record_member_event};
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
+use crate::server::http::origin::RequestMeta;
 use crate::server::state::AppState;
 
 pub const COLUMNS: [&str; 31] = [

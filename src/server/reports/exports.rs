@@ -3,8 +3,6 @@
 //! (local directory or S3, like photos) and marks it ready; its requester downloads it from
 //! `GET /exports/{id}`. Progress is written to the export's row as the job goes.
 
-use std::time::{Duration, Instant};
-
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -12,8 +10,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
 
+use super::progress::Progress;
 use super::report_pdf::ReportScope;
 use super::{binder, logs, report_pdf};
 use crate::model::audit::ChainCheck;
@@ -23,9 +21,10 @@ use crate::model::reports::{describe_period, ExportInfo, ExportKind, LogFilter};
 use crate::model::role::Action;
 use crate::server::audit::record::SecurityEvent;
 use crate::server::audit::{chain, checkpoints, issued};
-use crate::server::auth::request::{tenant_ctx_of, RequestMeta};
+use crate::server::auth::request::tenant_ctx_of;
 use crate::server::auth::scope::{begin_export_request, record_member_event, OrgJobTx};
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
+use crate::server::http::origin::RequestMeta;
 use crate::server::jobs::{self, JobError};
 use crate::server::state::AppState;
 
@@ -132,38 +131,6 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ExportInfo>, AppError> {
         .collect())
 }
 
-/// Progress of a running export, written to its row at most once a second.
-pub struct Progress {
-    pool: PgPool,
-    org: OrgId,
-    export: ExportId,
-    done: i64,
-    written_at: Instant,
-}
-
-impl Progress {
-    pub async fn advance(&mut self, logs: i64) -> Result<(), AppError> {
-        self.done += logs;
-        if self.written_at.elapsed() >= Duration::from_secs(1) {
-            self.save().await?;
-        }
-        Ok(())
-    }
-
-    async fn save(&mut self) -> Result<(), AppError> {
-        let mut tx = OrgJobTx::begin(&self.pool, self.org).await?;
-        sqlx::query("UPDATE exports SET done = $3 WHERE org_id = $1 AND id = $2")
-            .bind(self.org)
-            .bind(self.export)
-            .bind(i32::try_from(self.done).unwrap_or(i32::MAX))
-            .execute(tx.conn())
-            .await?;
-        tx.commit().await?;
-        self.written_at = Instant::now();
-        Ok(())
-    }
-}
-
 #[derive(serde::Deserialize)]
 struct Payload {
     export: ExportId,
@@ -266,7 +233,7 @@ async fn build(
     let params: Params = serde_json::from_value(params).map_err(|e| internal(&e))?;
     let kind = ExportKind::parse(kind).ok_or("Unknown export kind.")?;
     let scope = ReportScope { ctx: &ctx, facility: params.facility, from: params.from, to: params.to };
-    let mut progress = Progress { pool: state.pool.clone(), org, export, done: 0, written_at: Instant::now() };
+    let mut progress = Progress::new(state.pool.clone(), org, export);
     let file = tempfile::tempfile().map_err(|e| internal(&e))?;
     let out = std::io::BufWriter::new(file);
     let (out, extension, content_type, inner) = match kind {

@@ -8,4 +8,5 @@ pub mod layout;
 pub mod logs;
 pub mod options;
 pub mod pdf_file;
+pub mod progress;
 pub mod report_pdf;

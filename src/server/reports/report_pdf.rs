@@ -5,9 +5,9 @@
 
 use std::io::Write;
 
-use super::exports::Progress;
 use super::layout::{Font, Jpeg, Layout};
 use super::logs::{self, Cursor, LogRow};
+use super::progress::Progress;
 use crate::model::assets::{signed_with_label, DueStatus};
 use crate::model::audit::ChainCheck;
 use crate::model::compliance::{Compliance, DEFINITION};

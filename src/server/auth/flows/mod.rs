@@ -9,6 +9,16 @@ pub mod registration;
 pub mod signin;
 
 use crate::model::error::AppError;
+use crate::server::audit::record::SecurityEvent;
+
+/// Records a security event that belongs to no organization (sign-in attempts and the like), in
+/// its own transaction on the platform chain.
+pub async fn record_platform(pool: &sqlx::PgPool, event: SecurityEvent<'_>) -> Result<(), sqlx::Error> {
+    debug_assert!(event.org.is_none());
+    let mut tx = crate::server::auth::scope::begin_anonymous(pool).await?;
+    crate::server::audit::record::record(&mut tx, event).await?;
+    tx.commit().await
+}
 
 /// Names and organization names: trimmed, not empty, not absurdly long.
 pub(crate) fn clean_name(raw: &str, what: &str, max: usize) -> Result<String, AppError> {

@@ -21,7 +21,7 @@ pub async fn overview(state: &AppState, user: &User) -> Result<PlatformConsole, 
         entity_id: None,
         details: serde_json::json!({}),
     };
-    crate::server::audit::record::record_platform(&state.pool, viewed).await?;
+    super::record_platform(&state.pool, viewed).await?;
     let mut tx = PlatformTx::begin(&state.pool, user.id).await?;
     let orgs: Vec<(OrgId, String, String, i64)> = sqlx::query_as(
         "SELECT o.id, o.name, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use super::user_tokens;
 use crate::model::email::Email;
 use crate::model::error::AppError;
-use crate::server::audit::record::{self as audit, SecurityEvent};
+use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::throttle::{self, Kind};
 use crate::server::auth::{password, scope, user};
 use crate::server::mailer;
@@ -22,7 +22,7 @@ pub async fn request_reset(state: &AppState, ip: IpAddr, email: &str) -> Result<
     let under_limit = throttle::reset_emails_last_hour(&state.pool, email.as_str()).await?
         < throttle::RESET_EMAILS_PER_ACCOUNT_PER_HOUR;
     throttle::record(&state.pool, Kind::Reset, Some(email.as_str()), ip, user.is_some() && under_limit).await?;
-    audit::record_platform(
+    super::record_platform(
         &state.pool,
         SecurityEvent {
             org: None,

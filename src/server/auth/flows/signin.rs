@@ -9,10 +9,11 @@ use crate::model::email::Email;
 use crate::model::error::AppError;
 use crate::model::ids::{OrgId, UserId};
 use crate::model::role::Role;
-use crate::server::audit::record::{self as audit, SecurityEvent};
+use crate::server::audit::record::SecurityEvent;
+use crate::server::auth::backend::Credentials;
 use crate::server::auth::scope::{UserTx, MEMBERSHIP_ACTIVE};
 use crate::server::auth::throttle::{self, Kind};
-use crate::server::auth::user::{self, Credentials};
+use crate::server::auth::user;
 use crate::server::auth::{password, AuthSession};
 use crate::server::state::AppState;
 
@@ -63,7 +64,7 @@ async fn security_event(
         entity_id: user.map(|u| u.id.to_string()),
         details: serde_json::json!({ "email": email.as_str() }),
     };
-    Ok(audit::record_platform(&state.pool, event).await?)
+    Ok(super::record_platform(&state.pool, event).await?)
 }
 
 pub async fn logout(state: &AppState, auth: &mut AuthSession) -> Result<(), AppError> {
