@@ -26,6 +26,12 @@ ensure_build_tools() {
     step "adding the wasm32 target"
     rustup target add wasm32-unknown-unknown
   fi
+  for component in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$component"; then
+      step "adding rustup's $component"
+      rustup component add "$component"
+    fi
+  done
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     # 0.3.11 does not build on rustc 1.95; no_downloads makes a missing tool fail at once
     # instead of reaching for GitHub. A debug build installs in half the time of a release one.

@@ -57,6 +57,12 @@ if [ "${CI:-}" = "true" ]; then
   cargo clean --quiet -p cleantrack --target wasm32-unknown-unknown --target-dir "$CARGO_TARGET_DIR/front"
 fi
 
+step "formatting and lints (rustfmt, clippy for the server and the browser build)"
+cargo fmt --check
+cargo clippy --quiet --features ssr --all-targets -- -D warnings
+cargo clippy --quiet --lib --no-default-features --features hydrate --target wasm32-unknown-unknown \
+  --target-dir "$CARGO_TARGET_DIR/front" -- -D warnings
+
 step "Rust unit and integration tests"
 cargo test --features ssr --no-fail-fast
 

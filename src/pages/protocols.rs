@@ -117,13 +117,13 @@ fn protocol_fields(current: Option<&Protocol>) -> impl IntoView {
 fn protocol_row(p: Protocol, manage: bool, revise: ServerAction<ReviseProtocol>) -> impl IntoView {
     let id = p.id.to_string();
     let summary = format!(
-        "version {} · {} step(s) · {}{} min contact · {}{}",
+        "version {} · {} step(s) · {}{} min contact · {}{} equipment",
         p.version,
         p.steps.len(),
         if p.disinfectant.is_empty() { String::new() } else { format!("{} · ", p.disinfectant) },
         p.contact_time_minutes,
         if p.photo_required { "photo · " } else { "" },
-        format!("{} equipment", p.equipment_count)
+        p.equipment_count
     );
     let edit = manage.then(|| {
         let fields = protocol_fields(Some(&p));

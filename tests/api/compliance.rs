@@ -184,7 +184,7 @@ async fn the_overview_the_csv_and_the_pdf_state_the_same_figures(_: PgPoolOption
     assert!(text.contains("How compliance is counted"), "the definition in words: {text}");
 
     // The overview page states it with the definition.
-    let html = auditor.get(app.url(&format!("/app"))).header("accept", "text/html").send().await.unwrap();
+    let html = auditor.get(app.url("/app")).header("accept", "text/html").send().await.unwrap();
     let html = html.text().await.unwrap();
     assert!(html.contains(&all_figures.sentence()) && html.contains("How compliance is counted"), "{html}");
 

@@ -74,7 +74,7 @@ async fn strict_signatures_demand_the_signers_password_at_each_signing(_: PgPool
     app.call(supervisor, "verify_log", &[("log_id", &id), ("password", PASSWORD)]).await.assert_ok();
 
     // Organization B has them off: no password asked there.
-    assert_eq!(settings(&app, &world.b.member(Role::Owner).client).await, fixture_settings());
+    assert_eq!(settings(app, &world.b.member(Role::Owner).client).await, fixture_settings());
     // And turned off (with a reason), signing needs no password again.
     app.call(owner, "update_settings", &[]).await.assert_status(422);
     app.call(owner, "update_settings", &[("strict_off_reason", "Trial ended")]).await.assert_ok();

@@ -273,7 +273,7 @@ impl S3Server {
         let root = fresh_dir("s3");
         std::fs::create_dir_all(root.join("photos")).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("s3s-fs")
+        let mut child = Command::new("s3s-fs")
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--access-key", "test-access", "--secret-key", "test-secret-key-for-s3s"])
             .arg(&root)
@@ -287,6 +287,8 @@ impl S3Server {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("s3s-fs did not start");
     }
 

@@ -118,7 +118,9 @@ fn the_readme_permission_table_matches_the_code() {
 
 /// The team page as `reader` sees it: per member email, the role the picker shows as chosen and
 /// the roles it offers, or `None` where the member's role is shown read-only.
-fn pickers(html: &str) -> Vec<(String, Option<(String, Vec<String>)>)> {
+type Picker = Option<(String, Vec<String>)>;
+
+fn pickers(html: &str) -> Vec<(String, Picker)> {
     html.split("data-member=\"")
         .skip(1)
         .map(|row| {

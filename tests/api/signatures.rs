@@ -176,12 +176,12 @@ async fn a_signature_keeps_the_legal_name_it_was_made_with_and_the_seal_covers_h
     let staff = &world.a.member(Role::Staff).client;
     let app = &app;
     let legal = "Staff of Org A"; // the fixture's name, the legal name it started with
-    let first: LogId = log(&app, staff, hood, Some(PASSWORD)).await.assert_ok().json();
+    let first: LogId = log(app, staff, hood, Some(PASSWORD)).await.assert_ok().json();
 
     // The display name is free; signatures do not follow it.
     app.call(staff, "rename", &[("name", "Sunny")]).await.assert_ok();
-    let second: LogId = log(&app, staff, hood, Some(PASSWORD)).await.assert_ok().json();
-    let names: Vec<String> = history(&app, staff, hood).await.into_iter().map(|l| l.signature.name).collect();
+    let second: LogId = log(app, staff, hood, Some(PASSWORD)).await.assert_ok().json();
+    let names: Vec<String> = history(app, staff, hood).await.into_iter().map(|l| l.signature.name).collect();
     assert_eq!(names, [legal, legal]);
 
     // The legal name changes only with a reason and the password; old signatures keep theirs.
@@ -192,8 +192,8 @@ async fn a_signature_keeps_the_legal_name_it_was_made_with_and_the_seal_covers_h
     change("Samira Okafor-Lind", "Married", "wrong wrong wrong").await.assert_status(422);
     change("", "Married", PASSWORD).await.assert_status(422);
     change("Samira Okafor-Lind", "Married", PASSWORD).await.assert_ok();
-    let third: LogId = log(&app, staff, hood, Some(PASSWORD)).await.assert_ok().json();
-    let logs = history(&app, staff, hood).await;
+    let third: LogId = log(app, staff, hood, Some(PASSWORD)).await.assert_ok().json();
+    let logs = history(app, staff, hood).await;
     let name_of = |id: LogId| logs.iter().find(|l| l.id == id).unwrap().signature.name.clone();
     assert_eq!(
         (name_of(first), name_of(second), name_of(third)),

@@ -76,7 +76,9 @@ pub struct EquipmentFigures {
 /// The figures per piece of equipment with a schedule (those with no occasion in the period
 /// too, at zero), ordered by facility and name.
 pub async fn by_equipment(tx: &mut TenantTx, scope: Scope, period: &Period) -> Result<Vec<EquipmentFigures>, AppError> {
-    let rows: Vec<(String, String, String, String, i64, i64, i64, i64, i64)> = bind!(
+    // Facility, its time zone, equipment name and code, then the figures' five counts.
+    type Row = (String, String, String, String, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = bind!(
         sqlx::query_as(&format!(
             "SELECT f.name, f.time_zone, e.name, e.short_code, {FIGURES} \
              FROM equipment e \

@@ -280,15 +280,15 @@ pub async fn member_scan_page(
     history_shown: i64,
 ) -> Result<Option<MemberScan>, sqlx::Error> {
     let (names, values) = request_settings();
-    let found: Option<(OrgId, EquipmentId, Role, Option<Vec<FacilityId>>, Option<String>)> =
-        sqlx::query_as("SELECT * FROM app.scan($1, $2, $3, $4, $5)")
-            .bind(token)
-            .bind(user)
-            .bind(names)
-            .bind(values)
-            .bind(i32::try_from(history_shown).unwrap_or(i32::MAX))
-            .fetch_optional(pool)
-            .await?;
+    type Entered = (OrgId, EquipmentId, Role, Option<Vec<FacilityId>>, Option<String>);
+    let found: Option<Entered> = sqlx::query_as("SELECT * FROM app.scan($1, $2, $3, $4, $5)")
+        .bind(token)
+        .bind(user)
+        .bind(names)
+        .bind(values)
+        .bind(i32::try_from(history_shown).unwrap_or(i32::MAX))
+        .fetch_optional(pool)
+        .await?;
     Ok(found.map(|(org, equipment, role, facilities, page)| {
         let ctx = TenantCtx { org_id: org, user_id: user, role, facilities };
         // The database says the same (`app.scan` gives a guest no page); checked here as well.
