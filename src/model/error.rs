@@ -85,9 +85,31 @@ impl From<sqlx::Error> for AppError {
             tracing::warn!(error = %err, "database unavailable");
             return AppError::Unavailable;
         }
-        tracing::error!(error = %err, "database error");
+        match &err {
+            // Which constraint or table, as well as the message, so the log says what failed.
+            sqlx::Error::Database(db) => {
+                tracing::error!(error = %db, code = ?db.code(), constraint = ?db.constraint(), table = ?db.table(), "database error")
+            }
+            other => tracing::error!(error = %with_causes(other), "database error"),
+        }
         AppError::Internal
     }
+}
+
+/// `err` followed by each of its causes ("a: b: c"): the logs keep the whole chain.
+#[cfg(feature = "ssr")]
+pub fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !out.ends_with(&said) {
+            out.push_str(": ");
+            out.push_str(&said);
+        }
+        source = cause.source();
+    }
+    out
 }
 
 /// Errors that say the database could not be reached or went away mid-request, as opposed to
@@ -115,7 +137,7 @@ impl From<anyhow::Error> for AppError {
 #[cfg(feature = "ssr")]
 impl From<std::io::Error> for AppError {
     fn from(err: std::io::Error) -> Self {
-        tracing::error!(error = %err, "i/o error");
+        tracing::error!(error = %with_causes(&err), "i/o error");
         AppError::Internal
     }
 }
@@ -138,5 +160,19 @@ impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         let status = http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         (status, self.to_string()).into_response()
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod cause_tests {
+    use super::with_causes;
+
+    #[test]
+    fn the_logged_error_keeps_every_cause_once() {
+        let err = anyhow::anyhow!("connection reset by peer").context("reading the photo").context("storing a photo");
+        assert_eq!(with_causes(&*err), "storing a photo: reading the photo: connection reset by peer");
+        // sqlx repeats its cause's message in its own: said once.
+        let io = sqlx::Error::Io(std::io::Error::other("connection reset by peer"));
+        assert_eq!(with_causes(&io), "error communicating with database: connection reset by peer");
     }
 }

@@ -13,3 +13,4 @@ pub mod password;
 pub mod redirect;
 pub mod reports;
 pub mod role;
+pub mod text;

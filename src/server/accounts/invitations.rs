@@ -47,7 +47,7 @@ pub async fn create(
     }
     let (name, access_days, facilities) = match guest {
         Some(g) => (
-            Some(crate::server::auth::flows::clean_name(&g.name, "the inspector's name", 100)?),
+            Some(crate::model::text::one_line(&g.name, "the inspector's name", 100, true)?),
             Some(g.days),
             g.facilities,
         ),

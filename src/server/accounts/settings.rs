@@ -63,7 +63,7 @@ pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), 
     // Turning them off needs a reason given with that change; staying off keeps the one given.
     let off_reason = match (was_strict, settings.strict_signatures) {
         (true, false) => {
-            let reason = crate::server::assets::text(
+            let reason = crate::model::text::one_line(
                 settings.strict_off_reason.as_deref().unwrap_or_default(),
                 "the reason for turning strict signatures off (it is kept in the audit trail and printed in reports)",
                 500,

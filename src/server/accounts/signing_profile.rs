@@ -42,8 +42,8 @@ pub async fn change_legal_name(
     reason: &str,
     given_password: &str,
 ) -> Result<(), AppError> {
-    let name = crate::server::assets::text(name, "your full legal name", 200, true)?;
-    let reason = crate::server::assets::text(reason, "the reason for the change", 500, true)?;
+    let name = crate::model::text::one_line(name, "your full legal name", 200, true)?;
+    let reason = crate::model::text::one_line(reason, "the reason for the change", 500, true)?;
     check_password(tx, given_password).await?;
     let user = tx.ctx().user_id();
     let before: String = sqlx::query_scalar(

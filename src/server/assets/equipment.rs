@@ -4,11 +4,11 @@
 use rand::Rng as _;
 
 use super::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
-use super::text;
 use crate::model::assets::{Equipment, EquipmentPage, RiskLevel};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, ProtocolId};
 use crate::model::role::Action;
+use crate::model::text::one_line;
 use crate::server::auth::{tokens, TenantTx};
 
 pub const PER_PAGE: i64 = 25;
@@ -120,10 +120,10 @@ struct Valid {
 /// `editing`: the equipment being changed, which may keep its own name.
 async fn validate(tx: &mut TenantTx, form: &EquipmentForm, editing: Option<EquipmentId>) -> Result<Valid, AppError> {
     let valid = Valid {
-        name: text(&form.name, "the equipment's name", 120, true)?,
-        kind: text(&form.kind, "the kind of equipment", 80, true)?,
-        serial: text(&form.serial, "the serial number", 80, false)?,
-        location: text(&form.location, "the location", 120, false)?,
+        name: one_line(&form.name, "the equipment's name", 120, true)?,
+        kind: one_line(&form.kind, "the kind of equipment", 80, true)?,
+        serial: one_line(&form.serial, "the serial number", 80, false)?,
+        location: one_line(&form.location, "the location", 120, false)?,
         risk: RiskLevel::parse(form.risk_level.trim())
             .ok_or_else(|| AppError::Invalid("Choose a risk level: low, medium, high or critical.".into()))?,
     };
@@ -225,7 +225,7 @@ pub async fn update(tx: &mut TenantTx, id: EquipmentId, form: &EquipmentForm) ->
 /// admin can reinstate it.
 pub async fn retire(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Result<(), AppError> {
     tx.ctx().require(Action::ManageAssets)?;
-    let reason = text(reason, "why it is retired", 300, true)?;
+    let reason = one_line(reason, "why it is retired", 300, true)?;
     let org = tx.ctx().org_id();
     crate::model::error::one_row(
         sqlx::query("UPDATE equipment SET status = 'retired', status_reason = $3 WHERE org_id = $1 AND id = $2")
@@ -242,7 +242,7 @@ pub async fn retire(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Result<
 /// active, and no active piece there may have taken its name meanwhile.
 pub async fn reinstate(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Result<(), AppError> {
     tx.ctx().require(Action::ManageAssets)?;
-    let reason = text(reason, "why it is reinstated", 300, true)?;
+    let reason = one_line(reason, "why it is reinstated", 300, true)?;
     let org = tx.ctx().org_id();
     let found: Option<(bool, bool)> = sqlx::query_as(
         "SELECT f.status = 'active', EXISTS (SELECT 1 FROM equipment o WHERE o.org_id = e.org_id \

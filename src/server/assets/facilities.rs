@@ -1,10 +1,10 @@
 //! Facilities: sites with an address and the time zone their schedules run in.
 
-use super::text;
 use crate::model::assets::Facility;
 use crate::model::error::AppError;
 use crate::model::ids::FacilityId;
 use crate::model::role::Action;
+use crate::model::text::one_line;
 use crate::server::auth::TenantTx;
 
 pub struct FacilityForm {
@@ -39,8 +39,8 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Facility>, AppError> {
 }
 
 async fn validate(tx: &mut TenantTx, form: &FacilityForm) -> Result<(String, String, String), AppError> {
-    let name = text(&form.name, "the facility's name", 120, true)?;
-    let address = text(&form.address, "the address", 300, false)?;
+    let name = one_line(&form.name, "the facility's name", 120, true)?;
+    let address = one_line(&form.address, "the address", 300, false)?;
     let time_zone = form.time_zone.trim().to_owned();
     let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)")
         .bind(&time_zone)

@@ -1,11 +1,11 @@
 //! Protocols: versioned cleaning checklists. Revising adds a version (the database refuses to
 //! change one), so every log can name the exact version it followed.
 
-use super::text;
 use crate::model::assets::Protocol;
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, ProtocolId};
 use crate::model::role::Action;
+use crate::model::text::one_line;
 use crate::server::auth::TenantTx;
 
 pub struct ProtocolForm {
@@ -46,7 +46,7 @@ struct Valid {
 }
 
 fn validate(form: &ProtocolForm) -> Result<Valid, AppError> {
-    let name = text(&form.name, "the protocol's name", 120, true)?;
+    let name = one_line(&form.name, "the protocol's name", 120, true)?;
     let steps: Vec<String> = form
         .steps
         .lines()
@@ -62,7 +62,7 @@ fn validate(form: &ProtocolForm) -> Result<Valid, AppError> {
     if !(0..=1440).contains(&form.contact_time_minutes) {
         return Err(AppError::Invalid("Contact time is between 0 and 1440 minutes.".into()));
     }
-    let disinfectant = text(&form.disinfectant, "the disinfectant", 120, false)?;
+    let disinfectant = one_line(&form.disinfectant, "the disinfectant", 120, false)?;
     Ok(Valid { name, steps, disinfectant })
 }
 

@@ -3,12 +3,12 @@
 
 use sqlx::PgConnection;
 
-use super::clean_name;
 use super::registration::sign_in;
 use crate::model::account::InvitationPreview;
 use crate::model::error::AppError;
 use crate::model::ids::{InvitationId, OrgId, UserId};
 use crate::model::role::Role;
+use crate::model::text::one_line;
 use crate::server::auth::scope::{InvitationTokenTx, TenantCtx};
 use crate::server::auth::{password, tokens, user, AuthSession};
 use crate::server::state::AppState;
@@ -97,7 +97,7 @@ pub async fn accept(
             let Some(account) = new_account else {
                 return Err(AppError::Invalid("Enter your name and a password to create your account.".into()));
             };
-            let name = clean_name(&account.name, "your name", 100)?;
+            let name = one_line(&account.name, "your name", 100, true)?;
             password::check_new(&account.password, &[&invitation.email, &name]).map_err(AppError::Invalid)?;
             let hash = password::hash(account.password).await?;
             let id = UserId::new();

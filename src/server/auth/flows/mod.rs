@@ -8,7 +8,6 @@ pub mod recovery;
 pub mod registration;
 pub mod signin;
 
-use crate::model::error::AppError;
 use crate::server::audit::record::SecurityEvent;
 
 /// Records a security event that belongs to no organization (sign-in attempts and the like), in
@@ -18,18 +17,6 @@ pub async fn record_platform(pool: &sqlx::PgPool, event: SecurityEvent<'_>) -> R
     let mut tx = crate::server::auth::scope::begin_anonymous(pool).await?;
     crate::server::audit::record::record(&mut tx, event).await?;
     tx.commit().await
-}
-
-/// Names and organization names: trimmed, not empty, not absurdly long.
-pub(crate) fn clean_name(raw: &str, what: &str, max: usize) -> Result<String, AppError> {
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        Err(AppError::Invalid(format!("Enter {what}.")))
-    } else if name.chars().count() > max {
-        Err(AppError::Invalid(format!("Keep {what} under {max} characters.")))
-    } else {
-        Ok(name)
-    }
 }
 
 /// Single-use, expiring account tokens (email verification, password reset).

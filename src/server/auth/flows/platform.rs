@@ -3,6 +3,7 @@
 use crate::model::account::{DeadJob, Member, OrgOverview, PlatformConsole};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
+use crate::model::text::one_line;
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::scope::PlatformTx;
 use crate::server::auth::user::User;
@@ -92,7 +93,7 @@ pub async fn create_operator(
     if promoted > 0 {
         return Ok(false);
     }
-    let name = super::clean_name(name, "a name", 100)?;
+    let name = one_line(name, "a name", 100, true)?;
     let password = password
         .ok_or_else(|| AppError::Invalid("No account has this email; give a password to create one.".into()))?;
     pw::check_new(&password, &[email.as_str(), &name]).map_err(AppError::Invalid)?;

@@ -2,10 +2,11 @@
 
 use std::net::IpAddr;
 
-use super::{clean_name, user_tokens};
+use super::user_tokens;
 use crate::model::email::Email;
 use crate::model::error::AppError;
 use crate::model::ids::{OrgId, UserId};
+use crate::model::text::one_line;
 use crate::server::auth::request::CURRENT_ORG_KEY;
 use crate::server::auth::throttle::{self, Kind};
 use crate::server::auth::{password, scope, user, AuthSession};
@@ -30,8 +31,8 @@ pub async fn register(state: &AppState, ip: IpAddr, form: Registration) -> Resul
     throttle::check_requests(&state.pool, Kind::Register, ip, state.config.signups_per_address_per_hour).await?;
     throttle::record(&state.pool, Kind::Register, None, ip, true).await?;
 
-    let name = clean_name(&form.name, "your name", 100)?;
-    let org_name = clean_name(&form.organization, "the organization's name", 120)?;
+    let name = one_line(&form.name, "your name", 100, true)?;
+    let org_name = one_line(&form.organization, "the organization's name", 120, true)?;
     let email = Email::parse(&form.email).map_err(AppError::Invalid)?;
     password::check_new(&form.password, &[email.as_str(), &name, &org_name]).map_err(AppError::Invalid)?;
     let hash = password::hash(form.password).await?;

@@ -2,13 +2,13 @@
 
 use std::net::IpAddr;
 
-use super::clean_name;
 use super::registration::sign_in;
 use crate::model::account::{OrgMembership, SessionInfo};
 use crate::model::email::Email;
 use crate::model::error::AppError;
 use crate::model::ids::{OrgId, UserId};
 use crate::model::role::Role;
+use crate::model::text::one_line;
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::backend::Credentials;
 use crate::server::auth::scope::{UserTx, MEMBERSHIP_ACTIVE};
@@ -140,7 +140,7 @@ pub async fn change_password(
 
 pub async fn rename(state: &AppState, auth: &mut AuthSession, name: &str) -> Result<(), AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
-    let name = clean_name(name, "your name", 100)?;
+    let name = one_line(name, "your name", 100, true)?;
     sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
         .bind(&name)
         .bind(user.id)
