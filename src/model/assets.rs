@@ -128,11 +128,77 @@ pub struct Protocol {
     pub equipment_count: i64,
 }
 
+/// How a signed cleaning ended: passed, or failed (its notes say what went wrong). Stored as the
+/// text `pass` / `fail` (the column's CHECK), and written so in forms, JSON, filters and CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+}
+
+impl Outcome {
+    /// `pass` or `fail` (around spaces ignored); anything else is no outcome.
+    pub fn parse(raw: &str) -> Option<Outcome> {
+        match raw.trim() {
+            "pass" => Some(Outcome::Pass),
+            "fail" => Some(Outcome::Fail),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+        }
+    }
+
+    /// As lists and reports show it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+        }
+    }
+}
+
+/// Read from and written to the text column as `pass` / `fail`.
+#[cfg(feature = "ssr")]
+mod outcome_column {
+    use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
+    use sqlx::{Decode, Encode, Postgres, Type};
+
+    use super::Outcome;
+
+    impl Type<Postgres> for Outcome {
+        fn type_info() -> PgTypeInfo {
+            <&str as Type<Postgres>>::type_info()
+        }
+        fn compatible(ty: &PgTypeInfo) -> bool {
+            <&str as Type<Postgres>>::compatible(ty)
+        }
+    }
+
+    impl Encode<'_, Postgres> for Outcome {
+        fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+            <&str as Encode<Postgres>>::encode_by_ref(&self.as_str(), buf)
+        }
+    }
+
+    impl Decode<'_, Postgres> for Outcome {
+        fn decode(value: PgValueRef<'_>) -> Result<Outcome, sqlx::error::BoxDynError> {
+            let raw = <&str as Decode<Postgres>>::decode(value)?;
+            Outcome::parse(raw).ok_or_else(|| format!("`{raw}` is not an outcome").into())
+        }
+    }
+}
+
 /// A signed cleaning record as the history shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CleaningLog {
     pub id: LogId,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub notes: String,
     /// The steps of the protocol version followed, and whether each was done.
     pub checklist: Vec<(String, bool)>,
@@ -328,7 +394,7 @@ pub struct Review {
     pub equipment: String,
     pub facility: String,
     pub protocol: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Who signed it ("performed"); nobody verifies their own.
     pub performer: UserId,
     pub signer: String,
@@ -363,7 +429,7 @@ pub struct ReviewCounts {
 pub struct Activity {
     pub equipment_id: EquipmentId,
     pub equipment: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub signer: String,
     /// Local to the facility.
     pub at: String,
@@ -377,4 +443,20 @@ pub struct DayCount {
     pub on_time: i64,
     pub late: i64,
     pub failed: i64,
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod outcome_tests {
+    use super::Outcome;
+
+    #[test]
+    fn an_outcome_is_pass_or_fail_in_forms_json_and_labels() {
+        assert_eq!(Outcome::parse(" pass "), Some(Outcome::Pass));
+        assert_eq!(Outcome::parse("fail"), Some(Outcome::Fail));
+        assert_eq!(Outcome::parse("PASS"), None);
+        assert_eq!(Outcome::parse("maybe"), None);
+        assert_eq!(serde_json::to_string(&Outcome::Fail).unwrap(), "\"fail\"");
+        assert_eq!(serde_json::from_str::<Outcome>("\"pass\"").unwrap(), Outcome::Pass);
+        assert_eq!((Outcome::Fail.as_str(), Outcome::Fail.label()), ("fail", "FAIL"));
+    }
 }

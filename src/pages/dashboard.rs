@@ -119,7 +119,7 @@ fn Overview(d: Dashboard) -> impl IntoView {
                 <ul class="audit-list">
                     {d.recent.iter().map(|a| view! {
                         <li class="audit-entry">
-                            <strong><a href=format!("/equipment/{}", a.equipment_id) rel="external">{a.equipment.clone()}</a>{format!(" · {}", a.outcome.to_uppercase())}</strong>
+                            <strong><a href=format!("/equipment/{}", a.equipment_id) rel="external">{a.equipment.clone()}</a>{format!(" · {}", a.outcome.label())}</strong>
                             <span class="muted">{format!(" {} by {}{}", a.at, a.signer, if a.verified { " · verified" } else { "" })}</span>
                         </li>
                     }).collect_view()}

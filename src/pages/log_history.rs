@@ -35,7 +35,7 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
     view! {
         <li class="audit-entry" data-log=l.id.to_string()>
             <div class="audit-entry__head">
-                <strong>{l.outcome.to_uppercase()}</strong>
+                <strong>{l.outcome.label()}</strong>
                 {(l.late_entry || l.entered_offline).then(|| view! { <span class="badge badge--late">{if l.entered_offline { "Entered offline" } else { "Late entry" }}</span> })}
                 <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_else(|| "no protocol".into()))}</span>
             </div>

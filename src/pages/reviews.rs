@@ -86,7 +86,7 @@ fn review(r: Review, me: Option<UserId>, strict: bool, verify: ServerAction<Veri
         <li class="list__item" data-review=r.log_id.to_string()>
             <div>
                 <strong><a href=format!("/equipment/{}", r.equipment_id) rel="external">{r.equipment.clone()}</a></strong>
-                {format!(" · {}", r.outcome.to_uppercase())}
+                {format!(" · {}", r.outcome.label())}
                 <div class="muted">{format!("{} · {} · signed by {} at {} (performed {})", r.facility, r.protocol, r.signer, r.received_at, r.performed_at)}</div>
                 <span class="badge" class:badge--overdue=r.overdue>{if r.overdue { format!("Review overdue: waiting {waited}") } else { format!("Waiting {waited}") }}</span>
             </div>

@@ -47,7 +47,7 @@ pub async fn summary(tx: &mut TenantTx, facility: Option<FacilityId>, period_day
     .fetch_all(tx.conn())
     .await?;
 
-    let recent: Vec<(EquipmentId, String, String, String, String, bool)> = sqlx::query_as(
+    let recent: Vec<(EquipmentId, String, crate::model::assets::Outcome, String, String, bool)> = sqlx::query_as(
         "SELECT l.equipment_id, e.name, l.outcome, l.signer_name, \
                 app.local_time(l.performed_at, f.time_zone), \
                 EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) \

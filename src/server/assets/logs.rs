@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::assets::{CleaningLog, Signature};
+use crate::model::assets::{CleaningLog, Outcome, Signature};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, LogId, PhotoId, UserId};
 use crate::model::role::Action;
@@ -112,10 +112,8 @@ async fn insert(
         }
     }
     let now = current(tx, equipment).await?;
-    let outcome = match form.outcome.trim() {
-        o @ ("pass" | "fail") => o.to_owned(),
-        _ => return Err(AppError::Invalid("Choose the outcome: pass or fail.".into())),
-    };
+    let outcome =
+        Outcome::parse(&form.outcome).ok_or_else(|| AppError::Invalid("Choose the outcome: pass or fail.".into()))?;
     let notes = form.notes.trim().to_owned();
     if notes.chars().count() > 2000 {
         return Err(AppError::Invalid("Keep notes under 2000 characters.".into()));
@@ -138,12 +136,12 @@ async fn insert(
         }
     };
     let done: Vec<bool> = (0..now.steps.len()).map(|i| form.done.contains_key(&i.to_string())).collect();
-    if outcome == "pass" && done.iter().any(|d| !d) {
+    if outcome == Outcome::Pass && done.iter().any(|d| !d) {
         return Err(AppError::Invalid(
             "Tick every step of the protocol, or record the cleaning as failed and say why.".into(),
         ));
     }
-    if outcome == "fail" && notes.is_empty() {
+    if outcome == Outcome::Fail && notes.is_empty() {
         return Err(AppError::Invalid("Say in the notes what went wrong.".into()));
     }
     if now.photo_required && form.photos.is_empty() {
@@ -198,7 +196,7 @@ async fn insert(
     .bind(user)
     .bind(&performed_at)
     .bind(serde_json::Value::Array(checklist))
-    .bind(&outcome)
+    .bind(outcome)
     .bind(&notes)
     .bind(amends.as_ref().map(|a| a.original))
     .bind(amends.map(|a| a.reason))
@@ -357,7 +355,7 @@ pub async fn verify(tx: &mut TenantTx, log: LogId, signer: &Signer) -> Result<()
 #[derive(serde::Deserialize)]
 pub(super) struct HistoryRow {
     id: LogId,
-    outcome: String,
+    outcome: Outcome,
     notes: String,
     checklist: Vec<ChecklistItem>,
     protocol: Option<String>,

@@ -44,7 +44,7 @@ pub async fn list(tx: &mut TenantTx, facility: Option<FacilityId>) -> Result<Vec
         String,
         String,
         String,
-        String,
+        crate::model::assets::Outcome,
         crate::model::ids::UserId,
         String,
         String,

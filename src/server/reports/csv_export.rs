@@ -172,7 +172,7 @@ pub fn lines(rows: &[LogRow]) -> Vec<u8> {
             row.received_at.clone(),
             row.signer_name.clone(),
             row.signature_meaning.clone(),
-            row.outcome.clone(),
+            row.outcome.as_str().to_owned(),
             row.steps_done.to_string(),
             row.steps_total.to_string(),
             row.notes.clone(),

@@ -1,6 +1,7 @@
 //! The cleaning logs a report covers, read in keyset pages so that a year of a large
 //! organization never sits in memory. Shared by the CSV export and the PDF report.
 
+use crate::model::assets::Outcome;
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, LogId, OrgId};
 use crate::model::reports::LogFilter;
@@ -31,7 +32,7 @@ pub struct LogRow {
     pub signature_meaning: String,
     /// How the signer re-authenticated (`model::assets::signed_with_label`).
     pub signed_with: Option<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub steps_done: i32,
     pub steps_total: i32,
     pub notes: String,

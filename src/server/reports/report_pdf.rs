@@ -300,7 +300,7 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
         (Some(name), Some(v)) => format!("{name} v{v}"),
         _ => "no protocol".into(),
     };
-    let outcome = row.outcome.to_uppercase();
+    let outcome = row.outcome.label();
     let head = format!(
         "{} ({})  {outcome}  {protocol}  checklist {}/{}",
         row.performed_local, row.time_zone, row.steps_done, row.steps_total
