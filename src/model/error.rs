@@ -96,6 +96,34 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// A refusal by the database that is the person's mistake rather than ours.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy)]
+pub enum Refusal<'a> {
+    /// A unique or check constraint, by name ("another facility already has this name").
+    Constraint(&'a str),
+    /// A trigger's guard (`RAISE … USING ERRCODE = 'check_violation'`), which names no constraint.
+    TriggerCheck,
+}
+
+/// The one way a database refusal becomes a 4xx: `err` is `mistake` when it is `refusal`, and
+/// any other database error otherwise (logged, `Internal`).
+#[cfg(feature = "ssr")]
+pub fn refused_as(err: sqlx::Error, refusal: Refusal<'_>, mistake: AppError) -> AppError {
+    let is_refusal = match (&err, refusal) {
+        (sqlx::Error::Database(db), Refusal::Constraint(name)) => db.constraint() == Some(name),
+        (sqlx::Error::Database(db), Refusal::TriggerCheck) => {
+            db.code().as_deref() == Some("23514") && db.constraint().is_none()
+        }
+        _ => false,
+    };
+    if is_refusal {
+        mistake
+    } else {
+        err.into()
+    }
+}
+
 /// `err` followed by each of its causes ("a: b: c"): the logs keep the whole chain.
 #[cfg(feature = "ssr")]
 pub fn with_causes(err: &dyn std::error::Error) -> String {

@@ -192,6 +192,10 @@ async fn a_signature_keeps_the_legal_name_it_was_made_with_and_the_seal_covers_h
     change("Samira Okafor-Lind", "Married", "wrong wrong wrong").await.assert_status(422);
     change("", "Married", PASSWORD).await.assert_status(422);
     change("Samira Okafor-Lind", "Married", PASSWORD).await.assert_ok();
+    // The database's guard: a further change needs a reason of its own.
+    let again = change("Samira Lind", "Married", PASSWORD).await;
+    again.assert_status(422);
+    assert!(again.body.contains("Give a new reason"), "{}", again.body);
     let third: LogId = log(app, staff, hood, Some(PASSWORD)).await.assert_ok().json();
     let logs = history(app, staff, hood).await;
     let name_of = |id: LogId| logs.iter().find(|l| l.id == id).unwrap().signature.name.clone();

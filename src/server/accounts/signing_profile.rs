@@ -3,7 +3,7 @@
 //! signing PIN (see `server::assets::signatures` for how signings use it).
 
 use crate::model::account::SigningProfile;
-use crate::model::error::AppError;
+use crate::model::error::{refused_as, AppError, Refusal};
 use crate::server::assets::signatures::{check_new_pin, PIN_ATTEMPTS};
 use crate::server::audit::record::{record, SecurityEvent};
 use crate::server::auth::{password, TenantTx};
@@ -55,12 +55,9 @@ pub async fn change_legal_name(
     .bind(&reason)
     .fetch_one(tx.conn())
     .await
-    .map_err(|err| match err {
-        // The trigger's guard: the same reason as the last change.
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("23514") => {
-            AppError::Invalid("Give a new reason for this change.".into())
-        }
-        other => other.into(),
+    // The trigger's guard: the same reason as the last change.
+    .map_err(|err| {
+        refused_as(err, Refusal::TriggerCheck, AppError::Invalid("Give a new reason for this change.".into()))
     })?;
     if before == name {
         return Err(AppError::Invalid("That is your legal name already.".into()));

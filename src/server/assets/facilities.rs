@@ -1,7 +1,7 @@
 //! Facilities: sites with an address and the time zone their schedules run in.
 
 use crate::model::assets::Facility;
-use crate::model::error::AppError;
+use crate::model::error::{refused_as, AppError, Refusal};
 use crate::model::ids::FacilityId;
 use crate::model::role::Action;
 use crate::model::text::one_line;
@@ -52,11 +52,10 @@ async fn validate(tx: &mut TenantTx, form: &FacilityForm) -> Result<(String, Str
     Ok((name, address, time_zone))
 }
 
-fn name_taken(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.constraint() == Some("facilities_org_name_key"))
+fn name_taken(err: sqlx::Error) -> AppError {
+    let taken = AppError::Conflict("Another facility already has this name.".into());
+    refused_as(err, Refusal::Constraint("facilities_org_name_key"), taken)
 }
-
-const NAME_TAKEN: &str = "Another facility already has this name.";
 
 pub async fn create(tx: &mut TenantTx, form: &FacilityForm) -> Result<FacilityId, AppError> {
     tx.ctx().require(Action::ManageAssets)?;
@@ -71,10 +70,7 @@ pub async fn create(tx: &mut TenantTx, form: &FacilityForm) -> Result<FacilityId
             .bind(&time_zone)
             .execute(tx.conn())
             .await;
-    match result {
-        Err(err) if name_taken(&err) => Err(AppError::Conflict(NAME_TAKEN.into())),
-        other => other.map(|_| id).map_err(AppError::from),
-    }
+    result.map(|_| id).map_err(name_taken)
 }
 
 pub async fn update(tx: &mut TenantTx, id: FacilityId, form: &FacilityForm) -> Result<(), AppError> {
@@ -90,11 +86,9 @@ pub async fn update(tx: &mut TenantTx, id: FacilityId, form: &FacilityForm) -> R
             .bind(&time_zone)
             .execute(tx.conn())
             .await;
-    match result {
-        Err(err) if name_taken(&err) => Err(AppError::Conflict(NAME_TAKEN.into())),
-        Err(err) => Err(err.into()),
-        Ok(done) if done.rows_affected() == 0 => Err(AppError::NotFound),
-        Ok(_) => Ok(()),
+    match result.map_err(name_taken)? {
+        done if done.rows_affected() == 0 => Err(AppError::NotFound),
+        _ => Ok(()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! change one), so every log can name the exact version it followed.
 
 use crate::model::assets::Protocol;
-use crate::model::error::AppError;
+use crate::model::error::{refused_as, AppError, Refusal};
 use crate::model::ids::{EquipmentId, ProtocolId};
 use crate::model::role::Action;
 use crate::model::text::one_line;
@@ -140,18 +140,16 @@ pub async fn create(tx: &mut TenantTx, form: &ProtocolForm) -> Result<ProtocolId
     tx.ctx().require(Action::ManageAssets)?;
     let valid = validate(form)?;
     let (id, org) = (ProtocolId::new(), tx.ctx().org_id());
-    let inserted = sqlx::query("INSERT INTO protocols (id, org_id, name) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO protocols (id, org_id, name) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(org)
         .bind(&valid.name)
         .execute(tx.conn())
-        .await;
-    if let Err(sqlx::Error::Database(db)) = &inserted {
-        if db.constraint() == Some("protocols_org_name_key") {
-            return Err(AppError::Conflict("Another protocol already has this name.".into()));
-        }
-    }
-    inserted?;
+        .await
+        .map_err(|err| {
+            let taken = AppError::Conflict("Another protocol already has this name.".into());
+            refused_as(err, Refusal::Constraint("protocols_org_name_key"), taken)
+        })?;
     insert_version(tx, id, 1, &valid, form).await?;
     Ok(id)
 }
