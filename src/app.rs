@@ -8,7 +8,10 @@ use leptos_router::{path, SsrMode};
 use crate::components::session::provide_session;
 use crate::components::site_footer::SiteFooter;
 use crate::components::site_header::SiteHeader;
-use crate::pages::account::AccountPage;
+use crate::pages::accounts::account::AccountPage;
+use crate::pages::accounts::settings::SettingsPage;
+use crate::pages::accounts::team::TeamPage;
+use crate::pages::audit::verify::VerifyPage;
 use crate::pages::audit::AuditPageView;
 use crate::pages::auth::invitation::AcceptInvitationPage;
 use crate::pages::auth::login::LoginPage;
@@ -16,26 +19,23 @@ use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::auth::register::RegisterPage;
 use crate::pages::auth::verify_email::VerifyEmailPage;
 use crate::pages::billing::BillingPage;
+use crate::pages::equipment::labels::LabelsPage;
+use crate::pages::equipment::scan::ScanPage;
 use crate::pages::equipment::EquipmentListPage;
 use crate::pages::facilities::FacilitiesPage;
 use crate::pages::home::HomePage;
-use crate::pages::labels::LabelsPage;
 use crate::pages::landing::Landing;
+use crate::pages::logs::reviews::ReviewsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::platform::PlatformPage;
 use crate::pages::protocols::ProtocolsPage;
 use crate::pages::reports::ReportsPage;
-use crate::pages::reviews::ReviewsPage;
-use crate::pages::scan::ScanPage;
-use crate::pages::settings::SettingsPage;
-use crate::pages::team::TeamPage;
-use crate::pages::verify::VerifyPage;
 
 /// The document around the app, rendered only on the server. The sticker page (`/q/…`) ships
 /// none of the app's WASM: it is complete server HTML whose forms post by themselves, and
 /// `/q.js` (a small hand-written script) adds what needs code on a phone: photos resized and
 /// uploaded with progress, the device's clock, sending without losing the form, and the offline
-/// queue with its service worker (`/sw.js`). See `pages::scan`.
+/// queue with its service worker (`/sw.js`). See `pages::equipment::scan`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let scripts = if is_sticker_page() {
         // Nothing on this page hydrates: no resource's data is written into it for the browser

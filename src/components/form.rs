@@ -129,7 +129,7 @@ where
 /// (`components::query`); retired facilities are left out. `selected` is the id in the address,
 /// or empty for all.
 #[component]
-pub fn FacilityFilter(selected: String, sites: Vec<crate::model::assets::Facility>) -> impl IntoView {
+pub fn FacilityFilter(selected: String, sites: Vec<crate::model::facilities::Facility>) -> impl IntoView {
     view! {
         <label>"Facility"
             <select name="facility">

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::model::account::SessionInfo;
+use crate::model::accounts::SessionInfo;
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
 

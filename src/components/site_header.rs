@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::session::{Logout, SwitchOrg};
-use crate::model::account::SessionInfo;
+use crate::model::accounts::SessionInfo;
 use crate::model::role::Action;
 
 /// The header: the bar with the phone's menu button (an island) and the navigation (server
@@ -149,10 +149,10 @@ fn org_switcher(info: &SessionInfo) -> impl IntoView {
 /// `Suspense` and send the header unresolved.
 #[island]
 fn ReviewCount() -> impl IntoView {
-    let counts = RwSignal::new(None::<crate::model::assets::ReviewCounts>);
+    let counts = RwSignal::new(None::<crate::model::logs::ReviewCounts>);
     Effect::new(move |_| {
         leptos::task::spawn_local(async move {
-            if let Ok(found) = crate::pages::reviews::count_reviews().await {
+            if let Ok(found) = crate::pages::logs::reviews::count_reviews().await {
                 counts.set(Some(found));
             }
         });

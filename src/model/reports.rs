@@ -44,7 +44,7 @@ impl LogFilter {
         }
         self.outcome = self.outcome.filter(|o| !o.is_empty());
         if let Some(outcome) = &self.outcome {
-            if super::assets::Outcome::parse(outcome).is_none() {
+            if super::logs::Outcome::parse(outcome).is_none() {
                 return Err("The outcome is either pass or fail.".into());
             }
         }

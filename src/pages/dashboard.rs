@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::components::form::FacilityFilter;
 use crate::components::query::text;
 
-use crate::model::assets::{Dashboard, DayCount, Setup};
 use crate::model::compliance::DEFINITION;
+use crate::model::dashboard::{Dashboard, DayCount, Setup};
 use crate::model::error::AppError;
 use crate::model::ids::FacilityId;
 use crate::model::role::Action;
@@ -15,7 +15,7 @@ use crate::pages::facilities::list_facilities;
 
 #[server(endpoint = "get_dashboard")]
 pub async fn get_dashboard(facility_id: Option<FacilityId>, days: Option<i32>) -> Result<Dashboard, AppError> {
-    use crate::server::{assets::dashboard, auth::request::in_tenant};
+    use crate::server::{auth::request::in_tenant, dashboard};
     in_tenant(async |tx| dashboard::summary(tx, facility_id, days.unwrap_or(30)).await).await
 }
 

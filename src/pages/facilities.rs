@@ -4,23 +4,23 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
-use crate::model::assets::Facility;
 use crate::model::error::AppError;
+use crate::model::facilities::Facility;
 use crate::model::ids::FacilityId;
 use crate::model::role::Action;
 
 #[server(endpoint = "list_facilities")]
 pub async fn list_facilities() -> Result<Vec<Facility>, AppError> {
-    use crate::server::{assets::facilities, auth::request::in_tenant};
+    use crate::server::{auth::request::in_tenant, facilities};
     in_tenant(async |tx| facilities::list(tx).await).await
 }
 
 /// Adds a facility; its time zone (IANA name) governs when its equipment is due.
 #[server(endpoint = "create_facility")]
 pub async fn create_facility(name: String, address: String, time_zone: String) -> Result<FacilityId, AppError> {
-    use crate::server::assets::facilities::{self, FacilityForm};
-    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::in_tenant_gated;
     use crate::server::billing::{account::Gate, quantity};
+    use crate::server::facilities::{self, FacilityForm};
     let form = FacilityForm { name, address, time_zone };
     in_tenant_gated(Gate::NewFacility, async |tx| {
         let id = facilities::create(tx, &form).await?;
@@ -32,9 +32,9 @@ pub async fn create_facility(name: String, address: String, time_zone: String) -
 
 #[server(endpoint = "update_facility")]
 pub async fn update_facility(id: FacilityId, name: String, address: String, time_zone: String) -> Result<(), AppError> {
-    use crate::server::assets::facilities::{self, FacilityForm};
-    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::in_tenant_gated;
     use crate::server::billing::account::Gate;
+    use crate::server::facilities::{self, FacilityForm};
     let form = FacilityForm { name, address, time_zone };
     in_tenant_gated(Gate::Administration, async |tx| facilities::update(tx, id, &form).await).await
 }
@@ -42,7 +42,7 @@ pub async fn update_facility(id: FacilityId, name: String, address: String, time
 /// Retires a facility with no active equipment; it stays in the records.
 #[server(endpoint = "retire_facility")]
 pub async fn retire_facility(id: FacilityId) -> Result<(), AppError> {
-    use crate::server::{assets::facilities, auth::request::in_tenant, billing::quantity};
+    use crate::server::{auth::request::in_tenant, billing::quantity, facilities};
     // Allowed in every billing standing: retiring is how an organization gets within a plan.
     in_tenant(async |tx| {
         facilities::retire(tx, id).await?;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::model::account::PlatformConsole;
+use crate::model::accounts::PlatformConsole;
 use crate::model::error::AppError;
 
 /// All organizations, for platform operators only (everyone else gets "not found").

@@ -4,14 +4,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
-use crate::model::assets::Protocol;
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, ProtocolId};
+use crate::model::protocols::Protocol;
 use crate::model::role::Action;
 
 #[server(endpoint = "list_protocols")]
 pub async fn list_protocols() -> Result<Vec<Protocol>, AppError> {
-    use crate::server::{assets::protocols, auth::request::in_tenant};
+    use crate::server::{auth::request::in_tenant, protocols};
     in_tenant(async |tx| protocols::list(tx).await).await
 }
 
@@ -25,9 +25,9 @@ pub async fn create_protocol(
     photo_required: Option<String>,
     verification_required: Option<String>,
 ) -> Result<ProtocolId, AppError> {
-    use crate::server::assets::protocols::{self, ProtocolForm};
-    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::in_tenant_gated;
     use crate::server::billing::account::Gate;
+    use crate::server::protocols::{self, ProtocolForm};
     let form =
         ProtocolForm::from_form(name, steps, disinfectant, contact_time_minutes, photo_required, verification_required);
     in_tenant_gated(Gate::Administration, async |tx| protocols::create(tx, &form).await).await
@@ -44,9 +44,9 @@ pub async fn revise_protocol(
     photo_required: Option<String>,
     verification_required: Option<String>,
 ) -> Result<i32, AppError> {
-    use crate::server::assets::protocols::{self, ProtocolForm};
-    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::in_tenant_gated;
     use crate::server::billing::account::Gate;
+    use crate::server::protocols::{self, ProtocolForm};
     let form =
         ProtocolForm::from_form(name, steps, disinfectant, contact_time_minutes, photo_required, verification_required);
     in_tenant_gated(Gate::Administration, async |tx| protocols::revise(tx, id, &form).await).await
@@ -55,7 +55,10 @@ pub async fn revise_protocol(
 /// Sets the protocol a piece of equipment is cleaned by (none when `protocol_id` is absent).
 #[server(endpoint = "assign_protocol")]
 pub async fn assign_protocol(equipment_id: EquipmentId, protocol_id: Option<ProtocolId>) -> Result<(), AppError> {
-    use crate::server::{assets::protocols, auth::request::in_tenant_gated, billing::account::Gate};
+    use crate::server::{
+        billing::account::{in_tenant_gated, Gate},
+        protocols,
+    };
     in_tenant_gated(Gate::Administration, async |tx| protocols::assign(tx, equipment_id, protocol_id).await).await
 }
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError};
-use crate::model::account::Member;
+use crate::model::accounts::Member;
 use crate::model::compliance::DEFINITION;
 use crate::model::error::AppError;
 use crate::model::ids::{ExportId, FacilityId};
@@ -258,9 +258,11 @@ fn export_row(export: ExportInfo) -> impl IntoView {
 #[component]
 fn InspectorSection(options: ReportOptions) -> impl IntoView {
     let invite = ServerAction::<InviteInspector>::new();
-    let remove = ServerAction::<crate::pages::team::RemoveMember>::new();
-    let members =
-        Resource::new(move || (invite.version().get(), remove.version().get()), |_| crate::pages::team::list_members());
+    let remove = ServerAction::<crate::pages::accounts::team::RemoveMember>::new();
+    let members = Resource::new(
+        move || (invite.version().get(), remove.version().get()),
+        |_| crate::pages::accounts::team::list_members(),
+    );
     view! {
         <section class="card">
             <h2>"Inspector access"</h2>

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::components::form::{ActionDone, ActionError};
-use crate::model::assets::{DueStatus, IntervalUnit, OverdueItem, Schedule, WEEKDAY_NAMES};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId};
+use crate::model::schedules::{DueStatus, IntervalUnit, OverdueItem, Schedule, WEEKDAY_NAMES};
 
 /// Sets the schedule of a piece of equipment: every `every_n` `unit` (hours, days, weeks), or
 /// `unit` = weekdays with the ticked `weekdays` ("1" = Monday) by `due_time` ("17:00").
@@ -20,9 +20,9 @@ pub async fn set_schedule(
     weekdays: Option<BTreeMap<String, String>>,
     due_time: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::assets::schedules::{self, ScheduleForm};
-    use crate::server::auth::request::in_tenant_gated;
+    use crate::server::billing::account::in_tenant_gated;
     use crate::server::billing::account::Gate;
+    use crate::server::schedules::{self, ScheduleForm};
     let form = ScheduleForm { unit, every_n, weekdays: weekdays.unwrap_or_default(), due_time };
     in_tenant_gated(Gate::Administration, async |tx| schedules::set(tx, equipment_id, &form).await).await
 }
@@ -30,14 +30,17 @@ pub async fn set_schedule(
 /// Removes the schedule: the equipment is cleaned as needed and never overdue.
 #[server(endpoint = "clear_schedule")]
 pub async fn clear_schedule(equipment_id: EquipmentId) -> Result<(), AppError> {
-    use crate::server::{assets::schedules, auth::request::in_tenant_gated, billing::account::Gate};
+    use crate::server::{
+        billing::account::{in_tenant_gated, Gate},
+        schedules,
+    };
     in_tenant_gated(Gate::Administration, async |tx| schedules::clear(tx, equipment_id).await).await
 }
 
 /// Equipment past its due time, most overdue first.
 #[server(endpoint = "list_overdue")]
 pub async fn list_overdue(facility_id: Option<FacilityId>) -> Result<Vec<OverdueItem>, AppError> {
-    use crate::server::{assets::schedules, auth::request::in_tenant};
+    use crate::server::{auth::request::in_tenant, schedules};
     in_tenant(async |tx| schedules::overdue(tx, facility_id, 200).await).await
 }
 

@@ -1,21 +1,27 @@
 //! Everything that runs only on the server. Compiled with the `ssr` feature, never into WASM.
 
 pub mod accounts;
-pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod cli;
+pub mod compliance;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod deploy_check;
+pub mod equipment;
+pub mod facilities;
 pub mod http;
 pub mod jobs;
+pub mod logs;
 pub mod mailer;
 pub mod metrics;
 pub mod photos;
+pub mod protocols;
 pub mod reports;
+pub mod schedules;
 pub mod secret;
 pub mod smoke;
 pub mod startup;

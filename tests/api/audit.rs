@@ -117,7 +117,7 @@ async fn team_changes_are_recorded_in_the_organizations_chain_with_actor_and_add
     let m = mark(&inspector).await;
     app.call(&admin.client, "change_role", &[("user_id", &staff), ("role", "supervisor")]).await.assert_ok();
     app.call(&admin.client, "invite_member", &[("email", "x@mail.example"), ("role", "staff")]).await.assert_ok();
-    let pending: Vec<cleantrack::model::account::PendingInvitation> =
+    let pending: Vec<cleantrack::model::accounts::PendingInvitation> =
         app.call(&admin.client, "list_invitations", &[]).await.json();
     app.call(&admin.client, "revoke_invitation", &[("invitation_id", &pending[0].id.to_string())]).await.assert_ok();
     app.call(&admin.client, "remove_member", &[("user_id", &staff)]).await.assert_ok();
@@ -248,7 +248,7 @@ async fn org_with_five_events(app: &TestApp, tag: &str) -> uuid::Uuid {
             .await
             .assert_ok();
     }
-    let session: cleantrack::model::account::SessionInfo = app.call(&owner, "session", &[]).await.json();
+    let session: cleantrack::model::accounts::SessionInfo = app.call(&owner, "session", &[]).await.json();
     session.current.unwrap().org_id.0
 }
 

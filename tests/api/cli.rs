@@ -202,19 +202,19 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     let staff = app.browser();
     let form = [("email", "staff@demo.cleantrack.test"), ("password", cleantrack::server::demo::PASSWORD)];
     app.call(&staff, "login", &form).await.assert_ok();
-    let equipment: cleantrack::model::assets::EquipmentPage =
+    let equipment: cleantrack::model::equipment::EquipmentPage =
         app.call(&staff, "list_equipment", &[]).await.assert_ok().json();
     assert_eq!(equipment.total, 12);
     let first = equipment.items[0].id.to_string();
-    let logs: Vec<cleantrack::model::assets::CleaningLog> =
+    let logs: Vec<cleantrack::model::logs::CleaningLog> =
         app.call(&staff, "list_logs", &[("equipment_id", &first)]).await.json();
     assert!(logs.len() >= 20, "a month of cleanings: {}", logs.len());
     // Every piece is scheduled, and the skipped days leave some overdue.
     assert!(equipment.items.iter().all(|e| e.status.schedule.is_some()));
-    let overdue: Vec<cleantrack::model::assets::OverdueItem> =
+    let overdue: Vec<cleantrack::model::schedules::OverdueItem> =
         app.call(&staff, "list_overdue", &[]).await.assert_ok().json();
     assert!((1..12).contains(&overdue.len()), "some, not all, overdue: {overdue:?}");
-    let dashboard: cleantrack::model::assets::Dashboard =
+    let dashboard: cleantrack::model::dashboard::Dashboard =
         app.call(&staff, "get_dashboard", &[("days", "30")]).await.assert_ok().json();
     assert!(dashboard.compliance.percent().is_some_and(|p| (50..100).contains(&p)), "{dashboard:?}");
     let c = dashboard.compliance;
@@ -224,11 +224,11 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     let auditor = app.browser();
     let form = [("email", "auditor@demo.cleantrack.test"), ("password", cleantrack::server::demo::PASSWORD)];
     app.call(&auditor, "login", &form).await.assert_ok();
-    let facilities: Vec<cleantrack::model::assets::Facility> =
+    let facilities: Vec<cleantrack::model::facilities::Facility> =
         app.call(&auditor, "list_facilities", &[]).await.assert_ok().json();
     let facility = &facilities[0];
     let f = facility.id.to_string();
-    let overview: cleantrack::model::assets::Dashboard =
+    let overview: cleantrack::model::dashboard::Dashboard =
         app.call(&auditor, "get_dashboard", &[("days", "30"), ("facility_id", f.as_str())]).await.assert_ok().json();
     let from: String = sqlx::query_scalar("SELECT ((now() AT TIME ZONE $1)::date - 29)::text")
         .bind(&facility.time_zone)
@@ -257,7 +257,7 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     let inspector = app.browser();
     let form = [("email", "inspector@demo.cleantrack.test"), ("password", cleantrack::server::demo::PASSWORD)];
     app.call(&inspector, "login", &form).await.assert_ok();
-    let seen: cleantrack::model::assets::EquipmentPage =
+    let seen: cleantrack::model::equipment::EquipmentPage =
         app.call(&inspector, "list_equipment", &[]).await.assert_ok().json();
     assert_eq!(seen.total, 6);
 

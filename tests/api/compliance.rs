@@ -3,8 +3,8 @@
 //! same history of on-time, late, late-entered, failed, corrected, unverified and
 //! awaiting-verification cleanings.
 
-use cleantrack::model::assets::Dashboard;
 use cleantrack::model::compliance::Compliance;
+use cleantrack::model::dashboard::Dashboard;
 use cleantrack::model::ids::{EquipmentId, FacilityId, LogId};
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -1,7 +1,7 @@
 //! The overview's numbers against a known history: which cleanings came due, which were on
 //! time, what is overdue, the 30-day chart, recent activity; and nothing across organizations.
 
-use cleantrack::model::assets::Dashboard;
+use cleantrack::model::dashboard::Dashboard;
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -84,7 +84,7 @@ async fn compliance_counts_due_cleanings_done_on_time_and_what_is_overdue(_: PgP
     );
 
     assert_eq!(month.days.len(), 30);
-    let sum = |f: fn(&cleantrack::model::assets::DayCount) -> i64| month.days.iter().map(f).sum::<i64>();
+    let sum = |f: fn(&cleantrack::model::dashboard::DayCount) -> i64| month.days.iter().map(f).sum::<i64>();
     assert_eq!((sum(|d| d.on_time), sum(|d| d.late), sum(|d| d.failed)), (3, 1, 1), "bench counts as on time");
     assert!(month.days.windows(2).all(|w| w[0].day < w[1].day), "oldest first");
 

@@ -7,8 +7,8 @@ use cleantrack::model::ids::FacilityId;
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use crate::equipment::stickers::page;
 use crate::helpers::{spawn_app, TestApp};
-use crate::stickers::page;
 use crate::world::{facility_with_equipment, World};
 
 async fn html(app: &TestApp, client: &reqwest::Client, path: &str) -> String {

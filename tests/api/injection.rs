@@ -2,7 +2,7 @@
 //! attribute values, inside `<textarea>` (Leptos writes a textarea's children unescaped) and in
 //! the hydration data.
 
-use cleantrack::model::assets::LabelSheet;
+use cleantrack::model::equipment::LabelSheet;
 use cleantrack::model::ids::{FacilityId, LogId, ProtocolId};
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

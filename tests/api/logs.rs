@@ -1,8 +1,13 @@
 //! Cleaning logs: signed records the database keeps unchanged, verification by someone else,
 //! amendments that keep the original, the protocol version followed, and isolation.
 
-use cleantrack::model::assets::CleaningLog;
+mod late_entries;
+mod offline;
+mod reviews;
+mod signatures;
+
 use cleantrack::model::ids::{EquipmentId, LogId, ProtocolId};
+use cleantrack::model::logs::CleaningLog;
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 

@@ -6,8 +6,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use cleantrack::model::assets::CleaningLog;
 use cleantrack::model::ids::{EquipmentId, FacilityId, LogId, PhotoId};
+use cleantrack::model::logs::CleaningLog;
 use cleantrack::model::role::Role;
 use cleantrack::server::jobs::worker::{run_once, Outcome};
 use image::{DynamicImage, ImageFormat};

@@ -1,8 +1,8 @@
 //! Protocols: versions on every revision, versions the database will not change, validation,
 //! assignment to equipment, and isolation between organizations.
 
-use cleantrack::model::assets::Protocol;
 use cleantrack::model::ids::{EquipmentId, ProtocolId};
+use cleantrack::model::protocols::Protocol;
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 

@@ -2,6 +2,9 @@
 //! included), the binder's trail verifies with the documented algorithm, inspectors see only
 //! their facilities, change nothing, expire and are recorded, and retention holds.
 
+mod inspectors;
+mod issued_files;
+
 use std::io::Read;
 
 use cleantrack::model::ids::{EquipmentId, ExportId, FacilityId, LogId};
@@ -235,14 +238,14 @@ async fn the_binders_trail_verifies_with_the_documented_algorithm(_: PgPoolOptio
     // Run the Python that the binder's own instructions give, on the binder's trail.
     let dir = crate::helpers::fresh_dir("binder");
     archive.extract(&dir).unwrap();
-    let (ok, stdout) = crate::issued_files::offline_check(&dir);
+    let (ok, stdout) = crate::reports::issued_files::offline_check(&dir);
     assert!(ok, "{stdout}");
     assert!(stdout.contains("events verify; last hash"), "{stdout}");
 
     // A changed line no longer verifies.
     let trail = std::fs::read_to_string(dir.join("audit-trail.jsonl")).unwrap();
     std::fs::write(dir.join("audit-trail.jsonl"), trail.replacen("Hood 1", "Hood 9", 1)).unwrap();
-    assert!(!crate::issued_files::offline_check(&dir).0, "an altered trail fails the documented check");
+    assert!(!crate::reports::issued_files::offline_check(&dir).0, "an altered trail fails the documented check");
 }
 
 #[sqlx::test]

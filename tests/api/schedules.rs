@@ -1,9 +1,14 @@
 //! Schedules through the server functions: who may set them, how logs move "next due", which
 //! logs count (passed, not corrected), the overdue list and filter, and the daily digest.
 
-use cleantrack::model::assets::{EquipmentPage, IntervalUnit, OverdueItem, Schedule};
+mod rules;
+
 use cleantrack::model::ids::{EquipmentId, LogId};
 use cleantrack::model::role::Role;
+use cleantrack::model::{
+    equipment::EquipmentPage,
+    schedules::{IntervalUnit, OverdueItem, Schedule},
+};
 use cleantrack::server::jobs::{self, worker::run_once, worker::Outcome};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 

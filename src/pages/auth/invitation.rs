@@ -4,7 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::form::{ActionError, Field};
-use crate::model::account::InvitationPreview;
+use crate::model::accounts::InvitationPreview;
 use crate::model::error::AppError;
 
 /// What an invitation link offers: organization, role, address. Only the token's holder sees it.

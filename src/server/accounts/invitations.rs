@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use crate::model::account::PendingInvitation;
+use crate::model::accounts::PendingInvitation;
 use crate::model::email::Email;
 use crate::model::error::AppError;
 use crate::model::ids::{FacilityId, InvitationId};

@@ -1,7 +1,7 @@
 //! The organization's settings: strict signatures (off only with a reason), the public sticker panel, retention and the
 //! late-entry window.
 
-use crate::model::account::OrgSettings;
+use crate::model::accounts::OrgSettings;
 use crate::model::error::AppError;
 use crate::model::role::Action;
 use crate::server::auth::TenantTx;

@@ -1,12 +1,12 @@
 //! A person's signing identity (21 CFR Part 11 §11.50, §11.100): the legal name printed under
 //! their signatures, changed only with a reason that the audit trail keeps, and their personal
-//! signing PIN (see `server::assets::signatures` for how signings use it).
+//! signing PIN (see `server::logs::signatures` for how signings use it).
 
-use crate::model::account::SigningProfile;
+use crate::model::accounts::SigningProfile;
 use crate::model::error::{refused_as, AppError, Refusal};
-use crate::server::assets::signatures::{check_new_pin, PIN_ATTEMPTS};
 use crate::server::audit::record::{record, SecurityEvent};
 use crate::server::auth::{password, TenantTx};
+use crate::server::logs::signatures::{check_new_pin, PIN_ATTEMPTS};
 
 pub async fn get(tx: &mut TenantTx) -> Result<SigningProfile, AppError> {
     let (legal_name, has_pin, pin_locked): (String, bool, bool) =

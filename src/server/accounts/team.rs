@@ -1,6 +1,6 @@
 //! Members and their roles. An organization always keeps at least one owner.
 
-use crate::model::account::Member;
+use crate::model::accounts::Member;
 use crate::model::error::AppError;
 use crate::model::ids::UserId;
 use crate::model::role::{Action, Role};

@@ -1,11 +1,8 @@
 //! `GET /audit/export.jsonl`: an organization's whole trail as JSON Lines, one event per line
 //! with its hashed text fields and hash, oldest first. Read in pages so a large trail never sits
-//! in memory. The download itself is recorded in the trail.
+//! in memory. The download itself is recorded in the trail. The handler is in
+//! `server::http::downloads`.
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 
 use super::chain::FIELDS;
@@ -20,23 +17,8 @@ use crate::server::state::AppState;
 
 pub(crate) const BATCH: i64 = 1000;
 
-pub async fn download(State(state): State<AppState>, auth: AuthSession, parts: axum::http::request::Parts) -> Response {
-    match start(&state, &auth, &parts).await {
-        Ok(ctx) => {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8".parse().unwrap());
-            let name = format!("attachment; filename=\"audit-{}.jsonl\"", ctx.org_id());
-            headers.insert(header::CONTENT_DISPOSITION, name.parse().unwrap());
-            // Fused: the compression layer polls a finished body once more (tower-http #732), and
-            // an unfused unfold panics when polled after its end.
-            let body = super::issued::streamed(state.clone(), ctx.clone(), "audit_jsonl", lines(state, ctx));
-            (headers, Body::from_stream(futures_util::StreamExt::fuse(body))).into_response()
-        }
-        Err(err) => err.into_response(),
-    }
-}
-
-async fn start(
+/// Who may, and the export recorded in the trail before any line is sent.
+pub async fn begin_download(
     state: &AppState,
     auth: &AuthSession,
     parts: &axum::http::request::Parts,
@@ -70,7 +52,8 @@ pub fn line(fields: &[String], hash: &str) -> String {
     text
 }
 
-fn lines(state: AppState, ctx: TenantCtx) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+/// The trail as JSON Lines, read a batch at a time.
+pub fn lines(state: AppState, ctx: TenantCtx) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
     stream::unfold(Some(0i64), move |after| {
         let (state, ctx) = (state.clone(), ctx.clone());
         async move {

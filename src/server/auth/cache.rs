@@ -22,7 +22,7 @@ use tower_sessions::session_store;
 use tower_sessions::SessionStore;
 
 use super::user::User;
-use crate::model::account::OrgMembership;
+use crate::model::accounts::OrgMembership;
 use crate::model::ids::UserId;
 
 /// How long another instance may act on what it remembered.

@@ -78,14 +78,14 @@ async fn tenant_tx() -> Result<TenantTx, AppError> {
 async fn record_if_guest(ctx: &TenantCtx, pool: &sqlx::PgPool, request: &http::request::Parts) -> Result<(), AppError> {
     if ctx.is_guest() {
         let what = request.uri.path_and_query().map_or_else(|| request.uri.path().to_owned(), |p| p.to_string());
-        super::scope::record_guest_view(pool, ctx, &RequestMeta::from_parts(request), &what).await?;
+        crate::server::audit::record::record_guest_view(pool, ctx, &RequestMeta::from_parts(request), &what).await?;
     }
     Ok(())
 }
 
-/// A transaction in the organization the session is in, or (removed from it, or none chosen
-/// yet) in the user's oldest membership, which the session then remembers.
-async fn member_tx(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantTx, AppError> {
+/// The signed-in user, if their email address is confirmed: the one check every member's
+/// request passes (server functions, handlers and the sticker scan alike).
+pub fn verified_user(auth: &AuthSession) -> Result<User, AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     if !user.email_verified {
         return Err(AppError::Forbidden(
@@ -93,18 +93,36 @@ async fn member_tx(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantTx, 
                 .into(),
         ));
     }
-    let wanted: Option<OrgId> = auth.session.get(CURRENT_ORG_KEY).await.ok().flatten();
+    Ok(user)
+}
+
+/// Makes `org` the organization the session works in; the session is written only if that
+/// changes.
+pub async fn remember_org(auth: &AuthSession, wanted: Option<OrgId>, org: OrgId) {
+    if wanted != Some(org) {
+        let _ = auth.session.insert(CURRENT_ORG_KEY, org).await;
+    }
+}
+
+/// The organization the session works in, if one was chosen.
+pub async fn session_org(auth: &AuthSession) -> Option<OrgId> {
+    auth.session.get(CURRENT_ORG_KEY).await.ok().flatten()
+}
+
+/// A transaction in the organization the session is in, or (removed from it, or none chosen
+/// yet) in the user's oldest membership, which the session then remembers.
+async fn member_tx(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantTx, AppError> {
+    let user = verified_user(auth)?;
+    let wanted = session_org(auth).await;
     if let Some(tx) = TenantTx::enter(pool, user.id, wanted).await? {
-        if wanted != Some(tx.ctx().org_id()) {
-            let _ = auth.session.insert(CURRENT_ORG_KEY, tx.ctx().org_id()).await;
-        }
+        remember_org(auth, wanted, tx.ctx().org_id()).await;
         return Ok(tx);
     }
     // Removed from the organization the session was in: fall back to another one.
     if wanted.is_some() {
         let _ = auth.session.remove::<OrgId>(CURRENT_ORG_KEY).await;
         if let Some(tx) = TenantTx::enter(pool, user.id, None).await? {
-            let _ = auth.session.insert(CURRENT_ORG_KEY, tx.ctx().org_id()).await;
+            remember_org(auth, None, tx.ctx().org_id()).await;
             return Ok(tx);
         }
     }
@@ -136,19 +154,4 @@ pub async fn in_tenant<T>(work: impl AsyncFnOnce(&mut super::TenantTx) -> Result
         }
         .await,
     )
-}
-
-/// [`in_tenant`] for a server function that adds or changes something billing may limit: the
-/// plan's limits and the billing standing are checked (see `billing::account::check`) in the
-/// same transaction, before `work`.
-pub async fn in_tenant_gated<T>(
-    gate: crate::server::billing::account::Gate,
-    work: impl AsyncFnOnce(&mut super::TenantTx) -> Result<T, AppError>,
-) -> Result<T, AppError> {
-    let stripe = state().config.stripe.clone();
-    in_tenant(async |tx| {
-        crate::server::billing::account::check(tx, stripe.as_ref(), gate).await?;
-        work(tx).await
-    })
-    .await
 }

@@ -16,7 +16,6 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, OrgId, UserId};
 use crate::model::role::{Action, Role};
-use crate::server::audit::record::{record, SecurityEvent};
 use crate::server::http::origin::{request_meta, RequestMeta};
 
 /// Who is acting, in which organization, with which role, and (for an inspector) which
@@ -228,11 +227,13 @@ impl StickerTx {
     /// in its organization are read together (this transaction sees that one equipment row
     /// and the user's own memberships), and the same transaction then continues as a tenant
     /// transaction there. `None` when the sticker is unknown, replaced or retired, or the user
-    /// is not a member of its organization.
+    /// is not a member of its organization. A guest's scan is recorded by `record_guest`
+    /// before their transaction turns read-only and they see anything.
     pub async fn member_scan(
         pool: &PgPool,
         token: &str,
         user: UserId,
+        record_guest: impl AsyncFnOnce(&mut PgConnection, &TenantCtx, EquipmentId) -> Result<(), sqlx::Error>,
     ) -> Result<Option<(TenantTx, EquipmentId)>, sqlx::Error> {
         let mut tx = pool.begin().await?;
         let (names, values) = request_settings();
@@ -249,7 +250,7 @@ impl StickerTx {
         let Some((org, equipment, role, facilities)) = found else { return Ok(None) };
         let ctx = TenantCtx { org_id: org, user_id: user, role, facilities };
         if ctx.is_guest() {
-            record(&mut tx, guest_view(&ctx, &format!("sticker scan of equipment {equipment}"))).await?;
+            record_guest(&mut tx, &ctx, equipment).await?;
             sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
         }
         Ok(Some((TenantTx { tx, ctx }, equipment)))
@@ -409,21 +410,20 @@ pub async fn begin_export_request(pool: &PgPool, ctx: &TenantCtx) -> Result<Tena
     TenantTx::open(pool, ctx, false).await
 }
 
-/// Records a member's security event (a view, a download) in a transaction of its own, so it
-/// is kept even for an inspector, whose tenant transactions are read-only.
-pub async fn record_member_event(
+/// A transaction of its own in `ctx`'s organization, carrying the request's origin, for a
+/// member's security event (a view, a download): it is kept even for an inspector, whose tenant
+/// transactions are read-only. `audit::record::record_member_event` is its one user.
+pub async fn begin_member_event(
     pool: &PgPool,
     ctx: &TenantCtx,
     meta: &RequestMeta,
-    event: SecurityEvent<'_>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut pairs = meta_pairs(meta);
     pairs.push(("app.org_id", ctx.org_id.to_string()));
     pairs.push(("app.user_id", ctx.user_id.to_string()));
     set(&mut tx, &pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await?;
-    record(&mut tx, event).await?;
-    tx.commit().await
+    Ok(tx)
 }
 
 /// A transaction in `ctx`'s organization that may record a file issued to its member (an
@@ -441,27 +441,6 @@ pub async fn begin_file_lookup(pool: &PgPool, sha256_hex: &str) -> Result<Transa
     sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
     set(&mut tx, &[("app.file_sha256", sha256_hex)]).await?;
     Ok(tx)
-}
-
-/// Records that an inspector looked at `what`.
-pub async fn record_guest_view(
-    pool: &PgPool,
-    ctx: &TenantCtx,
-    meta: &RequestMeta,
-    what: &str,
-) -> Result<(), sqlx::Error> {
-    record_member_event(pool, ctx, meta, guest_view(ctx, what)).await
-}
-
-fn guest_view<'a>(ctx: &TenantCtx, what: &str) -> SecurityEvent<'a> {
-    SecurityEvent {
-        org: Some(ctx.org_id),
-        actor: Some(ctx.user_id),
-        action: "inspector.viewed",
-        entity_type: "request",
-        entity_id: None,
-        details: serde_json::json!({ "viewed": what }),
-    }
 }
 
 /// The demo organization of `cleantrack demo-data`: its owner acts, as at registration.

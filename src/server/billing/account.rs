@@ -7,6 +7,7 @@ use time::{Duration, OffsetDateTime};
 use crate::model::billing::{Plan, Standing, GRACE_DAYS, LOGGING_DAYS_AFTER_GRACE};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
+use crate::server::auth::request::{in_tenant, state};
 use crate::server::auth::TenantTx;
 use crate::server::config::StripeConfig;
 
@@ -170,6 +171,21 @@ pub async fn check(tx: &mut TenantTx, stripe: Option<&StripeConfig>, gate: Gate)
         _ => None,
     };
     over.map_or(Ok(()), |message| Err(AppError::PlanLimit(message)))
+}
+
+/// [`in_tenant`] for a server function that adds or changes something billing may limit: the
+/// plan's limits and the billing standing are checked (see [`check`]) in the
+/// same transaction, before `work`.
+pub async fn in_tenant_gated<T>(
+    gate: Gate,
+    work: impl AsyncFnOnce(&mut TenantTx) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let stripe = state().config.stripe.clone();
+    in_tenant(async |tx| {
+        check(tx, stripe.as_ref(), gate).await?;
+        work(tx).await
+    })
+    .await
 }
 
 #[cfg(test)]

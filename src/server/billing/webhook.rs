@@ -1,13 +1,10 @@
-//! `POST /webhooks/stripe`: verify the signature over the raw body, record the event once by
-//! its id, enqueue its processing, answer. A repeated delivery is acknowledged and changes
+//! Stripe's deliveries (`POST /webhooks/stripe`, handled in `server::http::stripe_webhook`): verify
+//! the signature over the raw body, record the event once by its id, enqueue its processing. A repeated delivery is acknowledged and changes
 //! nothing; anything unsigned, stale or malformed gets 400 and changes nothing.
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::signature;
 use crate::server::jobs;
@@ -15,10 +12,10 @@ use crate::server::state::AppState;
 
 /// The envelope fields we need; `data.object` is kept whole in the recorded payload.
 #[derive(Deserialize)]
-struct Envelope {
-    id: String,
+pub struct Envelope {
+    pub id: String,
     #[serde(rename = "type")]
-    kind: String,
+    pub kind: String,
     created: i64,
     livemode: bool,
     data: EnvelopeData,
@@ -29,51 +26,30 @@ struct EnvelopeData {
     object: Value,
 }
 
-fn bad_request(why: &str) -> Response {
-    tracing::warn!("Stripe webhook refused: {why}");
-    (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
-}
-
-pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(stripe) = &state.config.stripe else {
-        return (StatusCode::NOT_FOUND, "Billing is not configured on this server.\n").into_response();
-    };
-    let Some(header) = headers.get("stripe-signature").and_then(|v| v.to_str().ok()) else {
-        return bad_request("no Stripe-Signature header");
-    };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if let Err(err) = signature::verify(&body, header, stripe.webhook_secret.expose(), now) {
-        return bad_request(&err.to_string());
-    }
-    let event: Envelope = match serde_json::from_slice(&body) {
-        Ok(event) => event,
-        Err(err) => return bad_request(&format!("not a Stripe event: {err}")),
-    };
+/// A delivery whose signature over the raw body verifies (within Stripe's tolerance of `now`)
+/// and which is a Stripe event with an object; the reason it is not, otherwise.
+pub fn verified(
+    body: &[u8],
+    signature_header: &str,
+    secret: &str,
+    now: i64,
+) -> Result<(Envelope, OffsetDateTime), String> {
+    signature::verify(body, signature_header, secret, now).map_err(|err| err.to_string())?;
+    let event: Envelope = serde_json::from_slice(body).map_err(|err| format!("not a Stripe event: {err}"))?;
     if !event.data.object.is_object() {
-        return bad_request("the event has no data.object");
+        return Err("the event has no data.object".into());
     }
-    let Ok(created) = time::OffsetDateTime::from_unix_timestamp(event.created) else {
-        return bad_request("the event's `created` is not a time");
-    };
-    match record(&state, &event, created, &body, stripe.live_mode).await {
-        Ok(new) => {
-            tracing::info!(event = %event.id, kind = %event.kind, duplicate = !new, "Stripe event received");
-            (StatusCode::OK, axum::Json(serde_json::json!({ "received": true, "duplicate": !new }))).into_response()
-        }
-        Err(err) => {
-            // Stripe retries anything but 2xx, for days: nothing is lost by answering 500.
-            tracing::error!(error = %err, event = %event.id, "could not record a Stripe event");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Could not record the event; Stripe will retry.\n").into_response()
-        }
-    }
+    let created = OffsetDateTime::from_unix_timestamp(event.created)
+        .map_err(|_| "the event's `created` is not a time".to_owned())?;
+    Ok((event, created))
 }
 
 /// Records the event and its job in one transaction; `false` if its id was recorded before.
 /// An event of the other mode (a test event reaching a live server) is recorded as ignored.
-async fn record(
+pub async fn record(
     state: &AppState,
     event: &Envelope,
-    created: time::OffsetDateTime,
+    created: OffsetDateTime,
     body: &[u8],
     live_mode: bool,
 ) -> Result<bool, sqlx::Error> {

@@ -5,6 +5,7 @@ pub mod client;
 pub mod client_errors;
 pub mod csrf;
 pub mod dev_mail;
+pub mod downloads;
 pub mod errors;
 pub mod forms;
 pub mod health;
@@ -18,6 +19,7 @@ pub mod qr;
 pub mod security_headers;
 pub mod sessions;
 pub mod static_files;
+pub mod stripe_webhook;
 pub mod verify;
 
 use std::sync::OnceLock;
@@ -86,17 +88,17 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::export))
-        .route("/audit/export.jsonl", get(crate::server::audit::export::download))
+        .route("/audit/export.jsonl", get(downloads::audit_trail))
         .route("/equipment/{id}", get(qr::equipment_page))
         .route("/equipment/{id}/qr.svg", get(qr::qr_svg))
         .route("/qr/sample.svg", get(qr::sample_svg))
         .route("/photos", axum::routing::post(photos::upload))
         .route("/photos/{id}", get(photos::original))
         .route("/photos/{id}/thumb", get(photos::thumbnail))
-        .route("/reports/logs.csv", get(crate::server::reports::csv_export::download))
-        .route("/reports/compliance.csv", get(crate::server::reports::csv_export::compliance_download))
-        .route("/exports/{id}", get(crate::server::reports::exports::download))
-        .route("/webhooks/stripe", axum::routing::post(crate::server::billing::webhook::receive))
+        .route("/reports/logs.csv", get(downloads::logs_csv))
+        .route("/reports/compliance.csv", get(downloads::compliance_csv))
+        .route("/exports/{id}", get(downloads::export))
+        .route("/webhooks/stripe", axum::routing::post(stripe_webhook::receive))
         .route("/client-errors", axum::routing::post(client_errors::report))
         .route("/verify/file", axum::routing::post(verify::upload))
         .route("/.well-known/cleantrack-audit-key", get(verify::public_key))

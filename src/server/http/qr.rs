@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::model::error::AppError;
 use crate::model::ids::EquipmentId;
-use crate::server::assets::stickers;
 use crate::server::auth::request::tenant_ctx_of;
 use crate::server::auth::{AuthSession, TenantTx};
+use crate::server::equipment::stickers;
 use crate::server::state::AppState;
 
 pub async fn qr_svg(

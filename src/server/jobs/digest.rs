@@ -91,7 +91,7 @@ pub async fn run_org(state: &AppState, payload: &Value) -> Result<(), JobError> 
     .fetch_one(tx.conn())
     .await
     .map_err(retry)?;
-    let reviews = crate::server::assets::reviews::overdue_lines(tx.conn(), org, MAX_ITEMS).await.map_err(retry)?;
+    let reviews = crate::server::logs::reviews::overdue_lines(tx.conn(), org, MAX_ITEMS).await.map_err(retry)?;
     let send = (!overdue.is_empty() || !reviews.is_empty()) && !recipients.is_empty();
     let first_run = sqlx::query(
         "INSERT INTO digest_runs (org_id, day, sent_to, overdue) VALUES ($1, $2::date, $3, $4) ON CONFLICT DO NOTHING",

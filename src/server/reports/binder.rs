@@ -15,11 +15,11 @@ use super::progress::Progress;
 use super::report_pdf::{self, ReportScope};
 use crate::model::audit::ChainCheck;
 use crate::model::error::AppError;
-use crate::server::assets::compliance::{self, Period, Scope};
 use crate::server::audit::checkpoints;
 use crate::server::audit::export::{batch, line};
 use crate::server::audit::signing::hex;
 use crate::server::auth::TenantTx;
+use crate::server::compliance::{self, Period, Scope};
 use crate::server::state::AppState;
 
 pub const REPORT: &str = "inspection-report.pdf";

@@ -1,3 +1,4 @@
+//! The CSV downloads (their handlers are in `server::http::downloads`).
 //! `GET /reports/logs.csv?facility=&equipment=&from=&to=&outcome=&person=`: the cleaning logs
 //! as CSV, streamed page by page (memory stays flat for a year of a large organization), each
 //! with the due time it answered and how it counted toward compliance.
@@ -6,11 +7,7 @@
 //! person do not apply (compliance is of every cleaning). Both downloads are recorded in the
 //! audit trail with their filters.
 
-use axum::body::Body;
-use axum::extract::{Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use sha2::Digest as _;
 
@@ -19,12 +16,13 @@ use crate::model::compliance::Compliance;
 use crate::model::error::AppError;
 use crate::model::reports::LogFilter;
 use crate::model::role::Action;
-use crate::server::assets::compliance::{self, EquipmentFigures, Period, Scope};
 use crate::server::audit::issued;
+use crate::server::audit::record::record_member_event;
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::request::tenant_ctx_of;
-use crate::server::auth::scope::{begin_issuing, record_member_event};
+use crate::server::auth::scope::begin_issuing;
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
+use crate::server::compliance::{self, EquipmentFigures, Period, Scope};
 use crate::server::http::origin::RequestMeta;
 use crate::server::state::AppState;
 
@@ -79,27 +77,8 @@ pub const COMPLIANCE_COLUMNS: [&str; 13] = [
     "on_time_percent",
 ];
 
-pub async fn download(
-    State(state): State<AppState>,
-    auth: AuthSession,
-    Query(query): Query<std::collections::HashMap<String, String>>,
-    parts: Parts,
-) -> Response {
-    match start(&state, &auth, &parts, &query, "csv").await {
-        Ok((ctx, filter)) => {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::CONTENT_TYPE, "text/csv; charset=utf-8".parse().unwrap());
-            let name = format!("attachment; filename=\"cleaning-logs-{}.csv\"", ctx.org_id());
-            headers.insert(header::CONTENT_DISPOSITION, name.parse().unwrap());
-            // Fused for the compression layer (see the audit export).
-            let body = issued::streamed(state.clone(), ctx.clone(), "logs_csv", chunks(state, ctx, filter));
-            (headers, Body::from_stream(futures_util::StreamExt::fuse(body))).into_response()
-        }
-        Err(err) => err.into_response(),
-    }
-}
-
-async fn start(
+/// Who may, which filter, and the download recorded in the trail before any line is sent.
+pub async fn begin_download(
     state: &AppState,
     auth: &AuthSession,
     parts: &Parts,
@@ -125,7 +104,7 @@ async fn start(
 }
 
 /// The header line, then one chunk of lines per page of logs.
-fn chunks(
+pub fn chunks(
     state: AppState,
     ctx: TenantCtx,
     filter: LogFilter,
@@ -196,35 +175,25 @@ pub fn lines(rows: &[LogRow]) -> Vec<u8> {
     writer.into_inner().expect("writing to memory")
 }
 
-pub async fn compliance_download(
-    State(state): State<AppState>,
-    auth: AuthSession,
-    Query(query): Query<std::collections::HashMap<String, String>>,
-    parts: Parts,
-) -> Response {
-    let made = async {
-        let (ctx, filter) = start(&state, &auth, &parts, &query, "compliance_csv").await?;
-        let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
-        let scope = Scope { facility: filter.facility, equipment: filter.equipment };
-        let rows = compliance::by_equipment(&mut tx, scope, &Period::from(&filter)).await?;
-        tx.commit().await?;
-        let body = compliance_lines(&filter, &rows);
-        let mut tx = begin_issuing(&state.pool, &ctx).await?;
-        let sha256 = sha2::Sha256::digest(&body);
-        issued::record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, "compliance_csv", Some(ctx.user_id()))
-            .await?;
-        tx.commit().await?;
-        Ok::<_, AppError>((ctx, body))
-    };
-    match made.await {
-        Ok((ctx, body)) => {
-            let name = format!("attachment; filename=\"compliance-{}.csv\"", ctx.org_id());
-            let headers =
-                [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)];
-            (headers, body).into_response()
-        }
-        Err(err) => err.into_response(),
-    }
+/// The compliance CSV of the filter, recorded as issued (its SHA-256 in the trail).
+pub async fn compliance_file(
+    state: &AppState,
+    auth: &AuthSession,
+    parts: &Parts,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<(TenantCtx, Vec<u8>), AppError> {
+    let (ctx, filter) = begin_download(state, auth, parts, query, "compliance_csv").await?;
+    let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
+    let scope = Scope { facility: filter.facility, equipment: filter.equipment };
+    let rows = compliance::by_equipment(&mut tx, scope, &Period::from(&filter)).await?;
+    tx.commit().await?;
+    let body = compliance_lines(&filter, &rows);
+    let mut tx = begin_issuing(&state.pool, &ctx).await?;
+    let sha256 = sha2::Sha256::digest(&body);
+    issued::record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, "compliance_csv", Some(ctx.user_id()))
+        .await?;
+    tx.commit().await?;
+    Ok((ctx, body))
 }
 
 /// One line per piece of scheduled equipment, then the total of them all.

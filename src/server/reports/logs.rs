@@ -1,9 +1,9 @@
 //! The cleaning logs a report covers, read in keyset pages so that a year of a large
 //! organization never sits in memory. Shared by the CSV export and the PDF report.
 
-use crate::model::assets::Outcome;
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, LogId, OrgId};
+use crate::model::logs::Outcome;
 use crate::model::reports::LogFilter;
 use crate::server::auth::TenantTx;
 
@@ -30,7 +30,7 @@ pub struct LogRow {
     pub received_at: String,
     pub signer_name: String,
     pub signature_meaning: String,
-    /// How the signer re-authenticated (`model::assets::signed_with_label`).
+    /// How the signer re-authenticated (`model::logs::signed_with_label`).
     pub signed_with: Option<String>,
     pub outcome: Outcome,
     pub steps_done: i32,

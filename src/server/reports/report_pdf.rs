@@ -8,16 +8,16 @@ use std::io::Write;
 use super::layout::{Font, Jpeg, Layout};
 use super::logs::{self, Cursor, LogRow};
 use super::progress::Progress;
-use crate::model::assets::{signed_with_label, DueStatus};
 use crate::model::audit::ChainCheck;
 use crate::model::compliance::{Compliance, DEFINITION};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId};
 use crate::model::reports::LogFilter;
-use crate::server::assets::compliance::{self, Period, Scope};
-use crate::server::assets::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
+use crate::model::{logs::signed_with_label, schedules::DueStatus};
 use crate::server::audit::checkpoints::{self, Checkpoint};
 use crate::server::auth::{TenantCtx, TenantTx};
+use crate::server::compliance::{self, Period, Scope};
+use crate::server::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
 use crate::server::state::AppState;
 
 /// Thumbnails drawn per log; the rest are listed by their hash.

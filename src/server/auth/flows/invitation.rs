@@ -4,7 +4,7 @@
 use sqlx::PgConnection;
 
 use super::registration::sign_in;
-use crate::model::account::InvitationPreview;
+use crate::model::accounts::InvitationPreview;
 use crate::model::error::AppError;
 use crate::model::ids::{InvitationId, OrgId, UserId};
 use crate::model::role::Role;

@@ -1,6 +1,6 @@
 //! The platform operators' console: every organization, its people and usage. Read-only.
 
-use crate::model::account::{DeadJob, Member, OrgOverview, PlatformConsole};
+use crate::model::accounts::{DeadJob, Member, OrgOverview, PlatformConsole};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
 use crate::model::text::one_line;

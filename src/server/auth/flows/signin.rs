@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use super::registration::sign_in;
-use crate::model::account::{OrgMembership, SessionInfo};
+use crate::model::accounts::{OrgMembership, SessionInfo};
 use crate::model::email::Email;
 use crate::model::error::AppError;
 use crate::model::ids::{OrgId, UserId};

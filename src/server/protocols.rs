@@ -1,0 +1,198 @@
+//! Protocols: versioned cleaning checklists. Revising adds a version (the database refuses to
+//! change one), so every log can name the exact version it followed.
+
+use crate::model::error::{refused_as, AppError, Refusal};
+use crate::model::ids::{EquipmentId, ProtocolId};
+use crate::model::protocols::Protocol;
+use crate::model::role::Action;
+use crate::model::text::one_line;
+use crate::server::auth::TenantTx;
+
+pub struct ProtocolForm {
+    pub name: String,
+    /// One step per line.
+    pub steps: String,
+    pub disinfectant: String,
+    pub contact_time_minutes: i32,
+    pub photo_required: bool,
+    pub verification_required: bool,
+}
+
+impl ProtocolForm {
+    /// From an HTML form, where a ticked checkbox arrives as "on" and an unticked one not at all.
+    pub fn from_form(
+        name: String,
+        steps: String,
+        disinfectant: String,
+        contact_time_minutes: i32,
+        photo_required: Option<String>,
+        verification_required: Option<String>,
+    ) -> ProtocolForm {
+        ProtocolForm {
+            name,
+            steps,
+            disinfectant,
+            contact_time_minutes,
+            photo_required: photo_required.is_some(),
+            verification_required: verification_required.is_some(),
+        }
+    }
+}
+
+struct Valid {
+    name: String,
+    steps: Vec<String>,
+    disinfectant: String,
+}
+
+fn validate(form: &ProtocolForm) -> Result<Valid, AppError> {
+    let name = one_line(&form.name, "the protocol's name", 120, true)?;
+    let steps: Vec<String> = form
+        .steps
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    if steps.is_empty() {
+        return Err(AppError::Invalid("Write at least one step, one per line.".into()));
+    }
+    if steps.len() > 50 || steps.iter().any(|s| s.chars().count() > 300) {
+        return Err(AppError::Invalid("Keep to 50 steps of at most 300 characters each.".into()));
+    }
+    if !(0..=1440).contains(&form.contact_time_minutes) {
+        return Err(AppError::Invalid("Contact time is between 0 and 1440 minutes.".into()));
+    }
+    let disinfectant = one_line(&form.disinfectant, "the disinfectant", 120, false)?;
+    Ok(Valid { name, steps, disinfectant })
+}
+
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<Protocol>, AppError> {
+    tx.ctx().require(Action::ViewAssets)?;
+    let org = tx.ctx().org_id();
+    type Row = (ProtocolId, String, i32, sqlx::types::Json<Vec<String>>, String, i32, bool, bool, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT p.id, p.name, v.version, v.steps, v.disinfectant, v.contact_time_minutes, v.photo_required, \
+                v.verification_required, \
+                (SELECT count(*) FROM equipment e WHERE e.org_id = p.org_id AND e.protocol_id = p.id AND e.status = 'active') \
+         FROM protocols p JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
+         WHERE p.org_id = $1 ORDER BY lower(p.name)",
+    )
+    .bind(org)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                name,
+                version,
+                steps,
+                disinfectant,
+                contact_time_minutes,
+                photo_required,
+                verification_required,
+                equipment_count,
+            )| {
+                Protocol {
+                    id,
+                    name,
+                    version,
+                    steps: steps.0,
+                    disinfectant,
+                    contact_time_minutes,
+                    photo_required,
+                    verification_required,
+                    equipment_count,
+                }
+            },
+        )
+        .collect())
+}
+
+async fn insert_version(
+    tx: &mut TenantTx,
+    id: ProtocolId,
+    version: i32,
+    valid: &Valid,
+    form: &ProtocolForm,
+) -> Result<(), AppError> {
+    let (org, author) = (tx.ctx().org_id(), tx.ctx().user_id());
+    sqlx::query(
+        "INSERT INTO protocol_versions (org_id, protocol_id, version, steps, disinfectant, contact_time_minutes, \
+                photo_required, verification_required, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(version)
+    .bind(sqlx::types::Json(&valid.steps))
+    .bind(&valid.disinfectant)
+    .bind(form.contact_time_minutes)
+    .bind(form.photo_required)
+    .bind(form.verification_required)
+    .bind(author)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn create(tx: &mut TenantTx, form: &ProtocolForm) -> Result<ProtocolId, AppError> {
+    tx.ctx().require(Action::ManageAssets)?;
+    let valid = validate(form)?;
+    let (id, org) = (ProtocolId::new(), tx.ctx().org_id());
+    sqlx::query("INSERT INTO protocols (id, org_id, name) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(org)
+        .bind(&valid.name)
+        .execute(tx.conn())
+        .await
+        .map_err(|err| {
+            let taken = AppError::Conflict("Another protocol already has this name.".into());
+            refused_as(err, Refusal::Constraint("protocols_org_name_key"), taken)
+        })?;
+    insert_version(tx, id, 1, &valid, form).await?;
+    Ok(id)
+}
+
+/// Adds the next version and makes it current; returns its number.
+pub async fn revise(tx: &mut TenantTx, id: ProtocolId, form: &ProtocolForm) -> Result<i32, AppError> {
+    tx.ctx().require(Action::ManageAssets)?;
+    let valid = validate(form)?;
+    let org = tx.ctx().org_id();
+    let next: Option<i32> = sqlx::query_scalar(
+        "UPDATE protocols SET current_version = current_version + 1, name = $3 WHERE org_id = $1 AND id = $2 RETURNING current_version",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(&valid.name)
+    .fetch_optional(tx.conn())
+    .await?;
+    let next = next.ok_or(AppError::NotFound)?;
+    insert_version(tx, id, next, &valid, form).await?;
+    Ok(next)
+}
+
+/// Sets (or, with `None`, clears) the protocol a piece of equipment is cleaned by.
+pub async fn assign(tx: &mut TenantTx, equipment: EquipmentId, protocol: Option<ProtocolId>) -> Result<(), AppError> {
+    tx.ctx().require(Action::ManageAssets)?;
+    let org = tx.ctx().org_id();
+    if let Some(protocol) = protocol {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM protocols WHERE org_id = $1 AND id = $2)")
+            .bind(org)
+            .bind(protocol)
+            .fetch_one(tx.conn())
+            .await?;
+        if !exists {
+            return Err(AppError::NotFound);
+        }
+    }
+    crate::model::error::one_row(
+        sqlx::query("UPDATE equipment SET protocol_id = $3 WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(equipment)
+            .bind(protocol)
+            .execute(tx.conn())
+            .await?
+            .rows_affected(),
+    )
+}
