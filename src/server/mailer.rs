@@ -7,6 +7,8 @@
 use sqlx::PgConnection;
 use url::Url;
 
+use crate::server::jobs::email::{self, SendEmail};
+
 pub struct Email {
     pub to: String,
     pub subject: String,
@@ -26,8 +28,7 @@ pub async fn send(conn: &mut PgConnection, email: Email) -> Result<(), sqlx::Err
     .bind(&email.html)
     .execute(&mut *conn)
     .await?;
-    crate::server::jobs::enqueue(conn, crate::server::jobs::email::KIND, crate::server::jobs::email::payload(id))
-        .await?;
+    crate::server::jobs::enqueue::<SendEmail>(conn, &email::Payload { email_id: id }).await?;
     tracing::info!(to = %email.to, subject = %email.subject, "email recorded");
     Ok(())
 }

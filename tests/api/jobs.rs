@@ -264,3 +264,30 @@ async fn the_worker_command_delivers_queued_email_and_stops_on_sigterm(_: PgPool
     };
     assert!(status.success(), "{status}");
 }
+
+#[sqlx::test]
+async fn a_payload_that_does_not_read_as_its_kind_and_an_unknown_kind_are_dead_at_once(
+    _: PgPoolOptions,
+    db: PgConnectOptions,
+) {
+    let stub = ResendStub::start(vec![]).await;
+    let app = app_with_resend(db, &stub).await;
+    for (kind, payload) in [("send_email", r#"{"email_id": "not a uuid"}"#), ("no_such_kind", "{}")] {
+        sqlx::query("INSERT INTO jobs (id, kind, payload) VALUES (gen_random_uuid(), $1, $2::jsonb)")
+            .bind(kind)
+            .bind(payload)
+            .execute(&app.state.pool)
+            .await
+            .unwrap();
+        assert_eq!(run_once(&app.state).await.unwrap(), Outcome::Failed { kind: kind.into(), dead: true });
+    }
+    let errors: Vec<(String, String, i32)> =
+        sqlx::query_as("SELECT kind, last_error, attempts FROM jobs WHERE state = 'dead' ORDER BY kind DESC")
+            .fetch_all(&app.state.pool)
+            .await
+            .unwrap();
+    assert!(errors[0].1.contains("a `send_email` job's payload does not read"), "{errors:?}");
+    assert!(errors[1].1.contains("no handler for job kind `no_such_kind`"), "{errors:?}");
+    assert!(errors.iter().all(|e| e.2 == 1), "never retried: {errors:?}");
+    assert_eq!(stub.requests(), 0, "nothing sent");
+}

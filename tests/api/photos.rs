@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use cleantrack::model::ids::{EquipmentId, FacilityId, LogId, PhotoId};
 use cleantrack::model::logs::CleaningLog;
 use cleantrack::model::role::Role;
+use cleantrack::server::jobs::photo_cleanup::{Cleanup, Hour};
 use cleantrack::server::jobs::worker::{run_once, Outcome};
 use image::{DynamicImage, ImageFormat};
 use sha2::{Digest, Sha256};
@@ -365,7 +366,7 @@ async fn a_failed_store_is_refused_and_leaves_no_file_and_no_usable_record(_: Pg
     sqlx::query("UPDATE photos SET created_at = now() - interval '2 hours'").execute(&mut *conn).await.unwrap();
     drop(conn);
     let mut tx = good.pool.begin().await.unwrap();
-    cleantrack::server::jobs::enqueue(&mut tx, "photo_cleanup", serde_json::json!({})).await.unwrap();
+    cleantrack::server::jobs::enqueue::<Cleanup>(&mut tx, &Hour::default()).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(run_once(&good.state).await.unwrap(), Outcome::Succeeded { kind: "photo_cleanup".into() });
     assert_eq!(photo_count(&good, &db).await, 0);
@@ -394,7 +395,7 @@ async fn the_cleanup_removes_abandoned_photos_and_their_files_but_never_attached
     drop(conn);
 
     let mut tx = app.pool.begin().await.unwrap();
-    cleantrack::server::jobs::enqueue(&mut tx, "photo_cleanup", serde_json::json!({})).await.unwrap();
+    cleantrack::server::jobs::enqueue::<Cleanup>(&mut tx, &Hour::default()).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(run_once(&app.state).await.unwrap(), Outcome::Succeeded { kind: "photo_cleanup".into() });
 

@@ -9,6 +9,7 @@ use cleantrack::model::{
     equipment::EquipmentPage,
     schedules::{IntervalUnit, OverdueItem, Schedule},
 };
+use cleantrack::server::jobs::digest::{OrgDay, OrgDigest};
 use cleantrack::server::jobs::{self, worker::run_once, worker::Outcome};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -193,9 +194,7 @@ async fn the_daily_digest_tells_each_organizations_supervisors_once(_: PgPoolOpt
     // The organization's job run again (a crash after its commit) sends nothing more.
     let org = world.a.id;
     let mut tx = app.pool.begin().await.unwrap();
-    jobs::enqueue(&mut tx, jobs::digest::ORG_KIND, serde_json::json!({ "day": "2026-11-25", "org": org }))
-        .await
-        .unwrap();
+    jobs::enqueue::<OrgDigest>(&mut tx, &OrgDay { day: "2026-11-25".into(), org }).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(run_once(&app.state).await.unwrap(), Outcome::Succeeded { kind: "overdue_digest_org".into() });
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM outbound_emails").fetch_one(&app.pool).await.unwrap();

@@ -12,14 +12,24 @@ use super::stripe_api::{Stripe, StripeCallError, Subscription};
 use crate::model::ids::OrgId;
 use crate::server::auth::scope::{org_of_stripe_customer, OrgJobTx};
 use crate::server::config::StripeConfig;
-use crate::server::jobs::JobError;
+use crate::server::jobs::{JobError, JobKind};
 use crate::server::mailer;
 use crate::server::state::AppState;
 
-pub const KIND: &str = "stripe_event";
+/// Processes one recorded Stripe event.
+pub struct StripeEvent;
 
-pub fn payload(event_id: &str) -> Value {
-    serde_json::json!({ "event_id": event_id })
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Payload {
+    pub event_id: String,
+}
+
+impl JobKind for StripeEvent {
+    const KIND: &'static str = "stripe_event";
+    type Payload = Payload;
+    async fn run(state: &AppState, payload: Payload) -> Result<(), JobError> {
+        run(state, &payload.event_id).await
+    }
 }
 
 fn retry(err: impl std::fmt::Display) -> JobError {
@@ -44,8 +54,7 @@ struct Recorded {
     processed: bool,
 }
 
-pub async fn run(state: &AppState, payload: &Value) -> Result<(), JobError> {
-    let id = payload["event_id"].as_str().ok_or_else(|| JobError::Fatal(format!("bad payload {payload}")))?;
+async fn run(state: &AppState, id: &str) -> Result<(), JobError> {
     let Some(stripe) = &state.config.stripe else {
         return Err(JobError::Fatal("Stripe is not configured".into()));
     };

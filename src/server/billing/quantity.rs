@@ -3,16 +3,30 @@
 //! the organization's billing-row lock, so the last job to run sets the latest count whatever
 //! order they ran in.
 
-use serde_json::Value;
-
 use super::stripe_api::Stripe;
 use crate::model::ids::OrgId;
 use crate::server::auth::scope::OrgJobTx;
 use crate::server::auth::TenantTx;
-use crate::server::jobs::{self, JobError};
+use crate::server::jobs::{self, JobError, JobKind};
 use crate::server::state::AppState;
 
-pub const KIND: &str = "stripe_quantity";
+/// Sets the subscription's quantity to the organization's active facilities.
+pub struct SyncQuantity;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Payload {
+    pub org: OrgId,
+    /// Makes each job's idempotency key at Stripe its own, and a retried job's the same.
+    pub nonce: uuid::Uuid,
+}
+
+impl JobKind for SyncQuantity {
+    const KIND: &'static str = "stripe_quantity";
+    type Payload = Payload;
+    async fn run(state: &AppState, payload: Payload) -> Result<(), JobError> {
+        run(state, payload).await
+    }
+}
 
 /// Called after facilities were added or retired: syncs the quantity if there is a
 /// subscription to sync (nothing to do on the Free plan).
@@ -26,17 +40,13 @@ pub async fn facilities_changed(tx: &mut TenantTx) -> Result<(), sqlx::Error> {
     .fetch_one(tx.conn())
     .await?;
     if subscribed {
-        // The nonce makes each job's idempotency key its own, and a retried job's the same.
-        let payload = serde_json::json!({ "org": org, "nonce": uuid::Uuid::new_v4() });
-        jobs::enqueue(tx.conn(), KIND, payload).await?;
+        jobs::enqueue::<SyncQuantity>(tx.conn(), &Payload { org, nonce: uuid::Uuid::new_v4() }).await?;
     }
     Ok(())
 }
 
-pub async fn run(state: &AppState, payload: &Value) -> Result<(), JobError> {
+async fn run(state: &AppState, Payload { org, nonce }: Payload) -> Result<(), JobError> {
     let retry = |e: sqlx::Error| JobError::Retry(e.to_string());
-    let org: OrgId = serde_json::from_value(payload["org"].clone()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let nonce = payload["nonce"].as_str().unwrap_or_default();
     let Some(stripe) = &state.config.stripe else { return Err(JobError::Fatal("Stripe is not configured".into())) };
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(retry)?;
     let row: Option<(String, Option<String>, Option<i32>, i64)> = sqlx::query_as(

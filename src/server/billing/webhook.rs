@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::signature;
+use super::{events, signature};
 use crate::server::jobs;
 use crate::server::state::AppState;
 
@@ -73,7 +73,8 @@ pub async fn record(
     .rows_affected()
         == 1;
     if inserted && !wrong_mode {
-        jobs::enqueue(&mut tx, super::events::KIND, super::events::payload(&event.id)).await?;
+        let payload = events::Payload { event_id: event.id.clone() };
+        jobs::enqueue::<events::StripeEvent>(&mut tx, &payload).await?;
     }
     tx.commit().await?;
     Ok(inserted)

@@ -2,15 +2,41 @@
 //! hourly by default) while events arrive: a chain that did not move gets no new checkpoint.
 //! See `server::audit::checkpoints`.
 
-use super::JobError;
+use serde::{Deserialize, Serialize};
+
+use super::{JobError, JobKind, Recurring};
 use crate::server::audit::checkpoints;
 use crate::server::auth::scope::OrgJobTx;
 use crate::server::state::AppState;
 
-pub const KIND: &str = "audit_checkpoints";
+/// One round: every organization's chain head signed if it moved.
+pub struct Checkpoints;
 
-/// Enqueues this interval's round unless some instance already did.
-pub async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
+/// The interval the round belongs to (for the dedup key; the round signs whatever is current).
+#[derive(Default, Serialize, Deserialize)]
+pub struct Slot {
+    #[serde(default)]
+    pub slot: i64,
+}
+
+impl JobKind for Checkpoints {
+    const KIND: &'static str = "audit_checkpoints";
+    type Payload = Slot;
+    async fn run(state: &AppState, _: Slot) -> Result<(), JobError> {
+        run(state).await
+    }
+}
+
+impl Recurring for Checkpoints {
+    /// Enqueues this interval's round unless some instance already did.
+    async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
+        schedule_due(state).await
+    }
+}
+
+const KIND: &str = Checkpoints::KIND;
+
+async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
     let minutes = state.config.jobs.checkpoint_minutes.max(1);
     let mut conn = state.pool.acquire().await?;
     let slot: i64 = sqlx::query_scalar("SELECT floor(extract(epoch FROM now()) / ($1 * 60))::bigint")
@@ -18,7 +44,7 @@ pub async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
         .fetch_one(&mut *conn)
         .await?;
     let key = format!("{KIND}:{minutes}:{slot}");
-    super::enqueue_once(&mut conn, KIND, serde_json::json!({ "slot": slot }), &key).await
+    super::enqueue_once::<Checkpoints>(&mut conn, &Slot { slot }, &key).await
 }
 
 pub async fn run(state: &AppState) -> Result<(), JobError> {

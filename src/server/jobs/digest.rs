@@ -6,24 +6,62 @@
 //! job works inside its organization only ([`OrgJobTx`]), and records the day in `digest_runs`
 //! in the same transaction as the emails, so running it twice sends nothing twice.
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::JobError;
+use super::{JobError, JobKind, Recurring};
 use crate::model::ids::OrgId;
 use crate::server::auth::scope::OrgJobTx;
 use crate::server::mailer;
 use crate::server::state::AppState;
 
-pub const KIND: &str = "overdue_digest";
+/// The day's digest: fans out to one [`OrgDigest`] per organization.
+pub struct Digest;
+
+#[derive(Serialize, Deserialize)]
+pub struct Day {
+    /// YYYY-MM-DD (UTC).
+    pub day: String,
+}
+
+impl JobKind for Digest {
+    const KIND: &'static str = "overdue_digest";
+    type Payload = Day;
+    async fn run(state: &AppState, payload: Day) -> Result<(), JobError> {
+        fan_out(state, &payload.day).await
+    }
+}
+
+impl Recurring for Digest {
+    async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
+        schedule_due(state).await
+    }
+}
+
 /// One organization's digest of one day.
-pub const ORG_KIND: &str = "overdue_digest_org";
+pub struct OrgDigest;
+
+#[derive(Serialize, Deserialize)]
+pub struct OrgDay {
+    pub day: String,
+    pub org: OrgId,
+}
+
+impl JobKind for OrgDigest {
+    const KIND: &'static str = "overdue_digest_org";
+    type Payload = OrgDay;
+    async fn run(state: &AppState, payload: OrgDay) -> Result<(), JobError> {
+        run_org(state, &payload.day, payload.org).await
+    }
+}
+
+const KIND: &str = Digest::KIND;
 /// The longest list an email carries; the link leads to the rest.
 const MAX_ITEMS: i64 = 50;
 /// The digest goes out after this hour (UTC).
 const HOUR_UTC: i32 = 6;
 
 /// Enqueues today's digest once it is due, unless some instance already did.
-pub async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
+async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
     let mut tx = state.pool.begin().await?;
     let (due, day): (bool, String) = sqlx::query_as(
         "SELECT extract(hour FROM now() AT TIME ZONE 'UTC') >= $1, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
@@ -41,17 +79,16 @@ pub async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
 
 /// Enqueues the digest of `day` (YYYY-MM-DD) unless it was enqueued before.
 pub async fn schedule_for(conn: &mut sqlx::PgConnection, day: &str) -> Result<bool, sqlx::Error> {
-    super::enqueue_once(conn, KIND, json!({ "day": day }), &format!("{KIND}:{day}")).await
+    super::enqueue_once::<Digest>(conn, &Day { day: day.to_owned() }, &format!("{KIND}:{day}")).await
 }
 
 /// Fans out: one job per organization, each enqueued once per day.
-pub async fn run(state: &AppState, payload: &Value) -> Result<(), JobError> {
-    let day = payload["day"].as_str().ok_or_else(|| JobError::Fatal("digest without a day".into()))?;
+async fn fan_out(state: &AppState, day: &str) -> Result<(), JobError> {
     let orgs = super::organizations_for_scheduler_unscoped(state).await.map_err(retry)?;
     let mut tx = state.pool.begin().await.map_err(retry)?;
     for org in &orgs {
-        let payload = json!({ "day": day, "org": org });
-        super::enqueue_once(&mut tx, ORG_KIND, payload, &format!("{KIND}:{day}:{org}")).await.map_err(retry)?;
+        let payload = OrgDay { day: day.to_owned(), org: *org };
+        super::enqueue_once::<OrgDigest>(&mut tx, &payload, &format!("{KIND}:{day}:{org}")).await.map_err(retry)?;
     }
     tx.commit().await.map_err(retry)?;
     tracing::info!(organizations = orgs.len(), day, "overdue digest fanned out");
@@ -64,9 +101,7 @@ fn retry(err: sqlx::Error) -> JobError {
 
 /// One organization's digest: the overdue list to each supervisor (to owners and admins when
 /// there is no supervisor), unless this day's was sent already or nothing is overdue.
-pub async fn run_org(state: &AppState, payload: &Value) -> Result<(), JobError> {
-    let day = payload["day"].as_str().ok_or_else(|| JobError::Fatal("digest without a day".into()))?;
-    let org: OrgId = serde_json::from_value(payload["org"].clone()).map_err(|e| JobError::Fatal(e.to_string()))?;
+async fn run_org(state: &AppState, day: &str, org: OrgId) -> Result<(), JobError> {
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(retry)?;
     let overdue: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT e.name, f.name, e.location, app.local_time(d.next_due_at, d.time_zone) \

@@ -4,25 +4,31 @@
 
 use resend_rs::types::CreateEmailBaseOptions;
 use resend_rs::{Config as ResendClientConfig, Resend};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+
 use uuid::Uuid;
 
-use super::JobError;
+use super::{JobError, JobKind};
 use crate::server::config::ResendConfig;
 use crate::server::state::AppState;
 
-pub const KIND: &str = "send_email";
+/// Sends one recorded email (`outbound_emails`).
+pub struct SendEmail;
 
-pub fn payload(email_id: Uuid) -> Value {
-    json!({ "email_id": email_id })
+#[derive(Serialize, Deserialize)]
+pub struct Payload {
+    pub email_id: Uuid,
 }
 
-pub async fn deliver(state: &AppState, payload: &Value) -> Result<(), JobError> {
-    let id: Uuid = payload
-        .get("email_id")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| JobError::Fatal(format!("bad payload {payload}")))?;
+impl JobKind for SendEmail {
+    const KIND: &'static str = "send_email";
+    type Payload = Payload;
+    async fn run(state: &AppState, payload: Payload) -> Result<(), JobError> {
+        deliver(state, payload.email_id).await
+    }
+}
+
+async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
     let row: Option<(String, String, String, String, bool)> = sqlx::query_as(
         "SELECT recipient, subject, text_body, html_body, delivered_at IS NOT NULL FROM outbound_emails WHERE id = $1",
     )

@@ -1,17 +1,25 @@
 //! The job queue (table `jobs`, see its migration): enqueue inside the caller's transaction,
 //! claim with SKIP LOCKED and a lease, finish, retry with back-off, or give up as `dead`.
+//! Every kind of job is a type implementing [`JobKind`] (its name, its payload, what it does),
+//! listed once in `registry.rs` with the recurring ones and their schedules.
 
 pub mod checkpoints;
 pub mod digest;
 pub mod email;
 pub mod photo_cleanup;
+pub mod registry;
 pub mod worker;
 
+use std::future::Future;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+use crate::server::state::AppState;
 
 /// What a handler reports when a job did not succeed.
 #[derive(Debug)]
@@ -20,6 +28,21 @@ pub enum JobError {
     Retry(String),
     /// Will never succeed (the provider refused the request as invalid): no more attempts.
     Fatal(String),
+}
+
+/// A kind of background job: its name in the `jobs` table, its payload (written and read
+/// back typed; a payload that does not read is a fatal error, never retried) and its work.
+pub trait JobKind {
+    const KIND: &'static str;
+    type Payload: Serialize + DeserializeOwned + Send;
+    fn run(state: &AppState, payload: Self::Payload) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// A job kind that also runs on a clock: [`Recurring::schedule_due`] enqueues this period's
+/// run unless some instance already did (a dedup key per period); every worker calls it
+/// between jobs.
+pub trait Recurring: JobKind {
+    fn schedule_due(state: &AppState) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
 }
 
 /// A claimed job.
@@ -33,30 +56,29 @@ pub struct Job {
 }
 
 /// Adds a job that runs once the caller's transaction commits (and never if it rolls back).
-pub async fn enqueue(conn: &mut PgConnection, kind: &str, payload: Value) -> Result<Uuid, sqlx::Error> {
+pub async fn enqueue<J: JobKind>(conn: &mut PgConnection, payload: &J::Payload) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query("INSERT INTO jobs (id, kind, payload) VALUES ($1, $2, $3)")
         .bind(id)
-        .bind(kind)
-        .bind(payload)
+        .bind(J::KIND)
+        .bind(sqlx::types::Json(payload))
         .execute(conn)
         .await?;
     Ok(id)
 }
 
 /// Adds a job unless one with `dedup_key` exists already; returns whether it was added.
-pub async fn enqueue_once(
+pub async fn enqueue_once<J: JobKind>(
     conn: &mut PgConnection,
-    kind: &str,
-    payload: Value,
+    payload: &J::Payload,
     dedup_key: &str,
 ) -> Result<bool, sqlx::Error> {
     let added = sqlx::query(
         "INSERT INTO jobs (id, kind, payload, dedup_key) VALUES ($1, $2, $3, $4) ON CONFLICT (dedup_key) DO NOTHING",
     )
     .bind(Uuid::new_v4())
-    .bind(kind)
-    .bind(payload)
+    .bind(J::KIND)
+    .bind(sqlx::types::Json(payload))
     .bind(dedup_key)
     .execute(conn)
     .await?
@@ -129,7 +151,7 @@ pub async fn fail(
 /// Organizations for a scheduled job to visit (the digest, the photo cleanup): the scheduler's
 /// one cross-tenant read, in a read-only transaction that names its purpose.
 pub(crate) async fn organizations_for_scheduler_unscoped(
-    state: &crate::server::state::AppState,
+    state: &AppState,
 ) -> Result<Vec<crate::model::ids::OrgId>, sqlx::Error> {
     let mut tx = state.pool.begin().await?;
     sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;

@@ -2,18 +2,44 @@
 //! attached to a log (an abandoned form), with their files (see `server::photos`); and the
 //! files of exports older than a week (see `server::reports::exports`).
 
-use super::JobError;
+use serde::{Deserialize, Serialize};
+
+use super::{JobError, JobKind, Recurring};
 use crate::server::state::AppState;
 
-pub const KIND: &str = "photo_cleanup";
+/// One hour's cleanup across every organization.
+pub struct Cleanup;
 
-/// Enqueues this hour's cleanup unless some instance already did.
-pub async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
+/// The hour the cleanup belongs to (for the dedup key; it removes whatever is due).
+#[derive(Default, Serialize, Deserialize)]
+pub struct Hour {
+    #[serde(default)]
+    pub hour: String,
+}
+
+impl JobKind for Cleanup {
+    const KIND: &'static str = "photo_cleanup";
+    type Payload = Hour;
+    async fn run(state: &AppState, _: Hour) -> Result<(), JobError> {
+        run(state).await
+    }
+}
+
+impl Recurring for Cleanup {
+    /// Enqueues this hour's cleanup unless some instance already did.
+    async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
+        schedule_due(state).await
+    }
+}
+
+const KIND: &str = Cleanup::KIND;
+
+async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
     let mut conn = state.pool.acquire().await?;
     let hour: String = sqlx::query_scalar("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')")
         .fetch_one(&mut *conn)
         .await?;
-    super::enqueue_once(&mut conn, KIND, serde_json::json!({ "hour": hour }), &format!("{KIND}:{hour}")).await
+    super::enqueue_once::<Cleanup>(&mut conn, &Hour { hour: hour.clone() }, &format!("{KIND}:{hour}")).await
 }
 
 pub async fn run(state: &AppState) -> Result<(), JobError> {

@@ -4,7 +4,8 @@
 
 use tokio::sync::watch;
 
-use super::{checkpoints, claim, digest, email, fail, photo_cleanup, succeed, Job, JobError};
+use super::registry::{dispatch, schedule_due};
+use super::{claim, fail, succeed, JobError};
 use crate::server::state::AppState;
 
 /// What one step of a worker did.
@@ -38,34 +39,12 @@ pub async fn run_once(state: &AppState) -> Result<Outcome, sqlx::Error> {
     }
 }
 
-async fn dispatch(state: &AppState, job: &Job) -> Result<(), JobError> {
-    match job.kind.as_str() {
-        email::KIND => email::deliver(state, &job.payload).await,
-        digest::KIND => digest::run(state, &job.payload).await,
-        digest::ORG_KIND => digest::run_org(state, &job.payload).await,
-        photo_cleanup::KIND => photo_cleanup::run(state).await,
-        checkpoints::KIND => checkpoints::run(state).await,
-        crate::server::reports::exports::KIND => crate::server::reports::exports::run(state, &job.payload).await,
-        crate::server::billing::events::KIND => crate::server::billing::events::run(state, &job.payload).await,
-        crate::server::billing::quantity::KIND => crate::server::billing::quantity::run(state, &job.payload).await,
-        other => Err(JobError::Fatal(format!("no handler for job kind `{other}`"))),
-    }
-}
-
 /// Runs jobs until `stop` turns true; sleeps `poll_interval` when there is nothing to do, and
-/// enqueues the daily digest when it is due (once per day across all instances).
+/// enqueues the recurring jobs whose period has come (once across all instances).
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let poll = state.config.jobs.poll_interval;
     while !*stop.borrow() {
-        if let Err(err) = digest::schedule_due(&state).await {
-            tracing::warn!(error = %err, "could not schedule the daily digest");
-        }
-        if let Err(err) = photo_cleanup::schedule_due(&state).await {
-            tracing::warn!(error = %err, "could not schedule the photo cleanup");
-        }
-        if let Err(err) = checkpoints::schedule_due(&state).await {
-            tracing::warn!(error = %err, "could not schedule the audit checkpoints");
-        }
+        schedule_due(&state).await;
         let idle = match run_once(&state).await {
             Ok(Outcome::Idle) => true,
             Ok(_) => false,

@@ -10,18 +10,27 @@ use crate::model::reports::ExportKind;
 use crate::server::audit::{chain, checkpoints, issued};
 use crate::server::auth::scope::OrgJobTx;
 use crate::server::auth::TenantCtx;
-use crate::server::jobs::JobError;
+use crate::server::jobs::{JobError, JobKind};
 use crate::server::reports::progress::Progress;
 use crate::server::reports::report_pdf::ReportScope;
 use crate::server::reports::{binder, report_pdf};
 use crate::server::state::AppState;
 
-pub const KIND: &str = "export";
+/// Builds one requested export.
+pub struct ExportJob;
 
-#[derive(serde::Deserialize)]
-struct Payload {
-    export: ExportId,
-    org: OrgId,
+impl JobKind for ExportJob {
+    const KIND: &'static str = "export";
+    type Payload = Payload;
+    async fn run(state: &AppState, payload: Payload) -> Result<(), JobError> {
+        run(state, payload).await
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Payload {
+    pub export: ExportId,
+    pub org: OrgId,
 }
 
 #[derive(serde::Deserialize)]
@@ -33,9 +42,7 @@ struct Params {
 
 /// The job: builds the file as its requester (who must still be a member, with the same
 /// facilities), stores it, and marks the export ready, or failed with the reason.
-pub async fn run(state: &AppState, payload: &serde_json::Value) -> Result<(), JobError> {
-    let Payload { export, org } =
-        serde_json::from_value(payload.clone()).map_err(|e| JobError::Fatal(e.to_string()))?;
+async fn run(state: &AppState, Payload { export, org }: Payload) -> Result<(), JobError> {
     let retry = |e: AppError| JobError::Retry(e.to_string());
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(|e| retry(e.into()))?;
     let row: Option<(UserId, String, serde_json::Value, String)> = sqlx::query_as(

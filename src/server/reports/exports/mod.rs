@@ -13,5 +13,5 @@ mod job;
 mod request;
 
 pub use download::{open, Reader};
-pub use job::{expire_old, run, KEPT_DAYS, KIND};
+pub use job::{expire_old, ExportJob, KEPT_DAYS};
 pub use request::{list, request};

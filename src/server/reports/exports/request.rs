@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::job::KIND;
+use super::job::{ExportJob, Payload};
 use crate::model::error::AppError;
 use crate::model::ids::{ExportId, FacilityId};
 use crate::model::reports::{describe_period, ExportInfo, ExportKind, LogFilter};
@@ -60,7 +60,7 @@ pub async fn request(
         .bind(i32::try_from(total).unwrap_or(i32::MAX))
         .execute(tx.conn())
         .await?;
-    jobs::enqueue(tx.conn(), KIND, json!({ "export": id, "org": ctx.org_id() })).await?;
+    jobs::enqueue::<ExportJob>(tx.conn(), &Payload { export: id, org: ctx.org_id() }).await?;
     tx.commit().await?;
     Ok(id)
 }
