@@ -13,6 +13,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 RUN cargo install wasm-bindgen-cli --version "$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
 COPY .cargo .cargo
+# The descriptions sqlx::query! checks against (SQLX_OFFLINE in .cargo/config.toml): no database at build time.
+COPY .sqlx .sqlx
 # Cargo.toml names its test and example targets, and cargo refuses a manifest whose targets are
 # missing; they are not built here.
 COPY tests tests

@@ -11,6 +11,7 @@ export PATH="$HOME/.cargo/bin:$CACHE/tools/node_modules/.bin:$PATH"
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
 S3S_FS_VERSION=0.14.1
+SQLX_CLI_VERSION=0.8.6  # the sqlx crate's version: its offline data format must match
 LOCAL_DB_PASSWORD=cleantrack_local  # a local-only role on 127.0.0.1; production uses the platform's
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -63,6 +64,28 @@ ensure_s3_server() {
     step "installing s3s-fs $S3S_FS_VERSION (about 6 minutes, once)"
     CARGO_PROFILE_RELEASE_DEBUG=0 cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked
   fi
+}
+
+# `cargo sqlx prepare`, which writes (and with --check compares) the descriptions of every
+# sqlx::query! in `.sqlx/` from a migrated database.
+ensure_sqlx_cli() {
+  if ! sqlx --version 2>/dev/null | grep -q "$SQLX_CLI_VERSION"; then
+    step "installing sqlx-cli $SQLX_CLI_VERSION (about 4 minutes, once)"
+    CARGO_PROFILE_RELEASE_DEBUG=0 cargo install sqlx-cli --version "$SQLX_CLI_VERSION" \
+      --no-default-features --features postgres,rustls --locked
+  fi
+}
+
+# Runs `cargo sqlx prepare $@` against a fresh local database with every migration applied:
+# the schema the queries are checked against is exactly the one in `migrations/`.
+sqlx_prepare() {
+  ensure_sqlx_cli
+  ensure_local_postgres
+  ensure_local_database cleantrack_sqlx --fresh
+  local url
+  url="$(local_database_url cleantrack_sqlx)"
+  DATABASE_URL="$url" sqlx migrate run --source "$ROOT/migrations" >/dev/null
+  DATABASE_URL="$url" cargo sqlx prepare "$@" -- --features ssr --all-targets
 }
 
 ensure_node() {

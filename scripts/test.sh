@@ -57,6 +57,11 @@ if [ "${CI:-}" = "true" ]; then
   cargo clean --quiet -p cleantrack --target wasm32-unknown-unknown --target-dir "$CARGO_TARGET_DIR/front"
 fi
 
+step "SQL checked against the migrated schema (cargo sqlx prepare --check)"
+# Builds read `.sqlx/` (SQLX_OFFLINE in .cargo/config.toml); this fails if a query or a
+# migration changed without `scripts/sqlx-prepare.sh`.
+sqlx_prepare --check
+
 step "formatting and lints (rustfmt, clippy for the server and the browser build)"
 cargo fmt --check
 cargo clippy --quiet --features ssr --all-targets -- -D warnings

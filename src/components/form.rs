@@ -20,6 +20,10 @@ pub fn Field(
     /// The keyboard a phone shows ("numeric" for a PIN).
     #[prop(optional)]
     inputmode: Option<&'static str>,
+    /// The server's limit (a name type's `MAX`), so the browser stops typing where it would
+    /// refuse.
+    #[prop(optional)]
+    maxlength: Option<usize>,
 ) -> impl IntoView {
     let id = match scope {
         Some(scope) => format!("field-{scope}-{name}"),
@@ -28,7 +32,8 @@ pub fn Field(
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
-            <input id=id type=kind name=name autocomplete=autocomplete value=value required=required inputmode=inputmode/>
+            <input id=id type=kind name=name autocomplete=autocomplete value=value required=required inputmode=inputmode
+                maxlength=maxlength/>
             {hint.map(|h| view! { <small class="field__hint">{h}</small> })}
         </div>
     }

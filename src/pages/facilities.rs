@@ -1,6 +1,8 @@
 //! Facilities: list, add, change, retire. Everyone reads; owners and admins manage.
 
 use leptos::prelude::*;
+
+use crate::model::text::FacilityName;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
@@ -82,7 +84,7 @@ pub fn FacilitiesPage() -> impl IntoView {
                     {manage.then(|| view! {
                         <h2>"Add a facility"</h2>
                         <ActionForm action=create attr:class="form narrow">
-                            <Field label="Name" name="name" autocomplete="off"/>
+                            <Field label="Name" name="name" autocomplete="off" maxlength=FacilityName::MAX/>
                             <Field label="Address" name="address" autocomplete="street-address" required=false/>
                             <Field label="Time zone" name="time_zone" value="Europe/London" hint="An IANA name such as Europe/Lisbon or America/Chicago: schedules follow it."/>
                             <ActionError value=create.value()/>
@@ -119,7 +121,7 @@ fn facility_row(
                 <summary>"Edit"</summary>
                 <ActionForm action=update attr:class="form">
                     <input type="hidden" name="id" value=edit_id/>
-                    <Field label="Name" name="name" value=f.name.clone() scope=scope.clone()/>
+                    <Field label="Name" name="name" maxlength=FacilityName::MAX value=f.name.clone() scope=scope.clone()/>
                     <Field label="Address" name="address" value=f.address.clone() required=false scope=scope.clone()/>
                     <Field label="Time zone" name="time_zone" value=f.time_zone.clone() scope=scope/>
                     <button type="submit" class="button button--small">"Save"</button>

@@ -1,6 +1,8 @@
 //! Protocols: the checklists staff follow. Revising adds a version; logs keep the one they used.
 
 use leptos::prelude::*;
+
+use crate::model::text::ProtocolName;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
@@ -105,7 +107,7 @@ fn protocol_fields(current: Option<&Protocol>) -> impl IntoView {
     let photo = current.is_some_and(|p| p.photo_required);
     let verify = current.is_some_and(|p| p.verification_required);
     view! {
-        <Field label="Name" name="name" value=current.map(|p| p.name.clone()).unwrap_or_default() scope=scope.clone()/>
+        <Field label="Name" name="name" maxlength=ProtocolName::MAX value=current.map(|p| p.name.clone()).unwrap_or_default() scope=scope.clone()/>
         <div class="field">
             <label for=steps_id.clone()>"Steps, one per line"</label>
             <textarea id=steps_id name="steps" rows="5" required>{crate::components::form::textarea_text(steps)}</textarea>

@@ -32,6 +32,11 @@ pub struct Scope {
 
 /// `app.compliance_occasions` for a scope and period, as the `occasions` relation; binds $1 to
 /// $6 (see [`bind`]).
+///
+/// Not `sqlx::query!`: this and [`FIGURES`] are spliced into the three queries that count
+/// occasions (the figures, per equipment, the overview's days), so how an occasion counts is
+/// written once. The text is fixed at compile time (constants, never input) and every query
+/// built from it runs in the compliance, dashboard and report tests.
 pub const OCCASIONS: &str = "app.compliance_occasions($1, $2, $3, $4::date, $5::date, $6)";
 
 macro_rules! bind {

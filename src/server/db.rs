@@ -55,6 +55,8 @@ pub async fn migrate(config: &DatabaseConfig, pool: &PgPool) -> anyhow::Result<(
 /// row-level security or TRUNCATE: those need ownership (or a grant never made here). Run by the
 /// owner after every migration, so new tables are covered.
 pub async fn grant_to_serving_role(owner: &PgPool, role: &str) -> Result<(), sqlx::Error> {
+    // Not `sqlx::query!`: a role and a schema are identifiers, which no statement can take as
+    // parameters. The role is quoted here; the schemas are ours.
     let role = format!("\"{}\"", role.replace('"', "\"\""));
     let mut tx = owner.begin().await?;
     for schema in ["public", "app", "tower_sessions"] {
@@ -75,9 +77,9 @@ pub async fn grant_to_serving_role(owner: &PgPool, role: &str) -> Result<(), sql
 /// Whether the role `pool` connects as owns any of our tables: then it could disable the audit
 /// trail's triggers and row-level security (`check --deploy` and start-up say so).
 pub async fn serving_role_owns_tables(pool: &PgPool) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname IN ('public', 'app', 'tower_sessions') \
-         AND tableowner = current_user)",
+         AND tableowner = current_user) AS \"v!\""
     )
     .fetch_one(pool)
     .await
@@ -85,9 +87,10 @@ pub async fn serving_role_owns_tables(pool: &PgPool) -> Result<bool, sqlx::Error
 
 /// Every embedded migration, in order, and whether the database has it already (`migrate --plan`).
 pub async fn migration_plan(pool: &PgPool) -> Result<Vec<(i64, String, bool)>, sqlx::Error> {
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
+    let exists: bool =
+        sqlx::query_scalar!("SELECT to_regclass('_sqlx_migrations') IS NOT NULL AS \"v!\"").fetch_one(pool).await?;
     let applied: Vec<i64> = if exists {
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?
+        sqlx::query_scalar!("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?
     } else {
         Vec::new()
     };
@@ -96,14 +99,14 @@ pub async fn migration_plan(pool: &PgPool) -> Result<Vec<(i64, String, bool)>, s
 
 /// The cheapest question the database can answer.
 pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT 1").execute(pool).await.map(drop)
+    sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(pool).await.map(drop)
 }
 
 /// Row-level security is the second wall between tenants, and Postgres skips it entirely for
 /// superusers and BYPASSRLS roles. Refuse to serve as such a role rather than run with one wall.
 pub async fn ensure_role_is_bound_by_rls(pool: &PgPool) -> anyhow::Result<()> {
     let (role, superuser, bypass): (String, bool, bool) =
-        sqlx::query_as("SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        sqlx::query!("SELECT rolname::text AS \"c0!: String\", rolsuper AS \"rolsuper!: bool\", rolbypassrls AS \"rolbypassrls!: bool\" FROM pg_roles WHERE rolname = current_user").map(|r| (r.c0, r.rolsuper, r.rolbypassrls))
             .fetch_one(pool)
             .await?;
     if superuser || bypass {

@@ -28,10 +28,10 @@ impl Default for Scale {
 /// Creates the demo organization unless it exists; returns the sign-in addresses by role.
 pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, String)>> {
     let logins: Vec<(Role, String)> = Role::ALL.iter().map(|r| (*r, format!("{}@{DOMAIN}", r.as_str()))).collect();
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
-        .bind(&logins[0].1)
-        .fetch_one(pool)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1) AS \"v!\"", &logins[0].1)
+            .fetch_one(pool)
+            .await?;
     if exists {
         return Ok(logins);
     }
@@ -43,25 +43,18 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
     for (role, email) in &logins {
         let id = if *role == Role::Owner { owner } else { UserId::new() };
         let name = format!("{} Demo", role.label().split(' ').next().unwrap_or("Member"));
-        sqlx::query("INSERT INTO users (id, email, display_name, password_hash, email_verified_at) VALUES ($1, $2, $3, $4, now())")
-            .bind(id)
-            .bind(email)
-            .bind(&name)
-            .bind(&hash)
+        sqlx::query!("INSERT INTO users (id, email, display_name, password_hash, email_verified_at) VALUES ($1, $2, $3, $4, now())", id as _, email, &name, &hash)
             .execute(tx.conn())
             .await?;
         users.push((*role, id));
     }
-    sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, 'Demo Clinic')").bind(org).execute(tx.conn()).await?;
+    sqlx::query!("INSERT INTO organizations (id, name) VALUES ($1, 'Demo Clinic')", org as _)
+        .execute(tx.conn())
+        .await?;
     // The inspector is a guest for 30 days, of the first facility (set once it exists).
     for (role, id) in &users {
-        sqlx::query(
-            "INSERT INTO memberships (org_id, user_id, role, access_until) \
-             VALUES ($1, $2, $3, CASE WHEN $3 = 'inspector' THEN now() + interval '30 days' END)",
-        )
-        .bind(org)
-        .bind(id)
-        .bind(role)
+        sqlx::query!("INSERT INTO memberships (org_id, user_id, role, access_until) \
+             VALUES ($1, $2, $3::member_role, CASE WHEN $3::member_role = 'inspector' THEN now() + interval '30 days' END)", org as _, id as _, role as _)
         .execute(tx.conn())
         .await?;
     }
@@ -84,22 +77,11 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
     let mut protocol_ids = Vec::new();
     for (name, steps, minutes, verify) in protocols {
         let id = ProtocolId::new();
-        sqlx::query("INSERT INTO protocols (id, org_id, name) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(org)
-            .bind(name)
+        sqlx::query!("INSERT INTO protocols (id, org_id, name) VALUES ($1, $2, $3)", id as _, org as _, name)
             .execute(tx.conn())
             .await?;
-        sqlx::query(
-            "INSERT INTO protocol_versions (org_id, protocol_id, version, steps, disinfectant, contact_time_minutes, photo_required, \
-             verification_required, created_by) VALUES ($1, $2, 1, $3, 'Alcohol 70%', $4, false, $5, $6)",
-        )
-        .bind(org)
-        .bind(id)
-        .bind(sqlx::types::Json(&steps))
-        .bind(minutes)
-        .bind(verify)
-        .bind(owner)
+        sqlx::query!("INSERT INTO protocol_versions (org_id, protocol_id, version, steps, disinfectant, contact_time_minutes, photo_required, \
+             verification_required, created_by) VALUES ($1, $2, 1, $3, 'Alcohol 70%', $4, false, $5, $6)", org as _, id as _, sqlx::types::Json(&steps) as _, minutes, verify, owner as _)
         .execute(tx.conn())
         .await?;
         protocol_ids.push((id, steps));
@@ -114,52 +96,34 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
         [("Main Hospital", "Europe/Lisbon"), ("North Lab", "America/New_York")].into_iter().enumerate()
     {
         let facility = FacilityId::new();
-        sqlx::query("INSERT INTO facilities (id, org_id, name, address, time_zone) VALUES ($1, $2, $3, '', $4)")
-            .bind(facility)
-            .bind(org)
-            .bind(facility_name)
-            .bind(tz)
-            .execute(tx.conn())
-            .await?;
+        sqlx::query!(
+            "INSERT INTO facilities (id, org_id, name, address, time_zone) VALUES ($1, $2, $3, '', $4)",
+            facility as _,
+            org as _,
+            facility_name,
+            tz
+        )
+        .execute(tx.conn())
+        .await?;
         if f == 0 {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE memberships SET facility_ids = ARRAY[$2::uuid] WHERE org_id = $1 AND role = 'inspector'",
+                org as _,
+                facility as _
             )
-            .bind(org)
-            .bind(facility)
             .execute(tx.conn())
             .await?;
         }
         for i in 0..scale.equipment_per_facility {
             let (kind, p) = [("Infusion pump", 2), ("Autoclave", 1), ("Bench", 0)][i % 3];
             let id = EquipmentId::new();
-            sqlx::query(
-                "INSERT INTO equipment (id, org_id, facility_id, name, kind, location, risk_level, qr_token, short_code, protocol_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(id)
-            .bind(org)
-            .bind(facility)
-            .bind(format!("{kind} {}", f * scale.equipment_per_facility + i + 1))
-            .bind(kind)
-            .bind(format!("Room {}", 100 * (f + 1) + i % 50))
-            .bind(["low", "medium", "high", "critical"][(i + f) % 4])
-            .bind(crate::server::auth::tokens::generate().token)
-            .bind(format!("DM{}{:04}", (b'A' + f as u8) as char, i + 2))
-            .bind(protocol_ids[p].0)
+            sqlx::query!("INSERT INTO equipment (id, org_id, facility_id, name, kind, location, risk_level, qr_token, short_code, protocol_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", id as _, org as _, facility as _, format!("{kind} {}", f * scale.equipment_per_facility + i + 1), kind, format!("Room {}", 100 * (f + 1) + i % 50), ["low", "medium", "high", "critical"][(i + f) % 4], crate::server::auth::tokens::generate().token, format!("DM{}{:04}", (b'A' + f as u8) as char, i + 2), protocol_ids[p].0 as _)
             .execute(tx.conn())
             .await?;
             let (unit, every, days) = schedules[p].clone();
-            sqlx::query(
-                "INSERT INTO schedules (org_id, equipment_id, unit, every_n, weekdays, due_time, starts_at) \
-                 VALUES ($1, $2, $3, $4, $5, CASE WHEN $3 = 'weekdays' THEN time '18:00' END, now() - make_interval(days => $6 + 1))",
-            )
-            .bind(org)
-            .bind(id)
-            .bind(unit)
-            .bind(every)
-            .bind(days)
-            .bind(scale.days)
+            sqlx::query!("INSERT INTO schedules (org_id, equipment_id, unit, every_n, weekdays, due_time, starts_at) \
+                 VALUES ($1, $2, $3, $4, $5, CASE WHEN $3 = 'weekdays' THEN time '18:00' END, now() - make_interval(days => $6 + 1))", org as _, id as _, unit, every, days as _, scale.days)
             .execute(tx.conn())
             .await?;
             equipment.push((id, p));
@@ -186,58 +150,39 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
                 .map(|(s, step)| serde_json::json!({ "step": step, "done": !(failed_first && s == 0) }))
                 .collect()
         };
-        sqlx::query(
-            "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
+        sqlx::query!("INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
                     performed_at, received_at, checklist, outcome, notes) \
              SELECT gen_random_uuid(), $1, $2, $3, 1, $4, 'Staff Demo', t, t + interval '40 seconds', \
-                    CASE WHEN fail THEN $7 ELSE $6 END, CASE WHEN fail THEN 'fail' ELSE 'pass' END, \
+                    CASE WHEN fail THEN $7::jsonb ELSE $6::jsonb END, CASE WHEN fail THEN 'fail' ELSE 'pass' END, \
                     CASE WHEN fail THEN 'Residue left on the surface; cleaned again' ELSE '' END \
              FROM generate_series(1, $5) AS day, \
                   LATERAL (SELECT now() - make_interval(days => day, hours => $8 % 5, mins => $8 % 47) AS t, \
                                   (day * 7 + $8) % 23 = 0 AS fail) x \
              WHERE NOT ((day + $8) % 7 = 0 OR ($8 % 10 = 3 AND day < 6)) \
-             ORDER BY t",
-        )
-        .bind(org)
-        .bind(id)
-        .bind(protocol_ids[*p].0)
-        .bind(staff)
-        .bind(scale.days)
-        .bind(checklist(false))
-        .bind(checklist(true))
-        .bind(n as i32)
+             ORDER BY t", org as _, id as _, protocol_ids[*p].0 as _, staff as _, scale.days, checklist(false), checklist(true), n as i32)
         .execute(tx.conn())
         .await?;
         // Every fourth piece: a recent cleaning corrected afterwards, as staff do when a lot
         // number was left out (the correction counts instead of the original).
         if n % 4 == 1 {
-            sqlx::query(
-                "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, \
+            sqlx::query!("INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, \
                         signer_name, performed_at, received_at, checklist, outcome, notes, amends, amendment_reason) \
                  SELECT gen_random_uuid(), org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
                         performed_at, received_at + interval '2 hours', checklist, outcome, 'Disinfectant lot L2291', id, \
                         'The disinfectant lot number was left out' \
                  FROM cleaning_logs WHERE org_id = $1 AND equipment_id = $2 AND outcome = 'pass' \
-                 ORDER BY performed_at DESC OFFSET 2 LIMIT 1",
-            )
-            .bind(org)
-            .bind(id)
+                 ORDER BY performed_at DESC OFFSET 2 LIMIT 1", org as _, id as _)
             .execute(tx.conn())
             .await?;
         }
-        sqlx::query(
-            "INSERT INTO verifications (org_id, log_id, verified_by, signer_name, verified_at) \
+        sqlx::query!("INSERT INTO verifications (org_id, log_id, verified_by, signer_name, verified_at) \
              SELECT l.org_id, l.id, $2, 'Supervisor Demo', least(l.received_at + interval '3 hours', now()) \
              FROM cleaning_logs l \
              JOIN protocol_versions v ON v.org_id = l.org_id AND v.protocol_id = l.protocol_id AND v.version = l.protocol_version \
              WHERE l.org_id = $1 AND l.equipment_id = $3 \
                AND ((v.verification_required AND l.received_at < now() - interval '2 days') \
                     OR extract(day FROM l.performed_at)::int % 3 = 0) \
-             ORDER BY l.performed_at",
-        )
-        .bind(org)
-        .bind(supervisor)
-        .bind(id)
+             ORDER BY l.performed_at", org as _, supervisor as _, id as _)
         .execute(tx.conn())
         .await?;
         tx.commit().await?;

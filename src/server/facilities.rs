@@ -4,7 +4,7 @@ use crate::model::error::{refused_as, AppError, Refusal};
 use crate::model::facilities::Facility;
 use crate::model::ids::FacilityId;
 use crate::model::role::Action;
-use crate::model::text::one_line;
+use crate::model::text::{one_line, FacilityName};
 use crate::server::auth::TenantTx;
 
 pub struct FacilityForm {
@@ -17,12 +17,9 @@ pub struct FacilityForm {
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Facility>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<(FacilityId, String, String, String, bool, i64)> = sqlx::query_as(
-        "SELECT f.id, f.name, f.address, f.time_zone, f.status = 'retired', \
-                (SELECT count(*) FROM equipment e WHERE e.org_id = f.org_id AND e.facility_id = f.id AND e.status = 'active') \
-         FROM facilities f WHERE f.org_id = $1 ORDER BY f.status, lower(f.name)",
-    )
-    .bind(org)
+    let rows: Vec<(FacilityId, String, String, String, bool, i64)> = sqlx::query!("SELECT f.id AS \"id!: FacilityId\", f.name AS \"name!: String\", f.address AS \"address!: String\", f.time_zone AS \"time_zone!: String\", f.status = 'retired' AS \"c4!: bool\", \
+                (SELECT count(*) FROM equipment e WHERE e.org_id = f.org_id AND e.facility_id = f.id AND e.status = 'active') AS \"c5!: i64\" \
+         FROM facilities f WHERE f.org_id = $1 ORDER BY f.status, lower(f.name)", org as _).map(|r| (r.id, r.name, r.address, r.time_zone, r.c4, r.c5))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows
@@ -39,17 +36,17 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Facility>, AppError> {
 }
 
 async fn validate(tx: &mut TenantTx, form: &FacilityForm) -> Result<(String, String, String), AppError> {
-    let name = one_line(&form.name, "the facility's name", 120, true)?;
+    let name = FacilityName::parse(&form.name)?;
     let address = one_line(&form.address, "the address", 300, false)?;
     let time_zone = form.time_zone.trim().to_owned();
-    let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)")
-        .bind(&time_zone)
-        .fetch_one(tx.conn())
-        .await?;
+    let known: bool =
+        sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS \"v!\"", &time_zone)
+            .fetch_one(tx.conn())
+            .await?;
     if !known || time_zone.is_empty() {
         return Err(AppError::Invalid(format!("`{time_zone}` is not a time zone; choose one like Europe/Lisbon.")));
     }
-    Ok((name, address, time_zone))
+    Ok((name.to_string(), address, time_zone))
 }
 
 fn name_taken(err: sqlx::Error) -> AppError {
@@ -61,15 +58,16 @@ pub async fn create(tx: &mut TenantTx, form: &FacilityForm) -> Result<FacilityId
     tx.ctx().require(Action::ManageAssets)?;
     let (name, address, time_zone) = validate(tx, form).await?;
     let (id, org) = (FacilityId::new(), tx.ctx().org_id());
-    let result =
-        sqlx::query("INSERT INTO facilities (id, org_id, name, address, time_zone) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(org)
-            .bind(&name)
-            .bind(&address)
-            .bind(&time_zone)
-            .execute(tx.conn())
-            .await;
+    let result = sqlx::query!(
+        "INSERT INTO facilities (id, org_id, name, address, time_zone) VALUES ($1, $2, $3, $4, $5)",
+        id as _,
+        org as _,
+        &name,
+        &address,
+        &time_zone
+    )
+    .execute(tx.conn())
+    .await;
     result.map(|_| id).map_err(name_taken)
 }
 
@@ -77,15 +75,16 @@ pub async fn update(tx: &mut TenantTx, id: FacilityId, form: &FacilityForm) -> R
     tx.ctx().require(Action::ManageAssets)?;
     let (name, address, time_zone) = validate(tx, form).await?;
     let org = tx.ctx().org_id();
-    let result =
-        sqlx::query("UPDATE facilities SET name = $3, address = $4, time_zone = $5 WHERE org_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .bind(&name)
-            .bind(&address)
-            .bind(&time_zone)
-            .execute(tx.conn())
-            .await;
+    let result = sqlx::query!(
+        "UPDATE facilities SET name = $3, address = $4, time_zone = $5 WHERE org_id = $1 AND id = $2",
+        org as _,
+        id as _,
+        &name,
+        &address,
+        &time_zone
+    )
+    .execute(tx.conn())
+    .await;
     match result.map_err(name_taken)? {
         done if done.rows_affected() == 0 => Err(AppError::NotFound),
         _ => Ok(()),
@@ -96,12 +95,8 @@ pub async fn update(tx: &mut TenantTx, id: FacilityId, form: &FacilityForm) -> R
 pub async fn retire(tx: &mut TenantTx, id: FacilityId) -> Result<(), AppError> {
     tx.ctx().require(Action::ManageAssets)?;
     let org = tx.ctx().org_id();
-    let active: Option<i64> = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM equipment e WHERE e.org_id = f.org_id AND e.facility_id = f.id AND e.status = 'active') \
-         FROM facilities f WHERE f.org_id = $1 AND f.id = $2 FOR UPDATE",
-    )
-    .bind(org)
-    .bind(id)
+    let active: Option<i64> = sqlx::query_scalar!("SELECT (SELECT count(*) FROM equipment e WHERE e.org_id = f.org_id AND e.facility_id = f.id AND e.status = 'active') AS \"v!\" \
+         FROM facilities f WHERE f.org_id = $1 AND f.id = $2 FOR UPDATE", org as _, id as _)
     .fetch_optional(tx.conn())
     .await?;
     match active {
@@ -110,9 +105,7 @@ pub async fn retire(tx: &mut TenantTx, id: FacilityId) -> Result<(), AppError> {
             Err(AppError::Conflict(format!("{n} piece(s) of equipment here are still active: retire them first.")))
         }
         Some(_) => {
-            sqlx::query("UPDATE facilities SET status = 'retired' WHERE org_id = $1 AND id = $2")
-                .bind(org)
-                .bind(id)
+            sqlx::query!("UPDATE facilities SET status = 'retired' WHERE org_id = $1 AND id = $2", org as _, id as _)
                 .execute(tx.conn())
                 .await?;
             Ok(())

@@ -18,14 +18,14 @@ pub struct Email {
 
 pub async fn send(conn: &mut PgConnection, email: Email) -> Result<(), sqlx::Error> {
     let id = uuid::Uuid::new_v4();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO outbound_emails (id, recipient, subject, text_body, html_body) VALUES ($1, $2, $3, $4, $5)",
+        id,
+        &email.to,
+        &email.subject,
+        &email.text,
+        &email.html
     )
-    .bind(id)
-    .bind(&email.to)
-    .bind(&email.subject)
-    .bind(&email.text)
-    .bind(&email.html)
     .execute(&mut *conn)
     .await?;
     crate::server::jobs::enqueue::<SendEmail>(conn, &email::Payload { email_id: id }).await?;

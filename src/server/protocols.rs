@@ -5,7 +5,7 @@ use crate::model::error::{refused_as, AppError, Refusal};
 use crate::model::ids::{EquipmentId, ProtocolId};
 use crate::model::protocols::Protocol;
 use crate::model::role::Action;
-use crate::model::text::one_line;
+use crate::model::text::{one_line, ProtocolName};
 use crate::server::auth::TenantTx;
 
 pub struct ProtocolForm {
@@ -46,7 +46,7 @@ struct Valid {
 }
 
 fn validate(form: &ProtocolForm) -> Result<Valid, AppError> {
-    let name = one_line(&form.name, "the protocol's name", 120, true)?;
+    let name = ProtocolName::parse(&form.name)?;
     let steps: Vec<String> = form
         .steps
         .lines()
@@ -63,21 +63,17 @@ fn validate(form: &ProtocolForm) -> Result<Valid, AppError> {
         return Err(AppError::Invalid("Contact time is between 0 and 1440 minutes.".into()));
     }
     let disinfectant = one_line(&form.disinfectant, "the disinfectant", 120, false)?;
-    Ok(Valid { name, steps, disinfectant })
+    Ok(Valid { name: name.to_string(), steps, disinfectant })
 }
 
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Protocol>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    type Row = (ProtocolId, String, i32, sqlx::types::Json<Vec<String>>, String, i32, bool, bool, i64);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.id, p.name, v.version, v.steps, v.disinfectant, v.contact_time_minutes, v.photo_required, \
-                v.verification_required, \
-                (SELECT count(*) FROM equipment e WHERE e.org_id = p.org_id AND e.protocol_id = p.id AND e.status = 'active') \
+    let rows = sqlx::query!("SELECT p.id AS \"id!: ProtocolId\", p.name AS \"name!: String\", v.version AS \"version!: i32\", v.steps AS \"steps!: sqlx::types::Json<Vec<String>>\", v.disinfectant AS \"disinfectant!: String\", v.contact_time_minutes AS \"contact_time_minutes!: i32\", v.photo_required AS \"photo_required!: bool\", \
+                v.verification_required AS \"c7!: bool\", \
+                (SELECT count(*) FROM equipment e WHERE e.org_id = p.org_id AND e.protocol_id = p.id AND e.status = 'active') AS \"c8!: i64\" \
          FROM protocols p JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
-         WHERE p.org_id = $1 ORDER BY lower(p.name)",
-    )
-    .bind(org)
+         WHERE p.org_id = $1 ORDER BY lower(p.name)", org as _).map(|r| (r.id, r.name, r.version, r.steps, r.disinfectant, r.contact_time_minutes, r.photo_required, r.c7, r.c8))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows
@@ -118,19 +114,19 @@ async fn insert_version(
     form: &ProtocolForm,
 ) -> Result<(), AppError> {
     let (org, author) = (tx.ctx().org_id(), tx.ctx().user_id());
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO protocol_versions (org_id, protocol_id, version, steps, disinfectant, contact_time_minutes, \
                 photo_required, verification_required, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        org as _,
+        id as _,
+        version,
+        sqlx::types::Json(&valid.steps) as _,
+        &valid.disinfectant,
+        form.contact_time_minutes,
+        form.photo_required,
+        form.verification_required,
+        author as _
     )
-    .bind(org)
-    .bind(id)
-    .bind(version)
-    .bind(sqlx::types::Json(&valid.steps))
-    .bind(&valid.disinfectant)
-    .bind(form.contact_time_minutes)
-    .bind(form.photo_required)
-    .bind(form.verification_required)
-    .bind(author)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -140,10 +136,7 @@ pub async fn create(tx: &mut TenantTx, form: &ProtocolForm) -> Result<ProtocolId
     tx.ctx().require(Action::ManageAssets)?;
     let valid = validate(form)?;
     let (id, org) = (ProtocolId::new(), tx.ctx().org_id());
-    sqlx::query("INSERT INTO protocols (id, org_id, name) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(org)
-        .bind(&valid.name)
+    sqlx::query!("INSERT INTO protocols (id, org_id, name) VALUES ($1, $2, $3)", id as _, org as _, &valid.name)
         .execute(tx.conn())
         .await
         .map_err(|err| {
@@ -159,12 +152,7 @@ pub async fn revise(tx: &mut TenantTx, id: ProtocolId, form: &ProtocolForm) -> R
     tx.ctx().require(Action::ManageAssets)?;
     let valid = validate(form)?;
     let org = tx.ctx().org_id();
-    let next: Option<i32> = sqlx::query_scalar(
-        "UPDATE protocols SET current_version = current_version + 1, name = $3 WHERE org_id = $1 AND id = $2 RETURNING current_version",
-    )
-    .bind(org)
-    .bind(id)
-    .bind(&valid.name)
+    let next: Option<i32> = sqlx::query_scalar!("UPDATE protocols SET current_version = current_version + 1, name = $3 WHERE org_id = $1 AND id = $2 RETURNING current_version", org as _, id as _, &valid.name)
     .fetch_optional(tx.conn())
     .await?;
     let next = next.ok_or(AppError::NotFound)?;
@@ -177,22 +165,26 @@ pub async fn assign(tx: &mut TenantTx, equipment: EquipmentId, protocol: Option<
     tx.ctx().require(Action::ManageAssets)?;
     let org = tx.ctx().org_id();
     if let Some(protocol) = protocol {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM protocols WHERE org_id = $1 AND id = $2)")
-            .bind(org)
-            .bind(protocol)
-            .fetch_one(tx.conn())
-            .await?;
+        let exists: bool = sqlx::query_scalar!(
+            "SELECT EXISTS (SELECT 1 FROM protocols WHERE org_id = $1 AND id = $2) AS \"v!\"",
+            org as _,
+            protocol as _
+        )
+        .fetch_one(tx.conn())
+        .await?;
         if !exists {
             return Err(AppError::NotFound);
         }
     }
     crate::model::error::one_row(
-        sqlx::query("UPDATE equipment SET protocol_id = $3 WHERE org_id = $1 AND id = $2")
-            .bind(org)
-            .bind(equipment)
-            .bind(protocol)
-            .execute(tx.conn())
-            .await?
-            .rows_affected(),
+        sqlx::query!(
+            "UPDATE equipment SET protocol_id = $3 WHERE org_id = $1 AND id = $2",
+            org as _,
+            equipment as _,
+            protocol as _
+        )
+        .execute(tx.conn())
+        .await?
+        .rows_affected(),
     )
 }

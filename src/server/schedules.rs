@@ -9,42 +9,7 @@ use crate::model::ids::{EquipmentId, FacilityId};
 use crate::model::role::Action;
 use crate::model::schedules::{DueStatus, IntervalUnit, OverdueItem, Schedule};
 use crate::server::auth::TenantTx;
-
-/// Columns that make a [`StatusRow`], for queries that LEFT JOIN `schedules s` and
-/// `equipment_due d`. Times are shown in the facility's zone.
-pub(crate) const STATUS_COLUMNS: &str = "s.unit AS schedule_unit, s.every_n AS schedule_every, \
-     s.weekdays AS schedule_weekdays, to_char(s.due_time, 'HH24:MI') AS schedule_due_time, \
-     app.local_time(d.last_cleaned_at, d.time_zone) AS last_cleaned, \
-     app.local_time(d.next_due_at, d.time_zone) AS next_due, \
-     coalesce(d.next_due_at < now(), false) AS overdue";
-
-/// The joins [`STATUS_COLUMNS`] reads, for a query over `equipment e`.
-pub(crate) const STATUS_JOINS: &str = "LEFT JOIN schedules s ON s.org_id = e.org_id AND s.equipment_id = e.id \
-     LEFT JOIN equipment_due d ON d.org_id = e.org_id AND d.equipment_id = e.id";
-
-#[derive(sqlx::FromRow, serde::Deserialize)]
-pub(crate) struct StatusRow {
-    schedule_unit: Option<String>,
-    schedule_every: Option<i32>,
-    schedule_weekdays: Option<Vec<i16>>,
-    schedule_due_time: Option<String>,
-    last_cleaned: Option<String>,
-    next_due: Option<String>,
-    overdue: bool,
-}
-
-impl From<StatusRow> for DueStatus {
-    fn from(row: StatusRow) -> DueStatus {
-        let schedule = match (row.schedule_unit.as_deref(), row.schedule_every, row.schedule_weekdays) {
-            (Some("weekdays"), _, Some(days)) => {
-                Some(Schedule::Weekdays { days, due_time: row.schedule_due_time.unwrap_or_default() })
-            }
-            (Some(unit), Some(n), _) => IntervalUnit::parse(unit).map(|unit| Schedule::Every { n, unit }),
-            _ => None,
-        };
-        DueStatus { schedule, last_cleaned: row.last_cleaned, next_due: row.next_due, overdue: row.overdue }
-    }
-}
+use crate::server::equipment::status::StatusRow;
 
 /// A schedule as an HTML form sends it: `unit` is hours/days/weeks/weekdays; ticked weekdays
 /// arrive as keys "1" … "7".
@@ -90,13 +55,7 @@ pub async fn set(tx: &mut TenantTx, equipment: EquipmentId, form: &ScheduleForm)
     tx.ctx().require(Action::ManageAssets)?;
     let schedule = form.parse()?;
     let org = tx.ctx().org_id();
-    let active: Option<bool> =
-        sqlx::query_scalar("SELECT status = 'active' FROM equipment WHERE org_id = $1 AND id = $2")
-            .bind(org)
-            .bind(equipment)
-            .fetch_optional(tx.conn())
-            .await?;
-    match active {
+    match crate::server::equipment::in_service(tx, equipment).await? {
         None => return Err(AppError::NotFound),
         Some(false) => return Err(AppError::Invalid("Retired equipment has no schedule.".into())),
         Some(true) => {}
@@ -105,18 +64,10 @@ pub async fn set(tx: &mut TenantTx, equipment: EquipmentId, form: &ScheduleForm)
         Schedule::Every { n, unit } => (unit.as_str(), Some(*n), None, None),
         Schedule::Weekdays { days, due_time } => ("weekdays", None, Some(days.clone()), Some(due_time.clone())),
     };
-    sqlx::query(
-        "INSERT INTO schedules (org_id, equipment_id, unit, every_n, weekdays, due_time) \
+    sqlx::query!("INSERT INTO schedules (org_id, equipment_id, unit, every_n, weekdays, due_time) \
          VALUES ($1, $2, $3, $4, $5, $6::time) \
          ON CONFLICT (org_id, equipment_id) DO UPDATE \
-         SET unit = excluded.unit, every_n = excluded.every_n, weekdays = excluded.weekdays, due_time = excluded.due_time",
-    )
-    .bind(org)
-    .bind(equipment)
-    .bind(unit)
-    .bind(every)
-    .bind(days)
-    .bind(due_time)
+         SET unit = excluded.unit, every_n = excluded.every_n, weekdays = excluded.weekdays, due_time = excluded.due_time", org as _, equipment as _, unit, every, days as _, due_time as _)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -127,9 +78,7 @@ pub async fn clear(tx: &mut TenantTx, equipment: EquipmentId) -> Result<(), AppE
     tx.ctx().require(Action::ManageAssets)?;
     let org = tx.ctx().org_id();
     crate::model::error::one_row(
-        sqlx::query("DELETE FROM schedules WHERE org_id = $1 AND equipment_id = $2")
-            .bind(org)
-            .bind(equipment)
+        sqlx::query!("DELETE FROM schedules WHERE org_id = $1 AND equipment_id = $2", org as _, equipment as _)
             .execute(tx.conn())
             .await?
             .rows_affected(),
@@ -140,11 +89,14 @@ pub async fn clear(tx: &mut TenantTx, equipment: EquipmentId) -> Result<(), AppE
 pub async fn status(tx: &mut TenantTx, equipment: EquipmentId) -> Result<DueStatus, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let row: Option<StatusRow> = sqlx::query_as(&format!(
-        "SELECT {STATUS_COLUMNS} FROM equipment e {STATUS_JOINS} WHERE e.org_id = $1 AND e.id = $2"
-    ))
-    .bind(org)
-    .bind(equipment)
+    let row = sqlx::query_as!(
+        StatusRow,
+        r#"SELECT schedule_unit, schedule_every, schedule_weekdays, schedule_due_time, last_cleaned, next_due,
+                  overdue AS "overdue!"
+           FROM equipment_status WHERE org_id = $1 AND equipment_id = $2"#,
+        org as _,
+        equipment as _
+    )
     .fetch_optional(tx.conn())
     .await?;
     Ok(row.ok_or(AppError::NotFound)?.into())
@@ -158,19 +110,14 @@ pub async fn overdue(
 ) -> Result<Vec<OverdueItem>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<(EquipmentId, String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT e.id, e.name, f.name, e.location, \
-                app.local_time(d.next_due_at, d.time_zone), \
-                (extract(epoch FROM now() - d.next_due_at) / 3600)::bigint \
+    let rows: Vec<(EquipmentId, String, String, String, String, i64)> = sqlx::query!("SELECT e.id AS \"id!: EquipmentId\", e.name AS \"name!: String\", f.name AS \"name_2!: String\", e.location AS \"location!: String\", \
+                app.local_time(d.next_due_at, d.time_zone) AS \"c4!: String\", \
+                (extract(epoch FROM now() - d.next_due_at) / 3600)::bigint AS \"c5!: i64\" \
          FROM equipment_due d \
          JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
          JOIN facilities f ON f.org_id = d.org_id AND f.id = d.facility_id \
          WHERE d.org_id = $1 AND ($2::uuid IS NULL OR d.facility_id = $2) AND d.next_due_at < now() \
-         ORDER BY d.next_due_at, lower(e.name) LIMIT $3",
-    )
-    .bind(org)
-    .bind(facility)
-    .bind(limit)
+         ORDER BY d.next_due_at, lower(e.name) LIMIT $3", org as _, facility as _, limit).map(|r| (r.id, r.name, r.name_2, r.location, r.c4, r.c5))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows

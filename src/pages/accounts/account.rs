@@ -1,6 +1,8 @@
 //! The signed-in person's account: name, password, signing identity.
 
 use leptos::prelude::*;
+
+use crate::model::text::{LegalName, PersonName};
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
@@ -62,7 +64,7 @@ pub fn AccountPage() -> impl IntoView {
                             <p>"Signed in as " <strong>{info.email.clone()}</strong></p>
                             <h2>"Name"</h2>
                             <ActionForm action=rename attr:class="form">
-                                <Field label="Your name" name="name" autocomplete="name" value=info.display_name.clone()/>
+                                <Field label="Your name" name="name" autocomplete="name" maxlength=PersonName::MAX value=info.display_name.clone()/>
                                 <ActionError value=rename.value()/>
                                 <ActionDone action=rename message="Name saved."/>
                                 <button type="submit" class="button">"Save name"</button>
@@ -106,7 +108,7 @@ fn SigningSection() -> impl IntoView {
                     <details class="fold">
                         <summary>"Change your legal name"</summary>
                         <ActionForm action=legal attr:class="form">
-                            <Field label="Full legal name" name="legal_name" autocomplete="name" value=p.legal_name.clone() scope="legal"/>
+                            <Field label="Full legal name" name="legal_name" autocomplete="name" maxlength=LegalName::MAX value=p.legal_name.clone() scope="legal"/>
                             <Field label="Reason for the change (kept in the audit trail)" name="reason" autocomplete="off" scope="legal"/>
                             <Field label="Your password" name="password" kind="password" autocomplete="current-password" scope="legal"/>
                             <ActionError value=legal.value()/>

@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::model::text::PersonName;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -70,7 +72,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                                     <ActionForm action=action attr:class="form">
                                         <input type="hidden" name="token" value=token.get_untracked()/>
                                         <Show when=move || needs_account>
-                                            <Field label="Your name" name="name" autocomplete="name" value=given_name.get_value()/>
+                                            <Field label="Your name" name="name" autocomplete="name" maxlength=PersonName::MAX value=given_name.get_value()/>
                                             <Field label="Choose a password" name="password" kind="password" autocomplete="new-password" hint="At least 12 characters."/>
                                         </Show>
                                         <ActionError value=action.value()/>

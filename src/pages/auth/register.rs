@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::model::text::{OrgName, PersonName};
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -35,9 +37,9 @@ pub fn RegisterPage() -> impl IntoView {
                     <h1>"Create your organization"</h1>
                     <p>"You become its owner and can invite your team afterwards."</p>
                     <ActionForm action=action attr:class="form">
-                        <Field label="Your name" name="name" autocomplete="name"/>
+                        <Field label="Your name" name="name" autocomplete="name" maxlength=PersonName::MAX/>
                         <Field label="Work email" name="email" kind="email" autocomplete="email"/>
-                        <Field label="Organization" name="organization" autocomplete="organization" hint="Your clinic, lab, plant or hospital."/>
+                        <Field label="Organization" name="organization" autocomplete="organization" maxlength=OrgName::MAX hint="Your clinic, lab, plant or hospital."/>
                         <Field label="Password" name="password" kind="password" autocomplete="new-password" hint="At least 12 characters. A few unrelated words work well."/>
                         <ActionError value=action.value()/>
                         <button type="submit" class="button" disabled=move || action.pending().get()>"Create account"</button>

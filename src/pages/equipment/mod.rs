@@ -4,6 +4,8 @@ pub mod labels;
 pub mod scan;
 
 use leptos::prelude::*;
+
+use crate::model::text::EquipmentName;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, FacilityFilter, Field};
@@ -192,7 +194,7 @@ pub fn EquipmentListPage() -> impl IntoView {
                                 <label for="equipment-facility">"Facility"</label>
                                 <select id="equipment-facility" name="facility_id">{options}</select>
                             </div>
-                            <Field label="Name" name="name" autocomplete="off"/>
+                            <Field label="Name" name="name" autocomplete="off" maxlength=EquipmentName::MAX/>
                             <Field label="Kind" name="kind" autocomplete="off" hint="e.g. Autoclave, Infusion pump, Mixer"/>
                             <Field label="Serial number" name="serial" autocomplete="off" required=false/>
                             <Field label="Location" name="location" autocomplete="off" required=false hint="Room, bay or line"/>

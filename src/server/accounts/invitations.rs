@@ -55,49 +55,29 @@ pub async fn create(
     };
     let email = Email::parse(email).map_err(AppError::Invalid)?;
     let (org, inviter) = (tx.ctx().org_id(), tx.ctx().user_id());
-    let already: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2)",
-    )
-    .bind(org)
-    .bind(email.as_str())
+    let already: bool = sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2) AS \"v!\"", org as _, email.as_str())
     .fetch_one(tx.conn())
     .await?;
     if already {
         return Err(AppError::Conflict(format!("{email} is already a member.")));
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE invitations SET revoked_at = now() \
          WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+        org as _,
+        email.as_str()
     )
-    .bind(org)
-    .bind(email.as_str())
     .execute(tx.conn())
     .await?;
     let token = tokens::generate();
     // An inspector's link works no longer than their access.
-    sqlx::query(
-        "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at, access_until, facility_ids, \
+    sqlx::query!("INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at, access_until, facility_ids, \
                                   invitee_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => least($7, coalesce($8, $7))), \
-                 now() + make_interval(days => $8), $9, $10)",
-    )
-    .bind(InvitationId::new())
-    .bind(org)
-    .bind(email.as_str())
-    .bind(role)
-    .bind(&token.hash)
-    .bind(inviter)
-    .bind(VALID_DAYS)
-    .bind(access_days)
-    .bind(facilities)
-    .bind(name)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => least($7::int, coalesce($8::int, $7::int))), \
+                 now() + make_interval(days => $8::int), $9, $10)", InvitationId::new() as _, org as _, email.as_str(), role as _, &token.hash, inviter as _, VALID_DAYS, access_days, facilities as _, name)
     .execute(tx.conn())
     .await?;
-    let (inviter_name, org_name): (String, String) = sqlx::query_as(
-        "SELECT (SELECT display_name FROM users WHERE id = $1), (SELECT name FROM organizations WHERE id = $2)",
-    )
-    .bind(inviter)
-    .bind(org)
+    let (inviter_name, org_name): (String, String) = sqlx::query!("SELECT (SELECT display_name FROM users WHERE id = $1) AS \"c0!: String\", (SELECT name FROM organizations WHERE id = $2) AS \"c1!: String\"", inviter as _, org as _).map(|r| (r.c0, r.c1))
     .fetch_one(tx.conn())
     .await?;
     let link = mailer::link(public_url, "/invitations/accept", &token.token);
@@ -113,11 +93,13 @@ async fn check_guest_access(tx: &mut TenantTx, access: &GuestAccess) -> Result<(
         if list.is_empty() {
             return Err(AppError::Invalid("Choose the facilities the inspector may see.".into()));
         }
-        let found: i64 = sqlx::query_scalar("SELECT count(*) FROM facilities WHERE org_id = $1 AND id = ANY ($2)")
-            .bind(tx.ctx().org_id())
-            .bind(list)
-            .fetch_one(tx.conn())
-            .await?;
+        let found: i64 = sqlx::query_scalar!(
+            "SELECT count(*) AS \"v!\" FROM facilities WHERE org_id = $1 AND id = ANY ($2)",
+            tx.ctx().org_id() as _,
+            list as _
+        )
+        .fetch_one(tx.conn())
+        .await?;
         if found != list.len() as i64 {
             return Err(AppError::NotFound);
         }
@@ -128,14 +110,11 @@ async fn check_guest_access(tx: &mut TenantTx, access: &GuestAccess) -> Result<(
 pub async fn list_pending(tx: &mut TenantTx) -> Result<Vec<PendingInvitation>, AppError> {
     tx.ctx().require(Action::InviteMembers)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<(InvitationId, String, Role, String, String)> = sqlx::query_as(
-        "SELECT i.id, i.email, i.role, u.display_name, \
-                to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+    let rows: Vec<(InvitationId, String, Role, String, String)> = sqlx::query!("SELECT i.id AS \"id!: InvitationId\", i.email AS \"email!: String\", i.role AS \"role!: Role\", u.display_name AS \"display_name!: String\", \
+                to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"c4!: String\" \
          FROM invitations i JOIN users u ON u.id = i.invited_by \
          WHERE i.org_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() \
-         ORDER BY i.created_at DESC",
-    )
-    .bind(org)
+         ORDER BY i.created_at DESC", org as _).map(|r| (r.id, r.email, r.role, r.display_name, r.c4))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows
@@ -148,12 +127,12 @@ pub async fn revoke(tx: &mut TenantTx, id: InvitationId) -> Result<(), AppError>
     tx.ctx().require(Action::InviteMembers)?;
     let org = tx.ctx().org_id();
     crate::model::error::one_row(
-        sqlx::query(
+        sqlx::query!(
             "UPDATE invitations SET revoked_at = now() \
              WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+            org as _,
+            id as _
         )
-        .bind(org)
-        .bind(id)
         .execute(tx.conn())
         .await?
         .rows_affected(),

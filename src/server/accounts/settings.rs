@@ -12,13 +12,9 @@ pub const MIN_RETENTION_YEARS: i32 = 1;
 pub async fn get(tx: &mut TenantTx) -> Result<OrgSettings, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    type Row = (bool, Option<String>, bool, i32, i32, i32);
-    let (strict_signatures, strict_off_reason, public_status, retention_years, late_entry_minutes, review_days): Row =
-        sqlx::query_as(
-            "SELECT strict_signatures, strict_off_reason, public_status, retention_years, late_entry_minutes, review_days \
-             FROM organizations WHERE id = $1",
-        )
-        .bind(org)
+    let (strict_signatures, strict_off_reason, public_status, retention_years, late_entry_minutes, review_days): (bool, Option<String>, bool, i32, i32, i32) =
+        sqlx::query!("SELECT strict_signatures AS \"strict_signatures!: bool\", strict_off_reason AS \"strict_off_reason?: String\", public_status AS \"public_status!: bool\", retention_years AS \"retention_years!: i32\", late_entry_minutes AS \"late_entry_minutes!: i32\", review_days AS \"review_days!: i32\" \
+             FROM organizations WHERE id = $1", org as _).map(|r| (r.strict_signatures, r.strict_off_reason, r.public_status, r.retention_years, r.late_entry_minutes, r.review_days))
         .fetch_one(tx.conn())
         .await?;
     Ok(OrgSettings {
@@ -56,10 +52,10 @@ pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), 
     if settings.review_days.is_some_and(|days| !(1..=90).contains(&days)) {
         return Err(AppError::Invalid("Set the review deadline between 1 and 90 days.".into()));
     }
-    let was_strict: bool = sqlx::query_scalar("SELECT strict_signatures FROM organizations WHERE id = $1 FOR UPDATE")
-        .bind(org)
-        .fetch_one(tx.conn())
-        .await?;
+    let was_strict: bool =
+        sqlx::query_scalar!("SELECT strict_signatures FROM organizations WHERE id = $1 FOR UPDATE", org as _)
+            .fetch_one(tx.conn())
+            .await?;
     // Turning them off needs a reason given with that change; staying off keeps the one given.
     let off_reason = match (was_strict, settings.strict_signatures) {
         (true, false) => {
@@ -74,19 +70,10 @@ pub async fn update(tx: &mut TenantTx, settings: &SettingsChange) -> Result<(), 
         _ => None,
     };
     crate::model::error::one_row(
-        sqlx::query(
-            "UPDATE organizations SET strict_signatures = $2, public_status = $3, \
+        sqlx::query!("UPDATE organizations SET strict_signatures = $2, public_status = $3, \
                     retention_years = coalesce($4, retention_years), late_entry_minutes = coalesce($5, late_entry_minutes), \
                     review_days = coalesce($6, review_days), strict_off_reason = coalesce($7, strict_off_reason) \
-             WHERE id = $1",
-        )
-        .bind(org)
-        .bind(settings.strict_signatures)
-        .bind(settings.public_status)
-        .bind(settings.retention_years)
-        .bind(settings.late_entry_minutes)
-        .bind(settings.review_days)
-        .bind(off_reason)
+             WHERE id = $1", org as _, settings.strict_signatures, settings.public_status, settings.retention_years, settings.late_entry_minutes, settings.review_days, off_reason)
         .execute(tx.conn())
         .await?
         .rows_affected(),

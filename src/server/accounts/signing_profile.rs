@@ -10,9 +10,7 @@ use crate::server::logs::signatures::{check_new_pin, PIN_ATTEMPTS};
 
 pub async fn get(tx: &mut TenantTx) -> Result<SigningProfile, AppError> {
     let (legal_name, has_pin, pin_locked): (String, bool, bool) =
-        sqlx::query_as("SELECT legal_name, signing_pin_hash IS NOT NULL, pin_failures >= $2 FROM users WHERE id = $1")
-            .bind(tx.ctx().user_id())
-            .bind(PIN_ATTEMPTS)
+        sqlx::query!("SELECT legal_name AS \"legal_name!: String\", signing_pin_hash IS NOT NULL AS \"c1!: bool\", pin_failures >= $2 AS \"c2!: bool\" FROM users WHERE id = $1", tx.ctx().user_id() as _, PIN_ATTEMPTS).map(|r| (r.legal_name, r.c1, r.c2))
             .fetch_one(tx.conn())
             .await?;
     Ok(SigningProfile { legal_name, has_pin, pin_locked })
@@ -23,8 +21,7 @@ async fn check_password(tx: &mut TenantTx, given: &str) -> Result<(), AppError> 
     if tx.ctx().is_guest() {
         return Err(AppError::Forbidden("Inspectors do not sign records.".into()));
     }
-    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(tx.ctx().user_id())
+    let stored: String = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", tx.ctx().user_id() as _)
         .fetch_one(tx.conn())
         .await?;
     if given.is_empty() || !password::verify(given.to_owned(), Some(stored)).await? {
@@ -42,24 +39,24 @@ pub async fn change_legal_name(
     reason: &str,
     given_password: &str,
 ) -> Result<(), AppError> {
-    let name = crate::model::text::one_line(name, "your full legal name", 200, true)?;
+    let name = crate::model::text::LegalName::parse(name)?;
     let reason = crate::model::text::one_line(reason, "the reason for the change", 500, true)?;
     check_password(tx, given_password).await?;
     let user = tx.ctx().user_id();
-    let before: String = sqlx::query_scalar(
+    let before: String = sqlx::query_scalar!(
         "UPDATE users u SET legal_name = $2, legal_name_reason = $3 FROM users old \
          WHERE u.id = $1 AND old.id = u.id RETURNING old.legal_name",
+        user as _,
+        name.as_str(),
+        &reason
     )
-    .bind(user)
-    .bind(&name)
-    .bind(&reason)
     .fetch_one(tx.conn())
     .await
     // The trigger's guard: the same reason as the last change.
     .map_err(|err| {
         refused_as(err, Refusal::TriggerCheck, AppError::Invalid("Give a new reason for this change.".into()))
     })?;
-    if before == name {
+    if before == name.as_str() {
         return Err(AppError::Invalid("That is your legal name already.".into()));
     }
     let event = SecurityEvent {
@@ -85,10 +82,12 @@ pub async fn set_pin(tx: &mut TenantTx, pin: &str, given_password: &str) -> Resu
         "" => None,
         pin => Some(password::hash(pin.to_owned()).await?),
     };
-    sqlx::query("UPDATE users SET signing_pin_hash = $2, pin_failures = 0 WHERE id = $1")
-        .bind(tx.ctx().user_id())
-        .bind(hash)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET signing_pin_hash = $2, pin_failures = 0 WHERE id = $1",
+        tx.ctx().user_id() as _,
+        hash
+    )
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }

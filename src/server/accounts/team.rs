@@ -9,13 +9,10 @@ use crate::server::auth::TenantTx;
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, AppError> {
     tx.ctx().require(Action::ViewTeam)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<(UserId, String, String, Role, Option<String>)> = sqlx::query_as(
-        "SELECT u.id, u.display_name, u.email, m.role, \
-                to_char(m.access_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') \
+    let rows: Vec<(UserId, String, String, Role, Option<String>)> = sqlx::query!("SELECT u.id AS \"id!: UserId\", u.display_name AS \"display_name!: String\", u.email AS \"email!: String\", m.role AS \"role!: Role\", \
+                to_char(m.access_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS \"c4?: String\" \
          FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.org_id = $1 ORDER BY m.role, lower(u.display_name)",
-    )
-    .bind(org)
+         WHERE m.org_id = $1 ORDER BY m.role, lower(u.display_name)", org as _).map(|r| (r.id, r.display_name, r.email, r.role, r.c4))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows
@@ -36,8 +33,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, AppError> {
 async fn lock_target(tx: &mut TenantTx, target: UserId) -> Result<(Role, i64), AppError> {
     let org = tx.ctx().org_id();
     let roles: Vec<(UserId, Role)> =
-        sqlx::query_as("SELECT user_id, role FROM memberships WHERE org_id = $1 ORDER BY user_id FOR UPDATE")
-            .bind(org)
+        sqlx::query!("SELECT user_id AS \"user_id!: UserId\", role AS \"role!: Role\" FROM memberships WHERE org_id = $1 ORDER BY user_id FOR UPDATE", org as _).map(|r| (r.user_id, r.role))
             .fetch_all(tx.conn())
             .await?;
     let owners = roles.iter().filter(|(_, r)| *r == Role::Owner).count() as i64;
@@ -57,12 +53,14 @@ pub async fn change_role(tx: &mut TenantTx, target: UserId, new_role: Role) -> R
         return Err(AppError::Conflict(LAST_OWNER.into()));
     }
     let org = tx.ctx().org_id();
-    sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
-        .bind(new_role)
-        .bind(org)
-        .bind(target)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3",
+        new_role as _,
+        org as _,
+        target as _
+    )
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
@@ -76,9 +74,7 @@ pub async fn remove(tx: &mut TenantTx, target: UserId) -> Result<(), AppError> {
         }
     }
     let org = tx.ctx().org_id();
-    sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-        .bind(org)
-        .bind(target)
+    sqlx::query!("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", org as _, target as _)
         .execute(tx.conn())
         .await?;
     Ok(())

@@ -105,10 +105,7 @@ pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>, key: &AuditKey)
         None => None,
     };
     {
-        let mut rows = sqlx::query_as::<_, (i64, Vec<String>, String)>(
-            "SELECT seq, fields, hash FROM audit_events_text WHERE org_id IS NOT DISTINCT FROM $1 ORDER BY seq",
-        )
-        .bind(org)
+        let mut rows = sqlx::query!("SELECT seq AS \"seq!: i64\", fields AS \"fields!: Vec<String>\", hash AS \"hash!: String\" FROM audit_events_text WHERE org_id IS NOT DISTINCT FROM $1 ORDER BY seq", org as _).map(|r| (r.seq, r.fields, r.hash))
         .fetch(&mut *conn);
         while let Some((seq, fields, hash)) = rows.try_next().await? {
             if let Err((seq, reason)) = verifier.push(seq, &fields, &hash) {
@@ -126,8 +123,7 @@ pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>, key: &AuditKey)
     };
     let chain = org.map_or(uuid::Uuid::nil(), |o| o.0);
     let head: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain = $1")
-            .bind(chain)
+        sqlx::query!("SELECT last_seq AS \"last_seq!: i64\", last_hash AS \"last_hash!: Vec<u8>\" FROM audit_chain_heads WHERE chain = $1", chain).map(|r| (r.last_seq, r.last_hash))
             .fetch_optional(&mut *conn)
             .await?;
     if let Some((last_seq, last_hash)) = head {
@@ -151,8 +147,8 @@ pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>, key: &AuditKey)
 /// (`app.log_content_hash`, `app.verification_content_hash`); records from before sealing have
 /// none and are not checked.
 async fn altered_record(conn: &mut PgConnection, org: OrgId) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "(SELECT 'cleaning log ' || l.id FROM cleaning_logs l \
+    sqlx::query_scalar!(
+        "(SELECT 'cleaning log ' || l.id AS \"v!\" FROM cleaning_logs l \
           WHERE l.org_id = $1 AND l.content_hash IS NOT NULL AND l.content_hash <> app.log_content_hash(l) \
           ORDER BY l.received_at LIMIT 1) \
          UNION ALL \
@@ -162,8 +158,8 @@ async fn altered_record(conn: &mut PgConnection, org: OrgId) -> Result<Option<St
             AND v.content_hash <> app.verification_content_hash(v, l.content_hash) \
           ORDER BY v.verified_at LIMIT 1) \
          LIMIT 1",
+        org as _
     )
-    .bind(org)
     .fetch_optional(conn)
     .await
 }
@@ -176,10 +172,10 @@ pub async fn verify_all_chains_unscoped(
     only: Option<OrgId>,
 ) -> Result<Vec<(Option<OrgId>, ChainCheck)>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
-    sqlx::query("SELECT set_config('app.purpose', 'audit_verify', true)").execute(&mut *tx).await?;
+    sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    sqlx::query!("SELECT set_config('app.purpose', 'audit_verify', true)").fetch_one(&mut *tx).await?;
     let chains: Vec<uuid::Uuid> =
-        sqlx::query_scalar("SELECT chain FROM audit_chain_heads ORDER BY chain").fetch_all(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT chain FROM audit_chain_heads ORDER BY chain").fetch_all(&mut *tx).await?;
     let mut results = Vec::new();
     for chain in chains {
         let org = (!chain.is_nil()).then_some(OrgId(chain));

@@ -49,12 +49,9 @@ pub async fn sign_head(
     org: OrgId,
     reason: &str,
 ) -> Result<Option<Checkpoint>, sqlx::Error> {
-    let head: Option<(i64, String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT h.last_seq, encode(h.last_hash, 'hex'), app.utc(now()), \
-                (SELECT max(c.seq) FROM audit_checkpoints c WHERE c.org_id = $1) \
-         FROM audit_chain_heads h WHERE h.chain = $1 FOR SHARE",
-    )
-    .bind(org)
+    let head: Option<(i64, String, String, Option<i64>)> = sqlx::query!("SELECT h.last_seq AS \"last_seq!: i64\", encode(h.last_hash, 'hex') AS \"c1!: String\", app.utc(now()) AS \"c2!: String\", \
+                (SELECT max(c.seq) FROM audit_checkpoints c WHERE c.org_id = $1) AS \"c3?: i64\" \
+         FROM audit_chain_heads h WHERE h.chain = $1 FOR SHARE", org as _).map(|r| (r.last_seq, r.c1, r.c2, r.c3))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((seq, hash, signed_at, covered)) = head else { return Ok(None) };
@@ -62,17 +59,17 @@ pub async fn sign_head(
         return Ok(None);
     }
     let signature = key.sign(&checkpoint_text(&org.to_string(), seq, &hash, &signed_at));
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_checkpoints (org_id, seq, head_hash, signed_at, key_id, signature, reason) \
          VALUES ($1, $2, decode($3, 'hex'), $4::timestamptz, $5, decode($6, 'hex'), $7)",
+        org as _,
+        seq,
+        &hash,
+        &signed_at as _,
+        key.key_id(),
+        &signature,
+        reason
     )
-    .bind(org)
-    .bind(seq)
-    .bind(&hash)
-    .bind(&signed_at)
-    .bind(key.key_id())
-    .bind(&signature)
-    .bind(reason)
     .execute(&mut *conn)
     .await?;
     Ok(Some(Checkpoint { seq, hash, signed_at, key_id: key.key_id(), signature }))
@@ -80,19 +77,29 @@ pub async fn sign_head(
 
 /// The organization's checkpoints, oldest first.
 pub async fn list(conn: &mut PgConnection, org: OrgId) -> Result<Vec<Checkpoint>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE org_id = $1 ORDER BY seq, id")).bind(org).fetch_all(conn).await
+    sqlx::query_as!(
+        Checkpoint,
+        r#"SELECT seq, encode(head_hash, 'hex') AS "hash!", app.utc(signed_at) AS "signed_at!", key_id,
+                  encode(signature, 'hex') AS "signature!"
+           FROM audit_checkpoints WHERE org_id = $1 ORDER BY seq, id"#,
+        org as _
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// The organization's newest checkpoint (what a report prints), without reading the others.
 pub async fn latest(conn: &mut PgConnection, org: OrgId) -> Result<Option<Checkpoint>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE org_id = $1 ORDER BY seq DESC, id DESC LIMIT 1"))
-        .bind(org)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        Checkpoint,
+        r#"SELECT seq, encode(head_hash, 'hex') AS "hash!", app.utc(signed_at) AS "signed_at!", key_id,
+                  encode(signature, 'hex') AS "signature!"
+           FROM audit_checkpoints WHERE org_id = $1 ORDER BY seq DESC, id DESC LIMIT 1"#,
+        org as _
+    )
+    .fetch_optional(conn)
+    .await
 }
-
-const SELECT: &str = "SELECT seq, encode(head_hash, 'hex') AS hash, app.utc(signed_at) AS signed_at, key_id, \
-                             encode(signature, 'hex') AS signature FROM audit_checkpoints";
 
 /// Checks a chain against its checkpoints as its events are read in order. A checkpoint under
 /// another key is no evidence either way and is skipped; one under ours must verify and must

@@ -81,12 +81,14 @@ pub(crate) async fn batch(
 ) -> Result<Vec<(i64, Vec<String>, String)>, sqlx::Error> {
     let mut tx = TenantTx::begin(&state.pool, ctx).await?;
     let org = ctx.org_id();
-    let rows = sqlx::query_as(
-        "SELECT seq, fields, hash FROM audit_events_text WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    let rows = sqlx::query!(
+        r#"SELECT seq AS "seq!", fields AS "fields!", hash AS "hash!" FROM audit_events_text
+           WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"#,
+        org as _,
+        after,
+        BATCH
     )
-    .bind(org)
-    .bind(after)
-    .bind(BATCH)
+    .map(|r| (r.seq, r.fields, r.hash))
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;

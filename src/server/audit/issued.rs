@@ -25,19 +25,19 @@ pub async fn record(
     kind: &str,
     issued_by: Option<UserId>,
 ) -> Result<(), sqlx::Error> {
-    let issued_at: String = sqlx::query_scalar("SELECT app.utc(now())").fetch_one(&mut *conn).await?;
+    let issued_at: String = sqlx::query_scalar!("SELECT app.utc(now()) AS \"v!\"").fetch_one(&mut *conn).await?;
     let signature = key.sign(&file_text(&hex(sha256), &org.to_string(), kind, &issued_at));
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO issued_files (sha256, org_id, kind, issued_at, issued_by, key_id, signature) \
          VALUES ($1, $2, $3, $4::timestamptz, $5, $6, decode($7, 'hex')) ON CONFLICT (sha256, org_id) DO NOTHING",
+        sha256,
+        org as _,
+        kind,
+        &issued_at as _,
+        issued_by as _,
+        key.key_id(),
+        &signature
     )
-    .bind(sha256)
-    .bind(org)
-    .bind(kind)
-    .bind(&issued_at)
-    .bind(issued_by)
-    .bind(key.key_id())
-    .bind(&signature)
     .execute(conn)
     .await
     .map(drop)
@@ -91,12 +91,9 @@ pub async fn lookup(pool: &sqlx::PgPool, key: &AuditKey, sha256_hex: &str) -> Re
         return Ok(Vec::new());
     }
     let mut tx = begin_file_lookup(pool, sha256_hex).await?;
-    let rows: Vec<(OrgId, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT f.org_id, o.name, f.kind, app.utc(f.issued_at), f.key_id, encode(f.signature, 'hex') \
+    let rows: Vec<(OrgId, String, String, String, String, String)> = sqlx::query!("SELECT f.org_id AS \"org_id!: OrgId\", o.name AS \"name!: String\", f.kind AS \"kind!: String\", app.utc(f.issued_at) AS \"c3!: String\", f.key_id AS \"key_id!: String\", encode(f.signature, 'hex') AS \"c5!: String\" \
          FROM issued_files f JOIN organizations o ON o.id = f.org_id \
-         WHERE f.sha256 = decode($1, 'hex') ORDER BY f.issued_at",
-    )
-    .bind(sha256_hex)
+         WHERE f.sha256 = decode($1, 'hex') ORDER BY f.issued_at", sha256_hex).map(|r| (r.org_id, r.name, r.kind, r.c3, r.key_id, r.c5))
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

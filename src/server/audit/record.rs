@@ -22,17 +22,17 @@ pub struct SecurityEvent<'a> {
 /// from the transaction's context. Runs in the caller's transaction (an organization's event
 /// needs that organization's context).
 pub async fn record(conn: &mut PgConnection, event: SecurityEvent<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_events (org_id, actor_user_id, actor_kind, action, entity_type, entity_id, after) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        event.org as _,
+        event.actor as _,
+        if event.actor.is_some() { "user" } else { "anonymous" },
+        event.action,
+        event.entity_type,
+        event.entity_id,
+        event.details
     )
-    .bind(event.org)
-    .bind(event.actor)
-    .bind(if event.actor.is_some() { "user" } else { "anonymous" })
-    .bind(event.action)
-    .bind(event.entity_type)
-    .bind(event.entity_id)
-    .bind(event.details)
     .execute(conn)
     .await
     .map(drop)

@@ -28,10 +28,6 @@ pub struct TenantCtx {
     facilities: Option<Vec<FacilityId>>,
 }
 
-/// A membership as it grants access: an inspector's has ended once `access_until` has passed,
-/// and every query that turns a membership into access filters with this.
-pub const MEMBERSHIP_ACTIVE: &str = "(m.access_until IS NULL OR m.access_until > now())";
-
 impl TenantCtx {
     /// For flows that are creating the membership itself (registration, accepted invitation).
     pub(super) fn new(org_id: OrgId, user_id: UserId, role: Role) -> TenantCtx {
@@ -109,7 +105,7 @@ impl TenantTx {
     async fn open(pool: &PgPool, ctx: &TenantCtx, read_only: bool) -> Result<TenantTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
         if read_only {
-            sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+            sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
         }
         set_with_request(
             &mut tx,
@@ -130,17 +126,13 @@ impl TenantTx {
         let mut tx = pool.begin().await?;
         let (names, values) = request_settings();
         let found: Option<(OrgId, Role, Option<Vec<FacilityId>>)> =
-            sqlx::query_as("SELECT * FROM app.enter_member($1, $2, $3, $4)")
-                .bind(user)
-                .bind(org)
-                .bind(names)
-                .bind(values)
+            sqlx::query!("SELECT entered_org AS \"entered_org!: OrgId\", entered_role AS \"entered_role!: Role\", entered_facilities AS \"entered_facilities?: Vec<FacilityId>\" FROM app.enter_member($1, $2, $3, $4)", user as _, org as _, names as _, values as _).map(|r| (r.entered_org, r.entered_role, r.entered_facilities))
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((org_id, role, facilities)) = found else { return Ok(None) };
         let ctx = TenantCtx { org_id, user_id: user, role, facilities };
         if ctx.is_guest() {
-            sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+            sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
         }
         Ok(Some(TenantTx { tx, ctx }))
     }
@@ -218,7 +210,7 @@ pub struct StickerTx {
 impl StickerTx {
     pub async fn begin(pool: &PgPool, token: &str) -> Result<StickerTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
         set(&mut tx, &[("app.qr_token", token)]).await?;
         Ok(StickerTx { tx })
     }
@@ -240,18 +232,14 @@ impl StickerTx {
         // One round trip: the settings, the equipment with the membership, and from then on the
         // organization's rows and no longer the sticker's (`app.enter_by_sticker`).
         let found: Option<(OrgId, EquipmentId, Role, Option<Vec<FacilityId>>)> =
-            sqlx::query_as("SELECT * FROM app.enter_by_sticker($1, $2, $3, $4)")
-                .bind(token)
-                .bind(user)
-                .bind(names)
-                .bind(values)
+            sqlx::query!("SELECT entered_org AS \"entered_org!: OrgId\", entered_equipment AS \"entered_equipment!: EquipmentId\", entered_role AS \"entered_role!: Role\", entered_facilities AS \"entered_facilities?: Vec<FacilityId>\" FROM app.enter_by_sticker($1, $2, $3, $4)", token, user as _, names as _, values as _).map(|r| (r.entered_org, r.entered_equipment, r.entered_role, r.entered_facilities))
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((org, equipment, role, facilities)) = found else { return Ok(None) };
         let ctx = TenantCtx { org_id: org, user_id: user, role, facilities };
         if ctx.is_guest() {
             record_guest(&mut tx, &ctx, equipment).await?;
-            sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+            sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
         }
         Ok(Some((TenantTx { tx, ctx }, equipment)))
     }
@@ -281,13 +269,7 @@ pub async fn member_scan_page(
     history_shown: i64,
 ) -> Result<Option<MemberScan>, sqlx::Error> {
     let (names, values) = request_settings();
-    type Entered = (OrgId, EquipmentId, Role, Option<Vec<FacilityId>>, Option<String>);
-    let found: Option<Entered> = sqlx::query_as("SELECT * FROM app.scan($1, $2, $3, $4, $5)")
-        .bind(token)
-        .bind(user)
-        .bind(names)
-        .bind(values)
-        .bind(i32::try_from(history_shown).unwrap_or(i32::MAX))
+    let found = sqlx::query!("SELECT entered_org AS \"entered_org!: OrgId\", entered_equipment AS \"entered_equipment!: EquipmentId\", entered_role AS \"entered_role!: Role\", entered_facilities AS \"entered_facilities?: Vec<FacilityId>\", page AS \"page?: String\" FROM app.scan($1, $2, $3, $4, $5)", token, user as _, names as _, values as _, i32::try_from(history_shown).unwrap_or(i32::MAX)).map(|r| (r.entered_org, r.entered_equipment, r.entered_role, r.entered_facilities, r.page))
         .fetch_optional(pool)
         .await?;
     Ok(found.map(|(org, equipment, role, facilities, page)| {
@@ -327,12 +309,14 @@ impl OrgJobTx {
 /// affect. The transaction sees that one `billing_accounts` row and nothing else.
 pub async fn org_of_stripe_customer(pool: &PgPool, customer: &str) -> Result<Option<OrgId>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
     set(&mut tx, &[("app.stripe_customer", customer)]).await?;
-    let org = sqlx::query_scalar("SELECT org_id FROM billing_accounts WHERE stripe_customer_id = $1")
-        .bind(customer)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let org = sqlx::query_scalar!(
+        r#"SELECT org_id AS "org_id: OrgId" FROM billing_accounts WHERE stripe_customer_id = $1"#,
+        customer
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(org)
 }
@@ -346,7 +330,7 @@ pub struct PlatformTx {
 impl PlatformTx {
     pub(super) async fn begin(pool: &PgPool, operator: UserId) -> Result<PlatformTx, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
         set(&mut tx, &[("app.user_id", &operator.to_string())]).await?;
         Ok(PlatformTx { tx })
     }
@@ -395,12 +379,14 @@ fn request_settings() -> (Vec<&'static str>, Vec<String>) {
 /// into the next transaction), all in one round trip.
 async fn set(conn: &mut PgConnection, pairs: &[(&str, &str)]) -> Result<(), sqlx::Error> {
     let (names, values): (Vec<&str>, Vec<&str>) = pairs.iter().copied().unzip();
-    sqlx::query("SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)")
-        .bind(names)
-        .bind(values)
-        .execute(conn)
-        .await
-        .map(drop)
+    sqlx::query!(
+        "SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)",
+        names as _,
+        values as _
+    )
+    .fetch_all(conn)
+    .await
+    .map(drop)
 }
 
 /// The one write an inspector makes: asking for a report (the export's row and its job). Any
@@ -438,7 +424,7 @@ pub async fn begin_issuing(pool: &PgPool, ctx: &TenantCtx) -> Result<Transaction
 /// names, in a read-only transaction that carries the hash (the policies show nothing else).
 pub async fn begin_file_lookup(pool: &PgPool, sha256_hex: &str) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
     set(&mut tx, &[("app.file_sha256", sha256_hex)]).await?;
     Ok(tx)
 }

@@ -41,29 +41,32 @@ pub async fn record(
     ip: IpAddr,
     succeeded: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO auth_attempts (kind, email, ip, succeeded) VALUES ($1, $2, $3, $4)")
-        .bind(kind.as_str())
-        .bind(email)
-        .bind(ip)
-        .bind(succeeded)
-        .execute(pool)
-        .await
-        .map(drop)
+    sqlx::query!(
+        "INSERT INTO auth_attempts (kind, email, ip, succeeded) VALUES ($1, $2, $3, $4)",
+        kind.as_str(),
+        email,
+        ip as _,
+        succeeded
+    )
+    .execute(pool)
+    .await
+    .map(drop)
 }
 
 /// Refuses a sign-in attempt while the account or the address is locked out.
 pub async fn check_login(pool: &PgPool, email: &str, ip: IpAddr) -> Result<(), AppError> {
     // Failures for this account since its last success, within the window, and how long ago
     // the latest one was.
-    let (failures, seconds_since_last): (i64, Option<f64>) = sqlx::query_as(
-        "SELECT count(*), extract(epoch FROM now() - max(created_at))::float8
+    let (failures, seconds_since_last): (i64, Option<f64>) = sqlx::query!(
+        "SELECT count(*) AS \"c0!: i64\", extract(epoch FROM now() - max(created_at))::float8 AS \"c1?: f64\"
          FROM auth_attempts
          WHERE kind = 'login' AND email = $1 AND NOT succeeded
            AND created_at > now() - interval '15 minutes'
            AND created_at > coalesce((SELECT max(created_at) FROM auth_attempts
                                       WHERE kind = 'login' AND email = $1 AND succeeded), '-infinity')",
+        email
     )
-    .bind(email)
+    .map(|r| (r.c0, r.c1))
     .fetch_one(pool)
     .await?;
     if failures >= ACCOUNT_FREE_FAILURES {
@@ -77,9 +80,13 @@ pub async fn check_login(pool: &PgPool, email: &str, ip: IpAddr) -> Result<(), A
             )));
         }
     }
-    let from_ip =
-        count(pool, "kind = 'login' AND ip = $1 AND NOT succeeded AND created_at > now() - interval '15 minutes'", ip)
-            .await?;
+    let from_ip = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM auth_attempts
+               WHERE kind = 'login' AND ip = $1 AND NOT succeeded AND created_at > now() - interval '15 minutes'"#,
+        ip as _
+    )
+    .fetch_one(pool)
+    .await?;
     if from_ip >= IP_LOGIN_FAILURES_PER_15_MIN {
         return Err(AppError::RateLimited(
             "Too many failed sign-ins from your network. Try again in 15 minutes.".into(),
@@ -100,25 +107,27 @@ fn wait_text(seconds: i64) -> String {
 
 /// Refuses registration or reset requests from an address that has made `per_hour` already.
 pub async fn check_requests(pool: &PgPool, kind: Kind, ip: IpAddr, per_hour: i64) -> Result<(), AppError> {
-    let sql = format!("kind = '{}' AND ip = $1 AND created_at > now() - interval '1 hour'", kind.as_str());
-    if count(pool, &sql, ip).await? >= per_hour {
+    let recent = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM auth_attempts WHERE kind = $1 AND ip = $2 AND created_at > now() - interval '1 hour'"#,
+        kind.as_str(),
+        ip as _
+    )
+    .fetch_one(pool)
+    .await?;
+    if recent >= per_hour {
         return Err(AppError::RateLimited("Too many requests from your network. Try again in an hour.".into()));
     }
     Ok(())
 }
 
 pub async fn reset_emails_last_hour(pool: &PgPool, email: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM auth_attempts WHERE kind = 'reset' AND email = $1 AND succeeded \
+    sqlx::query_scalar!(
+        "SELECT count(*) AS \"v!\" FROM auth_attempts WHERE kind = 'reset' AND email = $1 AND succeeded \
          AND created_at > now() - interval '1 hour'",
+        email
     )
-    .bind(email)
     .fetch_one(pool)
     .await
-}
-
-async fn count(pool: &PgPool, condition: &str, ip: IpAddr) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM auth_attempts WHERE {condition}")).bind(ip).fetch_one(pool).await
 }
 
 #[cfg(test)]

@@ -35,14 +35,26 @@ impl AuthUser for User {
     }
 }
 
-const SELECT_USER: &str =
-    "SELECT id, email, display_name, password_hash, email_verified_at IS NOT NULL AS email_verified, \
-     is_platform_operator FROM users";
-
 pub async fn find_by_id(db: impl sqlx::PgExecutor<'_>, id: UserId) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_USER} WHERE id = $1")).bind(id).fetch_optional(db).await
+    sqlx::query_as!(
+        User,
+        r#"SELECT id AS "id: UserId", email, display_name, password_hash,
+                  email_verified_at IS NOT NULL AS "email_verified!", is_platform_operator
+           FROM users WHERE id = $1"#,
+        id as _
+    )
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn find_by_email(db: impl sqlx::PgExecutor<'_>, email: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_USER} WHERE email = $1")).bind(email).fetch_optional(db).await
+    sqlx::query_as!(
+        User,
+        r#"SELECT id AS "id: UserId", email, display_name, password_hash,
+                  email_verified_at IS NOT NULL AS "email_verified!", is_platform_operator
+           FROM users WHERE email = $1"#,
+        email
+    )
+    .fetch_optional(db)
+    .await
 }

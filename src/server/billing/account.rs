@@ -12,7 +12,7 @@ use crate::server::auth::TenantTx;
 use crate::server::config::StripeConfig;
 
 /// The `billing_accounts` row (or its absence: the Free plan) and current usage.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Account {
     pub stripe_customer_id: Option<String>,
     pub status: Option<String>,
@@ -77,14 +77,17 @@ impl Account {
 
 /// Reads the account of `org`, in whatever transaction the caller holds (tenant or job).
 pub async fn load(conn: &mut PgConnection, org: OrgId) -> Result<Account, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT b.stripe_customer_id, b.status, b.trial_end, b.current_period_end, coalesce(b.cancel_at_period_end, false) AS cancel_at_period_end, \
-                b.delinquent_since, coalesce(b.trial_used, false) AS trial_used, \
-                (SELECT count(*) FROM facilities f WHERE f.org_id = o.id AND f.status = 'active') AS active_facilities, \
-                (SELECT count(*) FROM equipment e WHERE e.org_id = o.id AND e.status = 'active') AS active_equipment \
-         FROM (SELECT $1::uuid AS id) o LEFT JOIN billing_accounts b ON b.org_id = o.id",
+    sqlx::query_as!(
+        Account,
+        r#"SELECT b.stripe_customer_id AS "stripe_customer_id?", b.status AS "status?", b.trial_end AS "trial_end?",
+                b.current_period_end AS "current_period_end?",
+                coalesce(b.cancel_at_period_end, false) AS "cancel_at_period_end!",
+                b.delinquent_since AS "delinquent_since?", coalesce(b.trial_used, false) AS "trial_used!",
+                (SELECT count(*) FROM facilities f WHERE f.org_id = o.id AND f.status = 'active') AS "active_facilities!",
+                (SELECT count(*) FROM equipment e WHERE e.org_id = o.id AND e.status = 'active') AS "active_equipment!"
+         FROM (SELECT $1::uuid AS id) o LEFT JOIN billing_accounts b ON b.org_id = o.id"#,
+        org as _
     )
-    .bind(org)
     .fetch_one(conn)
     .await
 }
@@ -94,9 +97,12 @@ async fn load_standing(
     conn: &mut PgConnection,
     org: OrgId,
 ) -> Result<(Option<String>, Option<OffsetDateTime>), sqlx::Error> {
-    let row = sqlx::query_as("SELECT status, delinquent_since FROM billing_accounts WHERE org_id = $1")
-        .bind(org)
-        .fetch_optional(conn)
+    let row = sqlx::query!(
+        r#"SELECT status AS "status?", delinquent_since AS "delinquent_since?" FROM billing_accounts WHERE org_id = $1"#,
+        org as _
+    )
+    .map(|r| (r.status, r.delinquent_since))
+    .fetch_optional(conn)
         .await?;
     Ok(row.unwrap_or_default())
 }
@@ -124,8 +130,7 @@ pub async fn check(tx: &mut TenantTx, stripe: Option<&StripeConfig>, gate: Gate)
     }
     let org = tx.ctx().org_id();
     if matches!(gate, Gate::NewFacility | Gate::NewEquipment) {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('billing:' || $1::text, 0))")
-            .bind(org)
+        sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('billing:' || $1::text, 0))", org as _)
             .execute(tx.conn())
             .await?;
     }

@@ -46,7 +46,6 @@ impl From<StripeCallError> for JobError {
 }
 
 /// The recorded event, as read back for processing.
-#[derive(sqlx::FromRow)]
 struct Recorded {
     kind: String,
     created: OffsetDateTime,
@@ -58,10 +57,11 @@ async fn run(state: &AppState, id: &str) -> Result<(), JobError> {
     let Some(stripe) = &state.config.stripe else {
         return Err(JobError::Fatal("Stripe is not configured".into()));
     };
-    let event: Recorded = sqlx::query_as(
-        "SELECT type AS kind, created, payload, processed_at IS NOT NULL AS processed FROM stripe_events WHERE id = $1",
+    let event = sqlx::query_as!(
+        Recorded,
+        r#"SELECT type AS kind, created, payload, processed_at IS NOT NULL AS "processed!" FROM stripe_events WHERE id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_optional(&state.pool)
     .await
     .map_err(retry)?
@@ -103,14 +103,16 @@ async fn finish(
     if let Outcome::Ignored(why) = outcome {
         tracing::warn!(event = id, "Stripe event ignored: {why}");
     }
-    sqlx::query("UPDATE stripe_events SET processed_at = now(), org_id = $2, outcome = $3 WHERE id = $1")
-        .bind(id)
-        .bind(org)
-        .bind(outcome.text())
-        .execute(conn)
-        .await
-        .map(drop)
-        .map_err(retry)
+    sqlx::query!(
+        "UPDATE stripe_events SET processed_at = now(), org_id = $2, outcome = $3 WHERE id = $1",
+        id,
+        org as _,
+        outcome.text()
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(retry)
 }
 
 /// Everything for one event in one transaction of the organization: the refreshed
@@ -127,10 +129,7 @@ async fn apply(
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(retry)?;
     // One event of an organization at a time: the re-read below and its write are not
     // interleaved with another event's.
-    let (customer, known_subscription): (String, Option<String>) = sqlx::query_as(
-        "SELECT stripe_customer_id, stripe_subscription_id FROM billing_accounts WHERE org_id = $1 FOR UPDATE",
-    )
-    .bind(org)
+    let (customer, known_subscription): (String, Option<String>) = sqlx::query!("SELECT stripe_customer_id AS \"stripe_customer_id!: String\", stripe_subscription_id AS \"stripe_subscription_id?: String\" FROM billing_accounts WHERE org_id = $1 FOR UPDATE", org as _).map(|r| (r.stripe_customer_id, r.stripe_subscription_id))
     .fetch_one(tx.conn())
     .await
     .map_err(retry)?;
@@ -216,24 +215,24 @@ pub(super) async fn store_subscription(
 ) -> Result<bool, JobError> {
     let item = current.items.data.first();
     let at = |unix: Option<i64>| unix.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
-    let taken = sqlx::query(
+    let taken = sqlx::query!(
         "UPDATE billing_accounts SET stripe_subscription_id = $2, stripe_item_id = $3, status = $4, quantity = $5, \
                 trial_end = $6, current_period_end = $7, cancel_at_period_end = $8, \
-                trial_used = trial_used OR $6 IS NOT NULL, \
+                trial_used = trial_used OR $6::timestamptz IS NOT NULL, \
                 delinquent_since = CASE WHEN $9 THEN least(coalesce(delinquent_since, $10), $10) END \
          WHERE org_id = $1 AND (stripe_subscription_id IS NULL OR stripe_subscription_id = $2 \
                                 OR status IN ('canceled', 'incomplete_expired'))",
+        org as _,
+        &current.id,
+        item.map(|i| i.id.clone()),
+        &current.status,
+        item.and_then(|i| i.quantity).map(|q| q as i32),
+        at(current.trial_end),
+        at(item.and_then(|i| i.current_period_end)),
+        current.cancel_at_period_end.unwrap_or(false),
+        is_delinquent(Some(&current.status)),
+        seen_at
     )
-    .bind(org)
-    .bind(&current.id)
-    .bind(item.map(|i| i.id.clone()))
-    .bind(&current.status)
-    .bind(item.and_then(|i| i.quantity).map(|q| q as i32))
-    .bind(at(current.trial_end))
-    .bind(at(item.and_then(|i| i.current_period_end)))
-    .bind(current.cancel_at_period_end.unwrap_or(false))
-    .bind(is_delinquent(Some(&current.status)))
-    .bind(seen_at)
     .execute(tx.conn())
     .await
     .map_err(retry)?
@@ -255,22 +254,12 @@ async fn record(
 ) -> Result<bool, JobError> {
     let stripe_id = object["id"].as_str().unwrap_or_default();
     let currency = object["currency"].as_str().unwrap_or("").to_owned();
-    let inserted: Option<bool> = sqlx::query_scalar(
-        "INSERT INTO billing_records (id, org_id, kind, stripe_object_id, amount, currency, occurred_at, stripe_event_id) \
+    let inserted: Option<bool> = sqlx::query_scalar!("INSERT INTO billing_records (id, org_id, kind, stripe_object_id, amount, currency, occurred_at, stripe_event_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (org_id, kind, stripe_object_id) DO UPDATE SET amount = excluded.amount, \
                 occurred_at = excluded.occurred_at, stripe_event_id = excluded.stripe_event_id \
          WHERE billing_records.amount < excluded.amount \
-         RETURNING xmax = 0",
-    )
-    .bind(uuid::Uuid::new_v4())
-    .bind(org)
-    .bind(kind)
-    .bind(stripe_id)
-    .bind(amount)
-    .bind(currency)
-    .bind(occurred_at)
-    .bind(event_id)
+         RETURNING xmax = 0 AS \"v!\"", uuid::Uuid::new_v4(), org as _, kind, stripe_id, amount, currency, occurred_at, event_id)
     .fetch_optional(tx.conn())
     .await
     .map_err(retry)?;
@@ -283,12 +272,9 @@ enum Notice {
 }
 
 async fn email_owners(state: &AppState, tx: &mut OrgJobTx, org: OrgId, notice: Notice) -> Result<(), JobError> {
-    let (name, owners): (String, Vec<String>) = sqlx::query_as(
-        "SELECT o.name, ARRAY(SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-                WHERE m.org_id = o.id AND m.role = 'owner' AND u.email_verified_at IS NOT NULL ORDER BY u.email) \
-         FROM organizations o WHERE o.id = $1",
-    )
-    .bind(org)
+    let (name, owners): (String, Vec<String>) = sqlx::query!("SELECT o.name AS \"name!: String\", ARRAY(SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+                WHERE m.org_id = o.id AND m.role = 'owner' AND u.email_verified_at IS NOT NULL ORDER BY u.email) AS \"c1!: Vec<String>\" \
+         FROM organizations o WHERE o.id = $1", org as _).map(|r| (r.name, r.c1))
     .fetch_one(tx.conn())
     .await
     .map_err(retry)?;

@@ -32,11 +32,11 @@ impl JobKind for SyncQuantity {
 /// subscription to sync (nothing to do on the Free plan).
 pub async fn facilities_changed(tx: &mut TenantTx) -> Result<(), sqlx::Error> {
     let org = tx.ctx().org_id();
-    let subscribed: bool = sqlx::query_scalar(
+    let subscribed: bool = sqlx::query_scalar!(
         "SELECT EXISTS (SELECT 1 FROM billing_accounts WHERE org_id = $1 AND stripe_subscription_id IS NOT NULL \
-                        AND status NOT IN ('canceled', 'incomplete_expired'))",
+                        AND status NOT IN ('canceled', 'incomplete_expired')) AS \"v!\"",
+        org as _
     )
-    .bind(org)
     .fetch_one(tx.conn())
     .await?;
     if subscribed {
@@ -49,13 +49,10 @@ async fn run(state: &AppState, Payload { org, nonce }: Payload) -> Result<(), Jo
     let retry = |e: sqlx::Error| JobError::Retry(e.to_string());
     let Some(stripe) = &state.config.stripe else { return Err(JobError::Fatal("Stripe is not configured".into())) };
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(retry)?;
-    let row: Option<(String, Option<String>, Option<i32>, i64)> = sqlx::query_as(
-        "SELECT b.stripe_subscription_id, b.stripe_item_id, b.quantity, \
-                (SELECT count(*) FROM facilities f WHERE f.org_id = b.org_id AND f.status = 'active') \
+    let row: Option<(String, Option<String>, Option<i32>, i64)> = sqlx::query!("SELECT b.stripe_subscription_id AS \"stripe_subscription_id!: String\", b.stripe_item_id AS \"stripe_item_id?: String\", b.quantity AS \"quantity?: i32\", \
+                (SELECT count(*) FROM facilities f WHERE f.org_id = b.org_id AND f.status = 'active') AS \"c3!: i64\" \
          FROM billing_accounts b WHERE b.org_id = $1 AND b.stripe_subscription_id IS NOT NULL \
-           AND b.status NOT IN ('canceled', 'incomplete_expired') FOR UPDATE",
-    )
-    .bind(org)
+           AND b.status NOT IN ('canceled', 'incomplete_expired') FOR UPDATE", org as _).map(|r| (r.stripe_subscription_id, r.stripe_item_id, r.quantity, r.c3))
     .fetch_optional(tx.conn())
     .await
     .map_err(retry)?;

@@ -25,11 +25,8 @@ pub async fn overview(tx: &mut TenantTx, stripe: Option<&StripeConfig>) -> Resul
     let org = tx.ctx().org_id();
     let account = account::load(tx.conn(), org).await?;
     let (standing, until) = account.standing(OffsetDateTime::now_utc());
-    let records: Vec<(String, i64, String, OffsetDateTime)> = sqlx::query_as(
-        "SELECT kind, amount, currency, occurred_at FROM billing_records WHERE org_id = $1 \
-         ORDER BY occurred_at DESC LIMIT 24",
-    )
-    .bind(org)
+    let records: Vec<(String, i64, String, OffsetDateTime)> = sqlx::query!("SELECT kind AS \"kind!: String\", amount AS \"amount!: i64\", currency AS \"currency!: String\", occurred_at AS \"occurred_at!: OffsetDateTime\" FROM billing_records WHERE org_id = $1 \
+         ORDER BY occurred_at DESC LIMIT 24", org as _).map(|r| (r.kind, r.amount, r.currency, r.occurred_at))
     .fetch_all(tx.conn())
     .await?;
     Ok(BillingOverview {
@@ -115,17 +112,12 @@ pub async fn start_checkout(
     let customer = match account.stripe_customer_id {
         Some(customer) => customer,
         None => {
-            let name: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
-                .bind(org)
+            let name: String = sqlx::query_scalar!("SELECT name FROM organizations WHERE id = $1", org as _)
                 .fetch_one(tx.conn())
                 .await?;
             let created = api.create_customer(&org.to_string(), &name, owner_email).await.map_err(unavailable)?;
             // The idempotency key gave a concurrent request the same customer: either insert wins.
-            sqlx::query(
-                "INSERT INTO billing_accounts (org_id, stripe_customer_id) VALUES ($1, $2) ON CONFLICT (org_id) DO NOTHING",
-            )
-            .bind(org)
-            .bind(&created.id)
+            sqlx::query!("INSERT INTO billing_accounts (org_id, stripe_customer_id) VALUES ($1, $2) ON CONFLICT (org_id) DO NOTHING", org as _, &created.id)
             .execute(tx.conn())
             .await?;
             created.id

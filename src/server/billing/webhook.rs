@@ -56,18 +56,18 @@ pub async fn record(
     let payload: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let wrong_mode = event.livemode != live_mode;
     let mut tx = state.pool.begin().await?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO stripe_events (id, type, livemode, created, payload, processed_at, outcome) \
          VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END, CASE WHEN $6 THEN $7 END) \
          ON CONFLICT (id) DO NOTHING",
+        &event.id,
+        &event.kind,
+        event.livemode,
+        created,
+        payload,
+        wrong_mode,
+        format!("ignored: a {} event on a {} server", mode(event.livemode), mode(live_mode))
     )
-    .bind(&event.id)
-    .bind(&event.kind)
-    .bind(event.livemode)
-    .bind(created)
-    .bind(payload)
-    .bind(wrong_mode)
-    .bind(format!("ignored: a {} event on a {} server", mode(event.livemode), mode(live_mode)))
     .execute(&mut *tx)
     .await?
     .rows_affected()

@@ -1,6 +1,7 @@
 //! Equipment: what gets cleaned. Each piece has an unguessable QR token and a short code for
 //! people; it is retired, never deleted.
 
+pub mod status;
 pub mod stickers;
 
 use rand::Rng as _;
@@ -9,9 +10,9 @@ use crate::model::equipment::{Equipment, EquipmentPage, RiskLevel};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, ProtocolId};
 use crate::model::role::Action;
-use crate::model::text::one_line;
+use crate::model::text::{one_line, EquipmentName};
 use crate::server::auth::{tokens, TenantTx};
-use crate::server::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
+use status::status_row;
 
 pub const PER_PAGE: i64 = 25;
 
@@ -36,23 +37,6 @@ pub struct Filter {
     pub page: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: EquipmentId,
-    facility_id: FacilityId,
-    facility_name: String,
-    name: String,
-    kind: String,
-    serial: String,
-    location: String,
-    risk_level: String,
-    retired: bool,
-    short_code: String,
-    protocol_id: Option<ProtocolId>,
-    #[sqlx(flatten)]
-    status: StatusRow,
-}
-
 pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
@@ -63,30 +47,42 @@ pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, A
         .filter(|s| !s.is_empty())
         .map(|s| format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let page = filter.page.max(1);
-    const WHERE: &str = "e.org_id = $1 AND ($2::uuid IS NULL OR e.facility_id = $2) AND ($3 OR e.status = 'active') \
-         AND ($4::text IS NULL OR lower(e.name || ' ' || e.kind || ' ' || e.serial || ' ' || e.location || ' ' || e.short_code) LIKE $4) \
-         AND (NOT $5 OR d.next_due_at < now())";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM equipment e {STATUS_JOINS} WHERE {WHERE}"))
-        .bind(org)
-        .bind(filter.facility)
-        .bind(filter.include_retired)
-        .bind(&search)
-        .bind(filter.overdue_only)
-        .fetch_one(tx.conn())
-        .await?;
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT e.id, e.facility_id, f.name AS facility_name, e.name, e.kind, e.serial, e.location, e.risk_level, \
-                e.status = 'retired' AS retired, e.short_code, e.protocol_id, {STATUS_COLUMNS} \
-         FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id {STATUS_JOINS} \
-         WHERE {WHERE} ORDER BY e.status, lower(e.name), e.id LIMIT $6 OFFSET $7"
-    ))
-    .bind(org)
-    .bind(filter.facility)
-    .bind(filter.include_retired)
-    .bind(&search)
-    .bind(filter.overdue_only)
-    .bind(PER_PAGE)
-    .bind((page - 1) * PER_PAGE)
+    // One filter for the count and the page; the page adds the facility's name and the status.
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "total!" FROM equipment e
+           JOIN equipment_status st ON st.org_id = e.org_id AND st.equipment_id = e.id
+           WHERE e.org_id = $1 AND ($2::uuid IS NULL OR e.facility_id = $2) AND ($3 OR e.status = 'active')
+             AND ($4::text IS NULL OR lower(e.name || ' ' || e.kind || ' ' || e.serial || ' ' || e.location || ' ' || e.short_code) LIKE $4)
+             AND (NOT $5 OR st.overdue)"#,
+        org as _,
+        filter.facility as _,
+        filter.include_retired,
+        search,
+        filter.overdue_only
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    let rows = sqlx::query!(
+        r#"SELECT e.id AS "id: EquipmentId", e.facility_id AS "facility_id: FacilityId", f.name AS facility_name,
+                  e.name, e.kind, e.serial, e.location, e.risk_level, e.status = 'retired' AS "retired!", e.short_code,
+                  e.protocol_id AS "protocol_id: ProtocolId",
+                  st.schedule_unit, st.schedule_every, st.schedule_weekdays, st.schedule_due_time, st.last_cleaned,
+                  st.next_due, st.overdue AS "overdue!"
+           FROM equipment e
+           JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id
+           JOIN equipment_status st ON st.org_id = e.org_id AND st.equipment_id = e.id
+           WHERE e.org_id = $1 AND ($2::uuid IS NULL OR e.facility_id = $2) AND ($3 OR e.status = 'active')
+             AND ($4::text IS NULL OR lower(e.name || ' ' || e.kind || ' ' || e.serial || ' ' || e.location || ' ' || e.short_code) LIKE $4)
+             AND (NOT $5 OR st.overdue)
+           ORDER BY e.status, lower(e.name), e.id LIMIT $6 OFFSET $7"#,
+        org as _,
+        filter.facility as _,
+        filter.include_retired,
+        search,
+        filter.overdue_only,
+        PER_PAGE,
+        (page - 1) * PER_PAGE
+    )
     .fetch_all(tx.conn())
     .await?;
     let items = rows
@@ -103,7 +99,7 @@ pub async fn list(tx: &mut TenantTx, filter: &Filter) -> Result<EquipmentPage, A
             retired: r.retired,
             short_code: r.short_code,
             protocol_id: r.protocol_id,
-            status: r.status.into(),
+            status: status_row!(r).into(),
         })
         .collect();
     Ok(EquipmentPage { items, total, page, pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1) })
@@ -122,7 +118,7 @@ struct Valid {
 /// `editing`: the equipment being changed, which may keep its own name.
 async fn validate(tx: &mut TenantTx, form: &EquipmentForm, editing: Option<EquipmentId>) -> Result<Valid, AppError> {
     let valid = Valid {
-        name: one_line(&form.name, "the equipment's name", 120, true)?,
+        name: EquipmentName::parse(&form.name)?.to_string(),
         kind: one_line(&form.kind, "the kind of equipment", 80, true)?,
         serial: one_line(&form.serial, "the serial number", 80, false)?,
         location: one_line(&form.location, "the location", 120, false)?,
@@ -130,12 +126,13 @@ async fn validate(tx: &mut TenantTx, form: &EquipmentForm, editing: Option<Equip
             .ok_or_else(|| AppError::Invalid("Choose a risk level: low, medium, high or critical.".into()))?,
     };
     let org = tx.ctx().org_id();
-    let facility: Option<bool> =
-        sqlx::query_scalar("SELECT status = 'retired' FROM facilities WHERE org_id = $1 AND id = $2")
-            .bind(org)
-            .bind(form.facility_id)
-            .fetch_optional(tx.conn())
-            .await?;
+    let facility: Option<bool> = sqlx::query_scalar!(
+        "SELECT status = 'retired' AS \"v!\" FROM facilities WHERE org_id = $1 AND id = $2",
+        org as _,
+        form.facility_id as _
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     match facility {
         None => return Err(AppError::NotFound),
         Some(true) => return Err(AppError::Invalid("That facility is retired; choose an active one.".into())),
@@ -143,14 +140,14 @@ async fn validate(tx: &mut TenantTx, form: &EquipmentForm, editing: Option<Equip
     }
     // Two active pieces with one name in one facility: the person scanning or reading a report
     // cannot tell them apart.
-    let taken: bool = sqlx::query_scalar(
+    let taken: bool = sqlx::query_scalar!(
         "SELECT EXISTS (SELECT 1 FROM equipment WHERE org_id = $1 AND facility_id = $2 AND status = 'active' \
-                        AND lower(name) = lower($3) AND id IS DISTINCT FROM $4)",
+                        AND lower(name) = lower($3) AND id IS DISTINCT FROM $4) AS \"v!\"",
+        org as _,
+        form.facility_id as _,
+        &valid.name,
+        editing as _
     )
-    .bind(org)
-    .bind(form.facility_id)
-    .bind(&valid.name)
-    .bind(editing)
     .fetch_one(tx.conn())
     .await?;
     if taken {
@@ -176,20 +173,8 @@ pub async fn create(tx: &mut TenantTx, form: &EquipmentForm) -> Result<Equipment
     let (id, org) = (EquipmentId::new(), tx.ctx().org_id());
     // A short code collision (1 in 887 million per pair) is retried with a fresh code.
     for _ in 0..5 {
-        let inserted = sqlx::query(
-            "INSERT INTO equipment (id, org_id, facility_id, name, kind, serial, location, risk_level, qr_token, short_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (org_id, short_code) DO NOTHING",
-        )
-        .bind(id)
-        .bind(org)
-        .bind(form.facility_id)
-        .bind(&valid.name)
-        .bind(&valid.kind)
-        .bind(&valid.serial)
-        .bind(&valid.location)
-        .bind(valid.risk.as_str())
-        .bind(tokens::generate().token)
-        .bind(short_code())
+        let inserted = sqlx::query!("INSERT INTO equipment (id, org_id, facility_id, name, kind, serial, location, risk_level, qr_token, short_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (org_id, short_code) DO NOTHING", id as _, org as _, form.facility_id as _, &valid.name, &valid.kind, &valid.serial, &valid.location, valid.risk.as_str(), tokens::generate().token, short_code())
         .execute(tx.conn())
         .await?
         .rows_affected();
@@ -205,22 +190,36 @@ pub async fn update(tx: &mut TenantTx, id: EquipmentId, form: &EquipmentForm) ->
     let valid = validate(tx, form, Some(id)).await?;
     let org = tx.ctx().org_id();
     crate::model::error::one_row(
-        sqlx::query(
+        sqlx::query!(
             "UPDATE equipment SET facility_id = $3, name = $4, kind = $5, serial = $6, location = $7, risk_level = $8 \
              WHERE org_id = $1 AND id = $2",
+            org as _,
+            id as _,
+            form.facility_id as _,
+            &valid.name,
+            &valid.kind,
+            &valid.serial,
+            &valid.location,
+            valid.risk.as_str()
         )
-        .bind(org)
-        .bind(id)
-        .bind(form.facility_id)
-        .bind(&valid.name)
-        .bind(&valid.kind)
-        .bind(&valid.serial)
-        .bind(&valid.location)
-        .bind(valid.risk.as_str())
         .execute(tx.conn())
         .await?
         .rows_affected(),
     )
+}
+
+/// Whether equipment `id` of the transaction's organization is in service (not retired); `None`
+/// when there is no such equipment. The one check before adding to a piece of equipment (a
+/// schedule, a photo).
+pub async fn in_service(tx: &mut TenantTx, id: EquipmentId) -> Result<Option<bool>, sqlx::Error> {
+    let org = tx.ctx().org_id();
+    sqlx::query_scalar!(
+        r#"SELECT status = 'active' AS "active!" FROM equipment WHERE org_id = $1 AND id = $2"#,
+        org as _,
+        id as _
+    )
+    .fetch_optional(tx.conn())
+    .await
 }
 
 /// Retires equipment, saying why: it leaves the lists and schedules, its records stay, and an
@@ -230,13 +229,15 @@ pub async fn retire(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Result<
     let reason = one_line(reason, "why it is retired", 300, true)?;
     let org = tx.ctx().org_id();
     crate::model::error::one_row(
-        sqlx::query("UPDATE equipment SET status = 'retired', status_reason = $3 WHERE org_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .bind(&reason)
-            .execute(tx.conn())
-            .await?
-            .rows_affected(),
+        sqlx::query!(
+            "UPDATE equipment SET status = 'retired', status_reason = $3 WHERE org_id = $1 AND id = $2",
+            org as _,
+            id as _,
+            &reason
+        )
+        .execute(tx.conn())
+        .await?
+        .rows_affected(),
     )
 }
 
@@ -246,14 +247,10 @@ pub async fn reinstate(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Resu
     tx.ctx().require(Action::ManageAssets)?;
     let reason = one_line(reason, "why it is reinstated", 300, true)?;
     let org = tx.ctx().org_id();
-    let found: Option<(bool, bool)> = sqlx::query_as(
-        "SELECT f.status = 'active', EXISTS (SELECT 1 FROM equipment o WHERE o.org_id = e.org_id \
-                AND o.facility_id = e.facility_id AND o.status = 'active' AND lower(o.name) = lower(e.name)) \
+    let found: Option<(bool, bool)> = sqlx::query!("SELECT f.status = 'active' AS \"c0!: bool\", EXISTS (SELECT 1 FROM equipment o WHERE o.org_id = e.org_id \
+                AND o.facility_id = e.facility_id AND o.status = 'active' AND lower(o.name) = lower(e.name)) AS \"c1!: bool\" \
          FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
-         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'retired'",
-    )
-    .bind(org)
-    .bind(id)
+         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'retired'", org as _, id as _).map(|r| (r.c0, r.c1))
     .fetch_optional(tx.conn())
     .await?;
     match found {
@@ -268,11 +265,13 @@ pub async fn reinstate(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Resu
         }
         Some((true, false)) => {}
     }
-    sqlx::query("UPDATE equipment SET status = 'active', status_reason = $3 WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(id)
-        .bind(&reason)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE equipment SET status = 'active', status_reason = $3 WHERE org_id = $1 AND id = $2",
+        org as _,
+        id as _,
+        &reason
+    )
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }

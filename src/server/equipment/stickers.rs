@@ -6,6 +6,7 @@ use qrcode::QrCode;
 use sqlx::PgPool;
 use url::Url;
 
+use super::status::StatusRow;
 use crate::model::equipment::{Label, PublicStatus, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, UserId};
@@ -14,7 +15,6 @@ use crate::server::audit::record::{guest_view, record};
 use crate::server::auth::scope::{self, StickerTx};
 use crate::server::auth::{tokens, TenantCtx, TenantTx};
 use crate::server::logs::HistoryRow;
-use crate::server::schedules::StatusRow;
 
 /// A signed-in user's scan of sticker `token`: "not found" unless they are a member of its
 /// organization (whichever organization their session is in); then the context they work in
@@ -66,12 +66,10 @@ struct ScannedRow {
 pub async fn scanned(tx: &mut TenantTx, id: EquipmentId) -> Result<ScannedEquipment, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let page: Option<String> = sqlx::query_scalar("SELECT app.equipment_page($1, $2, $3)::text")
-        .bind(org)
-        .bind(id)
-        .bind(HISTORY_SHOWN as i32)
-        .fetch_one(tx.conn())
-        .await?;
+    let page: Option<String> =
+        sqlx::query_scalar!("SELECT app.equipment_page($1, $2, $3)::text", org as _, id as _, HISTORY_SHOWN as i32)
+            .fetch_one(tx.conn())
+            .await?;
     page_of(id, &page.ok_or(AppError::NotFound)?)
 }
 
@@ -105,16 +103,17 @@ pub async fn public_status_unscoped(pool: &PgPool, token: &str) -> Result<Option
         return Ok(None);
     }
     let mut tx = StickerTx::begin(pool, token).await?;
-    let row: Option<(String, Option<String>, Option<String>, bool)> = sqlx::query_as(
-        "SELECT e.name, \
-                app.local_time(d.last_cleaned_at, d.time_zone), \
-                app.local_time(d.next_due_at, d.time_zone), \
-                coalesce(d.next_due_at < now(), false) \
+    let row: Option<(String, Option<String>, Option<String>, bool)> = sqlx::query!(
+        "SELECT e.name AS \"name!: String\", \
+                app.local_time(d.last_cleaned_at, d.time_zone) AS \"c1?: String\", \
+                app.local_time(d.next_due_at, d.time_zone) AS \"c2?: String\", \
+                coalesce(d.next_due_at < now(), false) AS \"c3!: bool\" \
          FROM equipment_due d JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
          JOIN organizations o ON o.id = d.org_id AND o.public_status \
          WHERE e.qr_token = $1",
+        token
     )
-    .bind(token)
+    .map(|r| (r.name, r.c1, r.c2, r.c3))
     .fetch_optional(tx.conn())
     .await?;
     Ok(row.map(|(name, last_cleaned, next_due, overdue)| PublicStatus { name, last_cleaned, next_due, overdue }))
@@ -124,11 +123,10 @@ pub async fn public_status_unscoped(pool: &PgPool, token: &str) -> Result<Option
 pub async fn sticker_url(tx: &mut TenantTx, public_url: &Url, id: EquipmentId) -> Result<String, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let token: Option<String> = sqlx::query_scalar("SELECT qr_token FROM equipment WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?;
+    let token: Option<String> =
+        sqlx::query_scalar!("SELECT qr_token FROM equipment WHERE org_id = $1 AND id = $2", org as _, id as _)
+            .fetch_optional(tx.conn())
+            .await?;
     let token = token.ok_or(AppError::NotFound)?;
     Ok(public_url.join(&format!("/q/{token}")).expect("joins").to_string())
 }
@@ -147,13 +145,15 @@ pub async fn regenerate(tx: &mut TenantTx, id: EquipmentId) -> Result<(), AppErr
     tx.ctx().require(Action::ManageAssets)?;
     let org = tx.ctx().org_id();
     crate::model::error::one_row(
-        sqlx::query("UPDATE equipment SET qr_token = $3 WHERE org_id = $1 AND id = $2 AND status = 'active'")
-            .bind(org)
-            .bind(id)
-            .bind(tokens::generate().token)
-            .execute(tx.conn())
-            .await?
-            .rows_affected(),
+        sqlx::query!(
+            "UPDATE equipment SET qr_token = $3 WHERE org_id = $1 AND id = $2 AND status = 'active'",
+            org as _,
+            id as _,
+            tokens::generate().token
+        )
+        .execute(tx.conn())
+        .await?
+        .rows_affected(),
     )
 }
 
@@ -165,18 +165,13 @@ pub async fn labels(
 ) -> Result<(String, Vec<Label>), AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let name: Option<String> = sqlx::query_scalar("SELECT name FROM facilities WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(facility)
-        .fetch_optional(tx.conn())
-        .await?;
+    let name: Option<String> =
+        sqlx::query_scalar!("SELECT name FROM facilities WHERE org_id = $1 AND id = $2", org as _, facility as _)
+            .fetch_optional(tx.conn())
+            .await?;
     let name = name.ok_or(AppError::NotFound)?;
-    let rows: Vec<(EquipmentId, String, String, String, String)> = sqlx::query_as(
-        "SELECT id, name, location, short_code, qr_token FROM equipment \
-         WHERE org_id = $1 AND facility_id = $2 AND status = 'active' ORDER BY lower(location), lower(name)",
-    )
-    .bind(org)
-    .bind(facility)
+    let rows: Vec<(EquipmentId, String, String, String, String)> = sqlx::query!("SELECT id AS \"id!: EquipmentId\", name AS \"name!: String\", location AS \"location!: String\", short_code AS \"short_code!: String\", qr_token AS \"qr_token!: String\" FROM equipment \
+         WHERE org_id = $1 AND facility_id = $2 AND status = 'active' ORDER BY lower(location), lower(name)", org as _, facility as _).map(|r| (r.id, r.name, r.location, r.short_code, r.qr_token))
     .fetch_all(tx.conn())
     .await?;
     let labels = rows

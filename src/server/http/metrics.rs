@@ -52,12 +52,13 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Respon
     let _ = writeln!(out, "cleantrack_db_pool_connections{{state=\"in_use\"}} {}", size.saturating_sub(idle));
     let _ = writeln!(out, "cleantrack_db_pool_connections_max {}", state.config.database.max_connections);
     // The queue is shared by every instance: read from the database at each scrape.
-    let queue: Result<Vec<(String, i64)>, _> = sqlx::query_as(
-        "SELECT s.state, count(j.id) FROM unnest(ARRAY['pending', 'running', 'dead', 'due']) AS s(state) \
-         LEFT JOIN jobs j ON (j.state = s.state AND s.state <> 'due') \
-                          OR (s.state = 'due' AND j.state = 'pending' AND j.run_at <= now()) \
-         GROUP BY s.state ORDER BY s.state",
+    let queue = sqlx::query!(
+        r#"SELECT s.state AS "state!", count(j.id) AS "count!" FROM unnest(ARRAY['pending', 'running', 'dead', 'due']) AS s(state)
+         LEFT JOIN jobs j ON (j.state = s.state AND s.state <> 'due')
+                          OR (s.state = 'due' AND j.state = 'pending' AND j.run_at <= now())
+         GROUP BY s.state ORDER BY s.state"#
     )
+    .map(|r| (r.state, r.count))
     .fetch_all(pool)
     .await;
     out.push_str("# HELP cleantrack_jobs Jobs in the queue by state; `due` are pending jobs whose time has come.\n");

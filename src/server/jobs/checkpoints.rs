@@ -39,10 +39,12 @@ const KIND: &str = Checkpoints::KIND;
 async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
     let minutes = state.config.jobs.checkpoint_minutes.max(1);
     let mut conn = state.pool.acquire().await?;
-    let slot: i64 = sqlx::query_scalar("SELECT floor(extract(epoch FROM now()) / ($1 * 60))::bigint")
-        .bind(f64::from(minutes))
-        .fetch_one(&mut *conn)
-        .await?;
+    let slot: i64 = sqlx::query_scalar!(
+        "SELECT floor(extract(epoch FROM now()) / ($1::float8 * 60))::bigint AS \"v!\"",
+        f64::from(minutes)
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let key = format!("{KIND}:{minutes}:{slot}");
     super::enqueue_once::<Checkpoints>(&mut conn, &Slot { slot }, &key).await
 }

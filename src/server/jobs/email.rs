@@ -29,10 +29,7 @@ impl JobKind for SendEmail {
 }
 
 async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
-    let row: Option<(String, String, String, String, bool)> = sqlx::query_as(
-        "SELECT recipient, subject, text_body, html_body, delivered_at IS NOT NULL FROM outbound_emails WHERE id = $1",
-    )
-    .bind(id)
+    let row: Option<(String, String, String, String, bool)> = sqlx::query!("SELECT recipient AS \"recipient!: String\", subject AS \"subject!: String\", text_body AS \"text_body!: String\", html_body AS \"html_body!: String\", delivered_at IS NOT NULL AS \"c4!: bool\" FROM outbound_emails WHERE id = $1", id).map(|r| (r.recipient, r.subject, r.text_body, r.html_body, r.c4))
     .fetch_optional(&state.pool)
     .await
     .map_err(|e| JobError::Retry(e.to_string()))?;
@@ -49,9 +46,7 @@ async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
         // No provider configured: the recorded message is the delivery (development, tests).
         None => "recorded-only".to_owned(),
     };
-    sqlx::query("UPDATE outbound_emails SET delivered_at = now(), provider_id = $2 WHERE id = $1")
-        .bind(id)
-        .bind(&provider_id)
+    sqlx::query!("UPDATE outbound_emails SET delivered_at = now(), provider_id = $2 WHERE id = $1", id, &provider_id)
         .execute(&state.pool)
         .await
         .map_err(|e| JobError::Retry(e.to_string()))?;

@@ -58,12 +58,14 @@ pub struct Job {
 /// Adds a job that runs once the caller's transaction commits (and never if it rolls back).
 pub async fn enqueue<J: JobKind>(conn: &mut PgConnection, payload: &J::Payload) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO jobs (id, kind, payload) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(J::KIND)
-        .bind(sqlx::types::Json(payload))
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO jobs (id, kind, payload) VALUES ($1, $2, $3)",
+        id,
+        J::KIND,
+        sqlx::types::Json(payload) as _
+    )
+    .execute(conn)
+    .await?;
     Ok(id)
 }
 
@@ -73,13 +75,13 @@ pub async fn enqueue_once<J: JobKind>(
     payload: &J::Payload,
     dedup_key: &str,
 ) -> Result<bool, sqlx::Error> {
-    let added = sqlx::query(
+    let added = sqlx::query!(
         "INSERT INTO jobs (id, kind, payload, dedup_key) VALUES ($1, $2, $3, $4) ON CONFLICT (dedup_key) DO NOTHING",
+        Uuid::new_v4(),
+        J::KIND,
+        sqlx::types::Json(payload) as _,
+        dedup_key
     )
-    .bind(Uuid::new_v4())
-    .bind(J::KIND)
-    .bind(sqlx::types::Json(payload))
-    .bind(dedup_key)
     .execute(conn)
     .await?
     .rows_affected();
@@ -89,22 +91,22 @@ pub async fn enqueue_once<J: JobKind>(
 /// Takes the oldest due job: pending and due, or running with an expired lease (its worker
 /// died). SKIP LOCKED lets many workers claim in parallel without ever taking the same job.
 pub async fn claim(conn: &mut PgConnection, lease: Duration) -> Result<Option<Job>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Job,
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
                 leased_until = now() + make_interval(secs => $1) \
          WHERE id = (SELECT id FROM jobs \
                      WHERE (state = 'pending' AND run_at <= now()) OR (state = 'running' AND leased_until < now()) \
                      ORDER BY run_at FOR UPDATE SKIP LOCKED LIMIT 1) \
          RETURNING id, kind, payload, attempts, max_attempts",
+        lease.as_secs_f64()
     )
-    .bind(lease.as_secs_f64())
     .fetch_optional(conn)
     .await
 }
 
 pub async fn succeed(conn: &mut PgConnection, job: &Job) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE jobs SET state = 'succeeded', finished_at = now(), leased_until = NULL, last_error = NULL WHERE id = $1")
-        .bind(job.id)
+    sqlx::query!("UPDATE jobs SET state = 'succeeded', finished_at = now(), leased_until = NULL, last_error = NULL WHERE id = $1", job.id)
         .execute(conn)
         .await
         .map(drop)
@@ -124,24 +126,24 @@ pub async fn fail(
     };
     if fatal || job.attempts >= job.max_attempts {
         tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempts, "job dead: {message}");
-        sqlx::query(
+        sqlx::query!(
             "UPDATE jobs SET state = 'dead', finished_at = now(), leased_until = NULL, last_error = $2 WHERE id = $1",
+            job.id,
+            message
         )
-        .bind(job.id)
-        .bind(message)
         .execute(conn)
         .await
         .map(drop)
     } else {
         let delay = retry_base.saturating_mul(1 << (job.attempts - 1).clamp(0, 16)).min(Duration::from_secs(3600));
         tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, retry_in_ms = delay.as_millis() as u64, "job failed: {message}");
-        sqlx::query(
+        sqlx::query!(
             "UPDATE jobs SET state = 'pending', leased_until = NULL, last_error = $2, \
                     run_at = now() + make_interval(secs => $3) WHERE id = $1",
+            job.id,
+            message,
+            delay.as_secs_f64()
         )
-        .bind(job.id)
-        .bind(message)
-        .bind(delay.as_secs_f64())
         .execute(conn)
         .await
         .map(drop)
@@ -154,9 +156,11 @@ pub(crate) async fn organizations_for_scheduler_unscoped(
     state: &AppState,
 ) -> Result<Vec<crate::model::ids::OrgId>, sqlx::Error> {
     let mut tx = state.pool.begin().await?;
-    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
-    sqlx::query("SELECT set_config('app.purpose', 'scheduler', true)").execute(&mut *tx).await?;
-    let orgs = sqlx::query_scalar("SELECT id FROM organizations ORDER BY id").fetch_all(&mut *tx).await?;
+    sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    sqlx::query!("SELECT set_config('app.purpose', 'scheduler', true)").fetch_one(&mut *tx).await?;
+    let orgs = sqlx::query_scalar!("SELECT id AS \"v: crate::model::ids::OrgId\" FROM organizations ORDER BY id")
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(orgs)
 }

@@ -36,7 +36,7 @@ const KIND: &str = Cleanup::KIND;
 
 async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
     let mut conn = state.pool.acquire().await?;
-    let hour: String = sqlx::query_scalar("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')")
+    let hour: String = sqlx::query_scalar!("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24') AS \"v!\"")
         .fetch_one(&mut *conn)
         .await?;
     super::enqueue_once::<Cleanup>(&mut conn, &Hour { hour: hour.clone() }, &format!("{KIND}:{hour}")).await

@@ -50,18 +50,13 @@ struct Current {
 
 async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, AppError> {
     let org = tx.ctx().org_id();
-    type Row = (Option<uuid::Uuid>, Option<i32>, Option<sqlx::types::Json<Vec<String>>>, Option<bool>, String, i32);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT p.id, p.current_version, v.steps, v.photo_required, f.time_zone, o.late_entry_minutes \
+    let row = sqlx::query!("SELECT p.id AS \"id?: uuid::Uuid\", p.current_version AS \"current_version?: i32\", v.steps AS \"steps?: sqlx::types::Json<Vec<String>>\", v.photo_required AS \"photo_required?: bool\", f.time_zone AS \"time_zone!: String\", o.late_entry_minutes AS \"late_entry_minutes!: i32\" \
          FROM equipment e \
          JOIN organizations o ON o.id = e.org_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
          LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
-         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'active'",
-    )
-    .bind(org)
-    .bind(equipment)
+         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'active'", org as _, equipment as _).map(|r| (r.id, r.current_version, r.steps, r.photo_required, r.time_zone, r.late_entry_minutes))
     .fetch_optional(tx.conn())
     .await?;
     let Some((id, version, steps, photo_required, time_zone, late_entry_minutes)) = row else {
@@ -79,14 +74,15 @@ async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, A
 /// Why a piece of equipment takes no new log: retired (said plainly, since a phone may send a
 /// cleaning queued before the retirement), or not there at all.
 async fn not_active(tx: &mut TenantTx, equipment: EquipmentId) -> AppError {
-    let retired: Result<Option<(String,)>, _> =
-        sqlx::query_as("SELECT name FROM equipment WHERE org_id = $1 AND id = $2 AND status = 'retired'")
-            .bind(tx.ctx().org_id())
-            .bind(equipment)
-            .fetch_optional(tx.conn())
-            .await;
+    let retired = sqlx::query_scalar!(
+        "SELECT name FROM equipment WHERE org_id = $1 AND id = $2 AND status = 'retired'",
+        tx.ctx().org_id() as _,
+        equipment as _
+    )
+    .fetch_optional(tx.conn())
+    .await;
     match retired {
-        Ok(Some((name,))) => AppError::Conflict(format!(
+        Ok(Some(name)) => AppError::Conflict(format!(
             "{name} was retired, so this cleaning was not recorded. If it was cleaned before it was retired, \
              ask a supervisor to note it."
         )),
@@ -184,30 +180,11 @@ async fn insert(
     let checklist: Vec<serde_json::Value> =
         now.steps.iter().zip(&done).map(|(step, done)| serde_json::json!({ "step": step, "done": done })).collect();
     let id = LogId::new();
-    sqlx::query(
-        "INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
+    sqlx::query!("INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
                 performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key, no_protocol_reason, \
                 late_entry_reason, signed_with, entered_offline) \
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT legal_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), \
-                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(id)
-    .bind(org)
-    .bind(equipment)
-    .bind(now.protocol.map(|p| p.0))
-    .bind(now.protocol.map(|p| p.1))
-    .bind(user)
-    .bind(&performed_at)
-    .bind(serde_json::Value::Array(checklist))
-    .bind(outcome)
-    .bind(&notes)
-    .bind(amends.as_ref().map(|a| a.original))
-    .bind(amends.map(|a| a.reason))
-    .bind(form.submission_key)
-    .bind(no_protocol_reason)
-    .bind(late_entry_reason)
-    .bind(signed_with.as_str())
-    .bind(form.entered_offline)
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)", id as _, org as _, equipment as _, now.protocol.map(|p| p.0), now.protocol.map(|p| p.1), user as _, &performed_at as _, serde_json::Value::Array(checklist), outcome as _, &notes, amends.as_ref().map(|a| a.original) as _, amends.map(|a| a.reason), form.submission_key, no_protocol_reason, late_entry_reason, signed_with.as_str(), form.entered_offline)
     .execute(tx.conn())
     .await?;
     crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
@@ -219,15 +196,10 @@ async fn insert(
 /// A key is the signer's own, for one piece of equipment: anything else is a conflict.
 async fn already_signed(tx: &mut TenantTx, key: uuid::Uuid, equipment: EquipmentId) -> Result<Option<LogId>, AppError> {
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
-        .bind(format!("{org}/{key}"))
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", format!("{org}/{key}"))
         .execute(tx.conn())
         .await?;
-    let first: Option<(LogId, EquipmentId, UserId)> = sqlx::query_as(
-        "SELECT id, equipment_id, performed_by FROM cleaning_logs WHERE org_id = $1 AND submission_key = $2",
-    )
-    .bind(org)
-    .bind(key)
+    let first: Option<(LogId, EquipmentId, UserId)> = sqlx::query!("SELECT id AS \"id!: LogId\", equipment_id AS \"equipment_id!: EquipmentId\", performed_by AS \"performed_by!: UserId\" FROM cleaning_logs WHERE org_id = $1 AND submission_key = $2", org as _, key).map(|r| (r.id, r.equipment_id, r.performed_by))
     .fetch_optional(tx.conn())
     .await?;
     match first {
@@ -262,14 +234,8 @@ async fn performed_at(tx: &mut TenantTx, given: Given<'_>, now: &Current) -> Res
         Given::Instant(raw) => (raw, false),
         Given::Local(raw) => (raw, true),
     };
-    let checked: Result<(String, bool, bool), _> = sqlx::query_as(
-        "WITH t AS (SELECT CASE WHEN $2 THEN $1::timestamp AT TIME ZONE $3 ELSE $1::timestamptz END AS at) \
-         SELECT at::text, at > now() + interval '10 minutes', at < now() - make_interval(mins => $4) FROM t",
-    )
-    .bind(raw)
-    .bind(local)
-    .bind(&now.time_zone)
-    .bind(now.late_entry_minutes)
+    let checked: Result<(String, bool, bool), _> = sqlx::query!("WITH t AS (SELECT CASE WHEN $2 THEN $1::timestamp AT TIME ZONE $3 ELSE $1::timestamptz END AS at) \
+         SELECT at::text AS \"c0!: String\", at > now() + interval '10 minutes' AS \"c1!: bool\", at < now() - make_interval(mins => $4) AS \"c2!: bool\" FROM t", raw as _, local, &now.time_zone, now.late_entry_minutes).map(|r| (r.c0, r.c1, r.c2))
     .fetch_one(tx.conn())
     .await;
     match checked {
@@ -299,12 +265,8 @@ pub async fn amend(
 ) -> Result<LogId, AppError> {
     tx.ctx().require(Action::LogCleaning)?;
     let org = tx.ctx().org_id();
-    let found: Option<(EquipmentId, String)> = sqlx::query_as(
-        "SELECT equipment_id, to_char(performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') \
-         FROM cleaning_logs WHERE org_id = $1 AND id = $2",
-    )
-    .bind(org)
-    .bind(original)
+    let found: Option<(EquipmentId, String)> = sqlx::query!("SELECT equipment_id AS \"equipment_id!: EquipmentId\", to_char(performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS \"c1!: String\" \
+         FROM cleaning_logs WHERE org_id = $1 AND id = $2", org as _, original as _).map(|r| (r.equipment_id, r.c1))
     .fetch_optional(tx.conn())
     .await?;
     let (equipment, performed_at) = found.ok_or(AppError::NotFound)?;
@@ -322,12 +284,8 @@ pub async fn amend(
 pub async fn verify(tx: &mut TenantTx, log: LogId, signer: &Signer) -> Result<(), AppError> {
     tx.ctx().require(Action::VerifyLogs)?;
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
-    let performer: Option<(UserId, bool)> = sqlx::query_as(
-        "SELECT performed_by, EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) \
-         FROM cleaning_logs l WHERE l.org_id = $1 AND l.id = $2 FOR UPDATE",
-    )
-    .bind(org)
-    .bind(log)
+    let performer: Option<(UserId, bool)> = sqlx::query!("SELECT performed_by AS \"performed_by!: UserId\", EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) AS \"c1!: bool\" \
+         FROM cleaning_logs l WHERE l.org_id = $1 AND l.id = $2 FOR UPDATE", org as _, log as _).map(|r| (r.performed_by, r.c1))
     .fetch_optional(tx.conn())
     .await?;
     match performer {
@@ -338,14 +296,14 @@ pub async fn verify(tx: &mut TenantTx, log: LogId, signer: &Signer) -> Result<()
         Some((_, true)) => Err(AppError::Conflict("This cleaning is already verified.".into())),
         Some(_) => {
             let signed_with = signer.authenticate(tx).await?;
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO verifications (org_id, log_id, verified_by, signer_name, signed_with) \
                  VALUES ($1, $2, $3, (SELECT legal_name FROM users WHERE id = $3), $4)",
+                org as _,
+                log as _,
+                user as _,
+                signed_with.as_str()
             )
-            .bind(org)
-            .bind(log)
-            .bind(user)
-            .bind(signed_with.as_str())
             .execute(tx.conn())
             .await?;
             Ok(())
@@ -395,12 +353,14 @@ struct ChecklistItem {
 pub async fn history(tx: &mut TenantTx, equipment: EquipmentId, limit: i64) -> Result<Vec<CleaningLog>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let rows: sqlx::types::Json<Vec<HistoryRow>> = sqlx::query_scalar("SELECT app.equipment_history($1, $2, $3)")
-        .bind(org)
-        .bind(equipment)
-        .bind(limit.clamp(1, 200) as i32)
-        .fetch_one(tx.conn())
-        .await?;
+    let rows: sqlx::types::Json<Vec<HistoryRow>> = sqlx::query_scalar!(
+        r#"SELECT app.equipment_history($1, $2, $3) AS "history!: sqlx::types::Json<Vec<HistoryRow>>""#,
+        org as _,
+        equipment as _,
+        limit.clamp(1, 200) as i32
+    )
+    .fetch_one(tx.conn())
+    .await?;
     Ok(rows.0.into_iter().map(HistoryRow::into_log).collect())
 }
 

@@ -1,26 +1,13 @@
 //! The review queue: cleanings whose protocol version requires a second signature that nobody
 //! has given yet (corrected ones excepted: their correction is what is reviewed), oldest first,
-//! with the organization's review deadline. Verifying itself is `logs::verify`.
+//! with the organization's review deadline. What awaits and what is overdue is the view
+//! `awaiting_reviews` (migration ..._status_and_review_views). Verifying itself is `logs::verify`.
 
 use crate::model::error::AppError;
-use crate::model::ids::FacilityId;
-use crate::model::logs::{Review, ReviewCounts, ReviewQueue};
+use crate::model::ids::{EquipmentId, FacilityId, LogId, UserId};
+use crate::model::logs::{Outcome, Review, ReviewCounts, ReviewQueue};
 use crate::model::role::Action;
 use crate::server::auth::TenantTx;
-
-/// The awaiting logs of organization $1 (facility $2 or all), with `f` the facility, `v` the
-/// protocol version, `o` the organization.
-const AWAITING: &str = "FROM cleaning_logs l \
-     JOIN protocol_versions v ON v.org_id = l.org_id AND v.protocol_id = l.protocol_id AND v.version = l.protocol_version \
-     JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
-     JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
-     JOIN organizations o ON o.id = l.org_id \
-     WHERE l.org_id = $1 AND ($2::uuid IS NULL OR e.facility_id = $2) AND v.verification_required \
-       AND NOT EXISTS (SELECT 1 FROM verifications w WHERE w.org_id = l.org_id AND w.log_id = l.id) \
-       AND NOT EXISTS (SELECT 1 FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id)";
-
-/// Past the deadline: recorded more than the organization's review days ago.
-const OVERDUE: &str = "l.received_at < now() - make_interval(days => o.review_days)";
 
 /// Longest list shown; the count says how many there are.
 pub const SHOWN: i64 = 200;
@@ -29,73 +16,49 @@ pub const SHOWN: i64 = 200;
 pub async fn queue(tx: &mut TenantTx, facility: Option<FacilityId>) -> Result<ReviewQueue, AppError> {
     let items = list(tx, facility).await?;
     let counts = counts(tx, facility).await?;
-    let strict_signatures: bool = sqlx::query_scalar("SELECT strict_signatures FROM organizations WHERE id = $1")
-        .bind(tx.ctx().org_id())
-        .fetch_one(tx.conn())
-        .await?;
+    let strict_signatures: bool =
+        sqlx::query_scalar!("SELECT strict_signatures FROM organizations WHERE id = $1", tx.ctx().org_id() as _)
+            .fetch_one(tx.conn())
+            .await?;
     Ok(ReviewQueue { items, counts, strict_signatures })
 }
 
 pub async fn list(tx: &mut TenantTx, facility: Option<FacilityId>) -> Result<Vec<Review>, AppError> {
     tx.ctx().require(Action::VerifyLogs)?;
-    type Row = (
-        crate::model::ids::LogId,
-        crate::model::ids::EquipmentId,
-        String,
-        String,
-        String,
-        crate::model::logs::Outcome,
-        crate::model::ids::UserId,
-        String,
-        String,
-        String,
-        i64,
-        bool,
-    );
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT l.id, e.id, e.name, f.name, (SELECT p.name FROM protocols p WHERE p.org_id = l.org_id AND p.id = l.protocol_id) \
-                || ' v' || l.protocol_version, l.outcome, l.performed_by, l.signer_name, \
-                app.local_time(l.performed_at, f.time_zone), app.local_time(l.received_at, f.time_zone), \
-                (extract(epoch FROM now() - l.received_at) / 3600)::bigint, {OVERDUE} \
-         {AWAITING} ORDER BY l.received_at, l.id LIMIT $3"
-    ))
-    .bind(tx.ctx().org_id())
-    .bind(facility)
-    .bind(SHOWN)
+    let reviews = sqlx::query_as!(
+        Review,
+        r#"SELECT log_id AS "log_id!: LogId", equipment_id AS "equipment_id!: EquipmentId", equipment AS "equipment!",
+                  facility AS "facility!", protocol AS "protocol!", outcome AS "outcome!: Outcome",
+                  performed_by AS "performer!: UserId", signer_name AS "signer!",
+                  app.local_time(performed_at, time_zone) AS "performed_at!",
+                  app.local_time(received_at, time_zone) AS "received_at!",
+                  (extract(epoch FROM now() - received_at) / 3600)::bigint AS "hours_waiting!", overdue AS "overdue!"
+           FROM awaiting_reviews WHERE org_id = $1 AND ($2::uuid IS NULL OR facility_id = $2)
+           ORDER BY received_at, log_id LIMIT $3"#,
+        tx.ctx().org_id() as _,
+        facility as _,
+        SHOWN
+    )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Review {
-            log_id: r.0,
-            equipment_id: r.1,
-            equipment: r.2,
-            facility: r.3,
-            protocol: r.4,
-            outcome: r.5,
-            performer: r.6,
-            signer: r.7,
-            performed_at: r.8,
-            received_at: r.9,
-            hours_waiting: r.10,
-            overdue: r.11,
-        })
-        .collect())
+    Ok(reviews)
 }
 
 /// The counts, for anyone who reads the overview (the list is for those who verify).
 pub async fn counts(tx: &mut TenantTx, facility: Option<FacilityId>) -> Result<ReviewCounts, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let (awaiting, overdue, review_days): (i64, i64, i32) = sqlx::query_as(&format!(
-        "SELECT count(*), count(*) FILTER (WHERE {OVERDUE}), \
-                (SELECT review_days FROM organizations WHERE id = $1) {AWAITING}"
-    ))
-    .bind(org)
-    .bind(facility)
+    let counts = sqlx::query_as!(
+        ReviewCounts,
+        r#"SELECT count(*) AS "awaiting!", count(*) FILTER (WHERE overdue) AS "overdue!",
+                  (SELECT review_days FROM organizations WHERE id = $1) AS "review_days!"
+           FROM awaiting_reviews WHERE org_id = $1 AND ($2::uuid IS NULL OR facility_id = $2)"#,
+        org as _,
+        facility as _
+    )
     .fetch_one(tx.conn())
     .await?;
-    Ok(ReviewCounts { awaiting, overdue, review_days })
+    Ok(counts)
 }
 
 /// The overdue reviews of the digest: equipment, facility, when performed, by whom, waiting since.
@@ -104,20 +67,23 @@ pub async fn overdue_lines(
     org: crate::model::ids::OrgId,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(&format!(
-        "SELECT e.name, f.name, app.local_time(l.performed_at, f.time_zone), l.signer_name, \
-                app.local_time(l.received_at, f.time_zone) \
-         {AWAITING} AND {OVERDUE} ORDER BY l.received_at LIMIT $3"
-    ))
-    .bind(org)
-    .bind(None::<FacilityId>)
-    .bind(limit)
+    let rows = sqlx::query!(
+        r#"SELECT equipment AS "equipment!", facility AS "facility!",
+                  app.local_time(performed_at, time_zone) AS "performed!", signer_name AS "signer!",
+                  app.local_time(received_at, time_zone) AS "since!"
+           FROM awaiting_reviews WHERE org_id = $1 AND overdue ORDER BY received_at LIMIT $2"#,
+        org as _,
+        limit
+    )
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(equipment, facility, performed, signer, since)| {
-            format!("Review overdue: {equipment} ({facility}), cleaned {performed} by {signer}, awaiting verification since {since}")
+        .map(|r| {
+            format!(
+                "Review overdue: {} ({}), cleaned {} by {}, awaiting verification since {}",
+                r.equipment, r.facility, r.performed, r.signer, r.since
+            )
         })
         .collect())
 }

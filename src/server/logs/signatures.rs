@@ -61,12 +61,8 @@ impl Signer {
     /// transaction, and says how the signature is made. The caller stores the answer with it.
     pub async fn authenticate(&self, tx: &mut TenantTx) -> Result<SignedWith, AppError> {
         let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
-        let (strict, password_hash, pin_hash, pin_failures): (bool, String, Option<String>, i32) = sqlx::query_as(
-            "SELECT o.strict_signatures, u.password_hash, u.signing_pin_hash, u.pin_failures \
-             FROM organizations o, users u WHERE o.id = $1 AND u.id = $2",
-        )
-        .bind(org)
-        .bind(user)
+        let (strict, password_hash, pin_hash, pin_failures): (bool, String, Option<String>, i32) = sqlx::query!("SELECT o.strict_signatures AS \"strict_signatures!: bool\", u.password_hash AS \"password_hash!: String\", u.signing_pin_hash AS \"signing_pin_hash?: String\", u.pin_failures AS \"pin_failures!: i32\" \
+             FROM organizations o, users u WHERE o.id = $1 AND u.id = $2", org as _, user as _).map(|r| (r.strict_signatures, r.password_hash, r.signing_pin_hash, r.pin_failures))
         .fetch_one(tx.conn())
         .await?;
         if !strict {
@@ -131,7 +127,7 @@ pub fn check_new_pin(pin: &str) -> Result<(), String> {
 
 async fn reset_pin_failures(tx: &mut TenantTx, user: UserId, failures: i32) -> Result<(), AppError> {
     if failures > 0 {
-        sqlx::query("UPDATE users SET pin_failures = 0 WHERE id = $1").bind(user).execute(tx.conn()).await?;
+        sqlx::query!("UPDATE users SET pin_failures = 0 WHERE id = $1", user as _).execute(tx.conn()).await?;
     }
     Ok(())
 }
@@ -156,8 +152,7 @@ pub async fn signing<T>(
         let _ = auth.session.insert(SIGNED_IN_SESSION_KEY, user).await;
     }
     if signer.pin_failed.load(Ordering::Relaxed) {
-        sqlx::query("UPDATE users SET pin_failures = pin_failures + 1 WHERE id = $1")
-            .bind(user)
+        sqlx::query!("UPDATE users SET pin_failures = pin_failures + 1 WHERE id = $1", user as _)
             .execute(&pool)
             .await
             .map_err(AppError::from)?;

@@ -28,13 +28,7 @@ pub async fn upload(
     let (org, user) = (ctx.org_id(), ctx.user_id());
     // Cheap checks before the expensive decode.
     let mut tx = TenantTx::begin(&state.pool, ctx).await?;
-    let active: Option<bool> =
-        sqlx::query_scalar("SELECT status = 'active' FROM equipment WHERE org_id = $1 AND id = $2")
-            .bind(org)
-            .bind(equipment)
-            .fetch_optional(tx.conn())
-            .await?;
-    if active != Some(true) {
+    if crate::server::equipment::in_service(&mut tx, equipment).await? != Some(true) {
         return Err(AppError::NotFound);
     }
     // No connection is held while decoding.
@@ -55,23 +49,9 @@ pub async fn upload(
     let key = format!("{org}/{id}.{}", photo.extension);
     let thumb_key = format!("{org}/{id}.thumb.jpg");
     let mut tx = TenantTx::begin(&state.pool, ctx).await?;
-    sqlx::query(
-        "INSERT INTO photos (id, org_id, equipment_id, uploaded_by, storage_key, thumb_key, content_type, uploaded_as, \
+    sqlx::query!("INSERT INTO photos (id, org_id, equipment_id, uploaded_by, storage_key, thumb_key, content_type, uploaded_as, \
                 byte_size, width, height, sha256) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(id)
-    .bind(org)
-    .bind(equipment)
-    .bind(user)
-    .bind(&key)
-    .bind(&thumb_key)
-    .bind(photo.content_type)
-    .bind(photo.uploaded_as)
-    .bind(photo.bytes.len() as i32)
-    .bind(photo.width as i32)
-    .bind(photo.height as i32)
-    .bind(&photo.sha256[..])
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", id as _, org as _, equipment as _, user as _, &key, &thumb_key, photo.content_type, photo.uploaded_as, photo.bytes.len() as i32, photo.width as i32, photo.height as i32, &photo.sha256[..])
     .execute(tx.conn())
     .await?;
     tx.commit().await?;
@@ -87,9 +67,7 @@ pub async fn upload(
         return Err(AppError::Internal);
     }
     let mut tx = TenantTx::begin(&state.pool, ctx).await?;
-    sqlx::query("UPDATE photos SET stored_at = now() WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(id)
+    sqlx::query!("UPDATE photos SET stored_at = now() WHERE org_id = $1 AND id = $2", org as _, id as _)
         .execute(tx.conn())
         .await?;
     tx.commit().await?;
@@ -106,9 +84,7 @@ async fn remove(state: &AppState, ctx: &TenantCtx, id: PhotoId, keys: &[&str]) {
     }
     let deleted = async {
         let mut tx = TenantTx::begin(&state.pool, ctx).await?;
-        sqlx::query("DELETE FROM photos WHERE org_id = $1 AND id = $2")
-            .bind(ctx.org_id())
-            .bind(id)
+        sqlx::query!("DELETE FROM photos WHERE org_id = $1 AND id = $2", ctx.org_id() as _, id as _)
             .execute(tx.conn())
             .await?;
         tx.commit().await
@@ -131,18 +107,18 @@ pub async fn attach(tx: &mut TenantTx, log: LogId, equipment: EquipmentId, photo
     }
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
     let ids: Vec<uuid::Uuid> = photos.iter().map(|p| p.0).collect();
-    let attached = sqlx::query(
+    let attached = sqlx::query!(
         "INSERT INTO log_photos (org_id, log_id, photo_id, position) \
          SELECT p.org_id, $2, p.id, (array_position($5::uuid[], p.id) - 1)::smallint FROM photos p \
          WHERE p.org_id = $1 AND p.id = ANY ($5) AND p.equipment_id = $3 AND p.uploaded_by = $4 \
            AND p.stored_at IS NOT NULL \
            AND NOT EXISTS (SELECT 1 FROM log_photos l WHERE l.org_id = p.org_id AND l.photo_id = p.id)",
+        org as _,
+        log as _,
+        equipment as _,
+        user as _,
+        &ids
     )
-    .bind(org)
-    .bind(log)
-    .bind(equipment)
-    .bind(user)
-    .bind(&ids)
     .execute(tx.conn())
     .await?
     .rows_affected();
@@ -164,11 +140,7 @@ pub async fn read(
 ) -> Result<(String, Vec<u8>), AppError> {
     ctx.require(Action::ViewAssets)?;
     let mut tx = TenantTx::begin(&state.pool, ctx).await?;
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT storage_key, thumb_key, content_type FROM photos WHERE org_id = $1 AND id = $2 AND stored_at IS NOT NULL",
-    )
-    .bind(ctx.org_id())
-    .bind(id)
+    let row: Option<(String, String, String)> = sqlx::query!("SELECT storage_key AS \"storage_key!: String\", thumb_key AS \"thumb_key!: String\", content_type AS \"content_type!: String\" FROM photos WHERE org_id = $1 AND id = $2 AND stored_at IS NOT NULL", ctx.org_id() as _, id as _).map(|r| (r.storage_key, r.thumb_key, r.content_type))
     .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
@@ -187,21 +159,18 @@ pub async fn read(
 /// within a day, files first. Returns how many.
 pub async fn clean_up(state: &AppState, org: OrgId) -> anyhow::Result<usize> {
     let mut tx = OrgJobTx::begin(&state.pool, org).await?;
-    let stale: Vec<(PhotoId, String, String)> = sqlx::query_as(
-        "SELECT p.id, p.storage_key, p.thumb_key FROM photos p \
+    let stale: Vec<(PhotoId, String, String)> = sqlx::query!("SELECT p.id AS \"id!: PhotoId\", p.storage_key AS \"storage_key!: String\", p.thumb_key AS \"thumb_key!: String\" FROM photos p \
          WHERE p.org_id = $1 \
            AND ((p.stored_at IS NULL AND p.created_at < now() - interval '1 hour') \
                 OR p.created_at < now() - interval '1 day') \
            AND NOT EXISTS (SELECT 1 FROM log_photos l WHERE l.org_id = p.org_id AND l.photo_id = p.id) \
-         ORDER BY p.created_at LIMIT 500 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(org)
+         ORDER BY p.created_at LIMIT 500 FOR UPDATE SKIP LOCKED", org as _).map(|r| (r.id, r.storage_key, r.thumb_key))
     .fetch_all(tx.conn())
     .await?;
     for (id, key, thumb_key) in &stale {
         state.storage.delete(key).await?;
         state.storage.delete(thumb_key).await?;
-        sqlx::query("DELETE FROM photos WHERE org_id = $1 AND id = $2").bind(org).bind(id).execute(tx.conn()).await?;
+        sqlx::query!("DELETE FROM photos WHERE org_id = $1 AND id = $2", org as _, id as _).execute(tx.conn()).await?;
     }
     tx.commit().await?;
     Ok(stale.len())

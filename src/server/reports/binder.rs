@@ -109,7 +109,7 @@ pub async fn write<W: Write + Seek>(
     let figures = compliance::by_equipment(&mut tx, equipment, &Period::from(&filter)).await?;
     let org = scope.ctx.org_id();
     let signed = checkpoints::list(tx.conn(), org).await?;
-    let signed_at: String = sqlx::query_scalar("SELECT app.utc(now())").fetch_one(tx.conn()).await?;
+    let signed_at: String = sqlx::query_scalar!("SELECT app.utc(now()) AS \"v!\"").fetch_one(tx.conn()).await?;
     tx.commit().await?;
     let compliance_csv = csv_export::compliance_lines(&filter, &figures);
     zip.start_file(COMPLIANCE, options).map_err(zip_error)?;

@@ -35,12 +35,14 @@ impl Progress {
 
     async fn save(&mut self) -> Result<(), AppError> {
         let mut tx = OrgJobTx::begin(&self.pool, self.org).await?;
-        sqlx::query("UPDATE exports SET done = $3 WHERE org_id = $1 AND id = $2")
-            .bind(self.org)
-            .bind(self.export)
-            .bind(i32::try_from(self.done).unwrap_or(i32::MAX))
-            .execute(tx.conn())
-            .await?;
+        sqlx::query!(
+            "UPDATE exports SET done = $3 WHERE org_id = $1 AND id = $2",
+            self.org as _,
+            self.export as _,
+            i32::try_from(self.done).unwrap_or(i32::MAX)
+        )
+        .execute(tx.conn())
+        .await?;
         tx.commit().await?;
         self.written_at = Instant::now();
         Ok(())

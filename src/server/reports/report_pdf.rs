@@ -17,21 +17,12 @@ use crate::model::{logs::signed_with_label, schedules::DueStatus};
 use crate::server::audit::checkpoints::{self, Checkpoint};
 use crate::server::auth::{TenantCtx, TenantTx};
 use crate::server::compliance::{self, Period, Scope};
-use crate::server::schedules::{StatusRow, STATUS_COLUMNS, STATUS_JOINS};
+use crate::server::equipment::status::status_row;
 use crate::server::state::AppState;
 
 /// Thumbnails drawn per log; the rest are listed by their hash.
 const THUMBS_PER_LOG: usize = 3;
 
-#[derive(sqlx::FromRow)]
-struct EquipmentRow {
-    #[sqlx(flatten)]
-    facts: Equipment,
-    #[sqlx(flatten)]
-    due: StatusRow,
-}
-
-#[derive(sqlx::FromRow)]
 struct Equipment {
     id: EquipmentId,
     name: String,
@@ -73,22 +64,33 @@ pub async fn write<W: Write>(
     let filter = scope.filter();
     let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
     let org = scope.ctx.org_id();
-    let facility: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT f.name, f.address, f.time_zone, o.name, CASE WHEN NOT o.strict_signatures THEN o.strict_off_reason END \
+    let facility: Option<(String, String, String, String, Option<String>)> = sqlx::query!("SELECT f.name AS \"name!: String\", f.address AS \"address!: String\", f.time_zone AS \"time_zone!: String\", o.name AS \"name_3!: String\", CASE WHEN NOT o.strict_signatures THEN o.strict_off_reason END AS \"c4?: String\" \
          FROM facilities f JOIN organizations o ON o.id = f.org_id \
-         WHERE f.org_id = $1 AND f.id = $2",
-    )
-    .bind(org)
-    .bind(scope.facility)
+         WHERE f.org_id = $1 AND f.id = $2", org as _, scope.facility as _).map(|r| (r.name, r.address, r.time_zone, r.name_3, r.c4))
     .fetch_optional(tx.conn())
     .await?;
     let (facility_name, address, time_zone, org_name, strict_off) = facility.ok_or(AppError::NotFound)?;
-    let equipment: Vec<EquipmentRow> = sqlx::query_as(&format!(
-        "SELECT e.id, e.name, e.short_code, e.kind, e.location, e.serial, e.status, {STATUS_COLUMNS} \
-         FROM equipment e {STATUS_JOINS} WHERE e.org_id = $1 AND e.facility_id = $2 ORDER BY lower(e.name), e.id"
-    ))
-    .bind(org)
-    .bind(scope.facility)
+    let statuses: Vec<(Equipment, DueStatus)> = sqlx::query!(
+        r#"SELECT e.id AS "id: EquipmentId", e.name, e.short_code, e.kind, e.location, e.serial, e.status,
+                  st.schedule_unit, st.schedule_every, st.schedule_weekdays, st.schedule_due_time, st.last_cleaned,
+                  st.next_due, st.overdue AS "overdue!"
+           FROM equipment e JOIN equipment_status st ON st.org_id = e.org_id AND st.equipment_id = e.id
+           WHERE e.org_id = $1 AND e.facility_id = $2 ORDER BY lower(e.name), e.id"#,
+        org as _,
+        scope.facility as _
+    )
+    .map(|r| {
+        let facts = Equipment {
+            id: r.id,
+            name: r.name,
+            short_code: r.short_code,
+            kind: r.kind,
+            location: r.location,
+            serial: r.serial,
+            status: r.status,
+        };
+        (facts, status_row!(r).into())
+    })
     .fetch_all(tx.conn())
     .await?;
     let totals = logs::totals(&mut tx, &filter).await?;
@@ -119,7 +121,6 @@ pub async fn write<W: Write>(
     }
     doc.gap(8.0);
 
-    let statuses: Vec<(Equipment, DueStatus)> = equipment.into_iter().map(|row| (row.facts, row.due.into())).collect();
     summary(&mut doc, &statuses, &totals, &compliance)?;
     doc.gap(6.0);
     audit_section(&mut doc, chain)?;

@@ -8,12 +8,11 @@ use crate::model::accounts::InvitationPreview;
 use crate::model::error::AppError;
 use crate::model::ids::{InvitationId, OrgId, UserId};
 use crate::model::role::Role;
-use crate::model::text::one_line;
+use crate::model::text::PersonName;
 use crate::server::auth::scope::{InvitationTokenTx, TenantCtx};
 use crate::server::auth::{password, tokens, user, AuthSession};
 use crate::server::state::AppState;
 
-#[derive(sqlx::FromRow)]
 struct Invitation {
     id: InvitationId,
     org_id: OrgId,
@@ -29,12 +28,14 @@ struct Invitation {
 const INVALID: &str = "This invitation link is not valid. Ask the person who invited you for a new one.";
 
 async fn load(conn: &mut PgConnection) -> Result<Invitation, AppError> {
-    let found: Option<Invitation> = sqlx::query_as(
-        "SELECT i.id, i.org_id, o.name AS org_name, i.email, i.role, i.invitee_name,
-                (i.expires_at > now() AND i.accepted_at IS NULL AND i.revoked_at IS NULL) AS usable,
-                i.accepted_at IS NOT NULL AS accepted, i.revoked_at IS NOT NULL AS revoked
+    let found: Option<Invitation> = sqlx::query_as!(
+        Invitation,
+        r#"SELECT i.id AS "id: InvitationId", i.org_id AS "org_id: OrgId", o.name AS org_name, i.email,
+                i.role AS "role: Role", i.invitee_name,
+                (i.expires_at > now() AND i.accepted_at IS NULL AND i.revoked_at IS NULL) AS "usable!",
+                i.accepted_at IS NOT NULL AS "accepted!", i.revoked_at IS NOT NULL AS "revoked!"
          FROM invitations i JOIN organizations o ON o.id = i.org_id
-         WHERE i.token_hash = app.current_invitation_token_hash()",
+         WHERE i.token_hash = app.current_invitation_token_hash()"#
     )
     .fetch_optional(conn)
     .await?;
@@ -97,18 +98,12 @@ pub async fn accept(
             let Some(account) = new_account else {
                 return Err(AppError::Invalid("Enter your name and a password to create your account.".into()));
             };
-            let name = one_line(&account.name, "your name", 100, true)?;
-            password::check_new(&account.password, &[&invitation.email, &name]).map_err(AppError::Invalid)?;
+            let name = PersonName::parse(&account.name)?;
+            password::check_new(&account.password, &[&invitation.email, name.as_str()]).map_err(AppError::Invalid)?;
             let hash = password::hash(account.password).await?;
             let id = UserId::new();
             // The link arrived at this address, which is all that verification proves.
-            sqlx::query(
-                "INSERT INTO users (id, email, display_name, password_hash, email_verified_at) VALUES ($1, $2, $3, $4, now())",
-            )
-            .bind(id)
-            .bind(&invitation.email)
-            .bind(&name)
-            .bind(&hash)
+            sqlx::query!("INSERT INTO users (id, email, display_name, password_hash, email_verified_at) VALUES ($1, $2, $3, $4, now())", id as _, &invitation.email, name.as_str(), &hash)
             .execute(tx.conn())
             .await?;
             id
@@ -118,41 +113,42 @@ pub async fn accept(
     // Inside the organization, lock the invitation and check it again: of two acceptances
     // racing, the second waits here and then finds it used.
     let mut tx = tx.into_tenant(TenantCtx::new(invitation.org_id, user_id, invitation.role)).await?;
-    let still_usable: bool = sqlx::query_scalar(
-        "SELECT accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() FROM invitations \
+    let still_usable: bool = sqlx::query_scalar!(
+        "SELECT accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() AS \"v!\" FROM invitations \
          WHERE org_id = $1 AND id = $2 FOR UPDATE",
+        invitation.org_id as _,
+        invitation.id as _
     )
-    .bind(invitation.org_id)
-    .bind(invitation.id)
     .fetch_one(tx.conn())
     .await?;
     if !still_usable {
         return Err(AppError::Invalid("This invitation has just been used or withdrawn.".into()));
     }
     // An inspector's limits come with the invitation.
-    let joined = sqlx::query(
+    let joined = sqlx::query!(
         "INSERT INTO memberships (org_id, user_id, role, access_until, facility_ids) \
          SELECT org_id, $2, role, access_until, facility_ids FROM invitations WHERE org_id = $1 AND id = $3 \
          ON CONFLICT (org_id, user_id) DO NOTHING",
+        invitation.org_id as _,
+        user_id as _,
+        invitation.id as _
     )
-    .bind(invitation.org_id)
-    .bind(user_id)
-    .bind(invitation.id)
     .execute(tx.conn())
     .await?
     .rows_affected();
     if joined == 0 {
         return Err(AppError::Conflict(format!("You are already a member of {}.", invitation.org_name)));
     }
-    sqlx::query("UPDATE invitations SET accepted_at = now(), accepted_by = $1 WHERE org_id = $2 AND id = $3")
-        .bind(user_id)
-        .bind(invitation.org_id)
-        .bind(invitation.id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE invitations SET accepted_at = now(), accepted_by = $1 WHERE org_id = $2 AND id = $3",
+        user_id as _,
+        invitation.org_id as _,
+        invitation.id as _
+    )
+    .execute(tx.conn())
+    .await?;
     // Opening the link proves the address, for an existing unverified account too.
-    sqlx::query("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1")
-        .bind(user_id)
+    sqlx::query!("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1", user_id as _)
         .execute(tx.conn())
         .await?;
     tx.commit().await?;

@@ -33,14 +33,14 @@ pub(crate) mod user_tokens {
         hours: i32,
     ) -> Result<String, sqlx::Error> {
         let new = tokens::generate();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO user_tokens (token_hash, user_id, purpose, expires_at) \
              VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
+            &new.hash,
+            user as _,
+            purpose,
+            hours
         )
-        .bind(&new.hash)
-        .bind(user)
-        .bind(purpose)
-        .bind(hours)
         .execute(conn)
         .await?;
         Ok(new.token)
@@ -48,12 +48,8 @@ pub(crate) mod user_tokens {
 
     /// Marks the token used and returns its user, or `None` if it is unknown, used or expired.
     pub async fn consume(conn: &mut PgConnection, token: &str, purpose: &str) -> Result<Option<UserId>, sqlx::Error> {
-        sqlx::query_scalar(
-            "UPDATE user_tokens SET used_at = now() \
-             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
-        )
-        .bind(tokens::hash(token))
-        .bind(purpose)
+        sqlx::query_scalar!("UPDATE user_tokens SET used_at = now() \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now() RETURNING user_id AS \"v: UserId\"", tokens::hash(token), purpose)
         .fetch_optional(conn)
         .await
     }

@@ -3,7 +3,7 @@
 use crate::model::accounts::{DeadJob, Member, OrgOverview, PlatformConsole};
 use crate::model::error::AppError;
 use crate::model::ids::OrgId;
-use crate::model::text::one_line;
+use crate::model::text::PersonName;
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::scope::PlatformTx;
 use crate::server::auth::user::User;
@@ -24,19 +24,15 @@ pub async fn overview(state: &AppState, user: &User) -> Result<PlatformConsole, 
     };
     super::record_platform(&state.pool, viewed).await?;
     let mut tx = PlatformTx::begin(&state.pool, user.id).await?;
-    let orgs: Vec<(OrgId, String, String, i64)> = sqlx::query_as(
-        "SELECT o.id, o.name, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+    let orgs: Vec<(OrgId, String, String, i64)> = sqlx::query!("SELECT o.id AS \"id!: OrgId\", o.name AS \"name!: String\", to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"c2!: String\",
                 (SELECT count(*) FROM invitations i
-                 WHERE i.org_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now())
-         FROM organizations o ORDER BY o.created_at DESC",
-    )
+                 WHERE i.org_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()) AS \"c3!: i64\"
+         FROM organizations o ORDER BY o.created_at DESC").map(|r| (r.id, r.name, r.c2, r.c3))
     .fetch_all(tx.conn())
     .await?;
     let members: Vec<(OrgId, Member)> =
-        sqlx::query_as::<_, (OrgId, crate::model::ids::UserId, String, String, crate::model::role::Role)>(
-            "SELECT m.org_id, u.id, u.display_name, u.email, m.role
-         FROM memberships m JOIN users u ON u.id = m.user_id ORDER BY m.role, u.display_name",
-        )
+        sqlx::query!("SELECT m.org_id AS \"org_id!: OrgId\", u.id AS \"id!: crate::model::ids::UserId\", u.display_name AS \"display_name!: String\", u.email AS \"email!: String\", m.role AS \"role!: crate::model::role::Role\"
+         FROM memberships m JOIN users u ON u.id = m.user_id ORDER BY m.role, u.display_name").map(|r| (r.org_id, r.id, r.display_name, r.email, r.role))
         .fetch_all(tx.conn())
         .await?
         .into_iter()
@@ -54,10 +50,8 @@ pub async fn overview(state: &AppState, user: &User) -> Result<PlatformConsole, 
             pending_invitations,
         })
         .collect();
-    let dead_jobs = sqlx::query_as::<_, (String, i32, Option<String>, String)>(
-        "SELECT kind, attempts, last_error, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
-         FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC LIMIT 100",
-    )
+    let dead_jobs = sqlx::query!("SELECT kind AS \"kind!: String\", attempts AS \"attempts!: i32\", last_error AS \"last_error?: String\", to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"c3!: String\" \
+         FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC LIMIT 100").map(|r| (r.kind, r.attempts, r.last_error, r.c3))
     .fetch_all(tx.conn())
     .await?
     .into_iter()
@@ -85,27 +79,26 @@ pub async fn create_operator(
     use crate::server::auth::password as pw;
 
     let email = Email::parse(email).map_err(AppError::Invalid)?;
-    let promoted = sqlx::query("UPDATE users SET is_platform_operator = true WHERE email = $1")
-        .bind(email.as_str())
+    let promoted = sqlx::query!("UPDATE users SET is_platform_operator = true WHERE email = $1", email.as_str())
         .execute(pool)
         .await?
         .rows_affected();
     if promoted > 0 {
         return Ok(false);
     }
-    let name = one_line(name, "a name", 100, true)?;
+    let name = PersonName::parse(name)?;
     let password = password
         .ok_or_else(|| AppError::Invalid("No account has this email; give a password to create one.".into()))?;
-    pw::check_new(&password, &[email.as_str(), &name]).map_err(AppError::Invalid)?;
+    pw::check_new(&password, &[email.as_str(), name.as_str()]).map_err(AppError::Invalid)?;
     let hash = pw::hash(password).await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO users (id, email, display_name, password_hash, email_verified_at, is_platform_operator) \
          VALUES ($1, $2, $3, $4, now(), true)",
+        UserId::new() as _,
+        email.as_str(),
+        name.as_str(),
+        &hash
     )
-    .bind(UserId::new())
-    .bind(email.as_str())
-    .bind(&name)
-    .bind(&hash)
     .execute(pool)
     .await?;
     Ok(true)

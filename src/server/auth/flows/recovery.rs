@@ -56,17 +56,17 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: String)
     let user = user::find_by_id(&mut *tx, user_id).await?.ok_or(AppError::Internal)?;
     password::check_new(&new_password, &[&user.email, &user.display_name]).map_err(AppError::Invalid)?;
     let hash = password::hash(new_password).await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET password_hash = $1, email_verified_at = coalesce(email_verified_at, now()) WHERE id = $2",
+        &hash,
+        user_id as _
     )
-    .bind(&hash)
-    .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND purpose = 'reset_password' AND used_at IS NULL",
+        user_id as _
     )
-    .bind(user_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -6,7 +6,7 @@ use super::user_tokens;
 use crate::model::email::Email;
 use crate::model::error::AppError;
 use crate::model::ids::{OrgId, UserId};
-use crate::model::text::one_line;
+use crate::model::text::{OrgName, PersonName};
 use crate::server::auth::request::CURRENT_ORG_KEY;
 use crate::server::auth::throttle::{self, Kind};
 use crate::server::auth::{password, scope, user, AuthSession};
@@ -31,22 +31,23 @@ pub async fn register(state: &AppState, ip: IpAddr, form: Registration) -> Resul
     throttle::check_requests(&state.pool, Kind::Register, ip, state.config.signups_per_address_per_hour).await?;
     throttle::record(&state.pool, Kind::Register, None, ip, true).await?;
 
-    let name = one_line(&form.name, "your name", 100, true)?;
-    let org_name = one_line(&form.organization, "the organization's name", 120, true)?;
+    let name = PersonName::parse(&form.name)?;
+    let org_name = OrgName::parse(&form.organization)?;
     let email = Email::parse(&form.email).map_err(AppError::Invalid)?;
-    password::check_new(&form.password, &[email.as_str(), &name, &org_name]).map_err(AppError::Invalid)?;
+    password::check_new(&form.password, &[email.as_str(), name.as_str(), org_name.as_str()])
+        .map_err(AppError::Invalid)?;
     let hash = password::hash(form.password).await?;
 
     let (user_id, org_id) = (UserId::new(), OrgId::new());
     let mut tx = scope::begin_new_org(&state.pool, org_id, user_id).await?;
-    let created = sqlx::query(
+    let created = sqlx::query!(
         "INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (email) DO NOTHING",
+        user_id as _,
+        email.as_str(),
+        name.as_str(),
+        &hash
     )
-    .bind(user_id)
-    .bind(email.as_str())
-    .bind(&name)
-    .bind(&hash)
     .execute(tx.conn())
     .await?
     .rows_affected();
@@ -57,19 +58,15 @@ pub async fn register(state: &AppState, ip: IpAddr, form: Registration) -> Resul
         tx.commit().await?;
         return Ok(());
     }
-    sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2)")
-        .bind(org_id)
-        .bind(&org_name)
+    sqlx::query!("INSERT INTO organizations (id, name) VALUES ($1, $2)", org_id as _, org_name.as_str())
         .execute(tx.conn())
         .await?;
-    sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')")
-        .bind(org_id)
-        .bind(user_id)
+    sqlx::query!("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')", org_id as _, user_id as _)
         .execute(tx.conn())
         .await?;
     let token = user_tokens::issue(tx.conn(), user_id, "verify_email", VERIFY_HOURS).await?;
     let link = mailer::link(&state.config.public_url, "/verify-email", &token);
-    mailer::send(tx.conn(), mailer::verification(email.as_str(), &name, &link)).await?;
+    mailer::send(tx.conn(), mailer::verification(email.as_str(), name.as_str(), &link)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -82,8 +79,7 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), AppError>
             "This confirmation link is invalid, expired or already used. Sign in and ask for a new one.".into(),
         ));
     };
-    sqlx::query("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1")
-        .bind(user_id)
+    sqlx::query!("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1", user_id as _)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

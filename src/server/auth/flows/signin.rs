@@ -8,10 +8,10 @@ use crate::model::email::Email;
 use crate::model::error::AppError;
 use crate::model::ids::{OrgId, UserId};
 use crate::model::role::Role;
-use crate::model::text::one_line;
+use crate::model::text::PersonName;
 use crate::server::audit::record::SecurityEvent;
 use crate::server::auth::backend::Credentials;
-use crate::server::auth::scope::{UserTx, MEMBERSHIP_ACTIVE};
+use crate::server::auth::scope::UserTx;
 use crate::server::auth::throttle::{self, Kind};
 use crate::server::auth::user;
 use crate::server::auth::{password, AuthSession};
@@ -80,10 +80,11 @@ pub async fn logout(state: &AppState, auth: &mut AuthSession) -> Result<(), AppE
 
 async fn first_membership(state: &AppState, user: &user::User) -> Result<Option<OrgId>, AppError> {
     let mut tx = UserTx::begin(&state.pool, user.id).await?;
-    let org = sqlx::query_scalar(&format!(
-        "SELECT m.org_id FROM memberships m WHERE m.user_id = $1 AND {MEMBERSHIP_ACTIVE} ORDER BY m.created_at LIMIT 1"
-    ))
-    .bind(user.id)
+    let org = sqlx::query_scalar!(
+        r#"SELECT m.org_id AS "org_id: OrgId" FROM memberships m
+           WHERE m.user_id = $1 AND app.membership_active(m.access_until) ORDER BY m.created_at LIMIT 1"#,
+        user.id as _
+    )
     .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
@@ -94,10 +95,12 @@ async fn first_membership(state: &AppState, user: &user::User) -> Result<Option<
 pub async fn switch_org(state: &AppState, auth: &mut AuthSession, org: OrgId) -> Result<(), AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     let mut tx = UserTx::begin(&state.pool, user.id).await?;
-    let member: bool = sqlx::query_scalar(&format!(
-        "SELECT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.org_id = $2 AND {MEMBERSHIP_ACTIVE})"
-    ))
-    .bind(user.id)
+    let member: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships m
+                          WHERE m.user_id = $1 AND m.org_id = $2 AND app.membership_active(m.access_until)) AS "member!""#,
+        user.id as _,
+        org as _
+    )
     .bind(org)
     .fetch_one(tx.conn())
     .await?;
@@ -127,11 +130,7 @@ pub async fn change_password(
     }
     password::check_new(&new, &[&user.email, &user.display_name]).map_err(AppError::Invalid)?;
     let hash = password::hash(new).await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(&hash)
-        .bind(user.id)
-        .execute(&state.pool)
-        .await?;
+    sqlx::query!("UPDATE users SET password_hash = $1 WHERE id = $2", &hash, user.id as _).execute(&state.pool).await?;
     state.auth_cache.forget_user(user.id);
     let updated = user::find_by_id(&state.pool, user.id).await?.ok_or(AppError::Internal)?;
     auth.login(&updated).await.map_err(|_| AppError::Internal)?;
@@ -140,10 +139,8 @@ pub async fn change_password(
 
 pub async fn rename(state: &AppState, auth: &mut AuthSession, name: &str) -> Result<(), AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
-    let name = one_line(name, "your name", 100, true)?;
-    sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
-        .bind(&name)
-        .bind(user.id)
+    let name = PersonName::parse(name)?;
+    sqlx::query!("UPDATE users SET display_name = $1 WHERE id = $2", name.as_str(), user.id as _)
         .execute(&state.pool)
         .await?;
     state.auth_cache.forget_user(user.id);
@@ -175,16 +172,15 @@ pub async fn session_info(state: &AppState, auth: &AuthSession) -> Result<Option
 /// The organizations `user` belongs to, by name, with their role in each (for the header).
 async fn memberships_of(pool: &sqlx::PgPool, user: UserId) -> Result<Vec<OrgMembership>, sqlx::Error> {
     let mut tx = UserTx::begin(pool, user).await?;
-    let memberships = sqlx::query_as::<_, (OrgId, String, Role)>(&format!(
-        "SELECT m.org_id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
-         WHERE m.user_id = $1 AND {MEMBERSHIP_ACTIVE} ORDER BY lower(o.name)"
-    ))
-    .bind(user)
+    let memberships = sqlx::query_as!(
+        OrgMembership,
+        r#"SELECT m.org_id AS "org_id: OrgId", o.name AS org_name, m.role AS "role: Role"
+           FROM memberships m JOIN organizations o ON o.id = m.org_id
+           WHERE m.user_id = $1 AND app.membership_active(m.access_until) ORDER BY lower(o.name)"#,
+        user as _
+    )
     .fetch_all(tx.conn())
-    .await?
-    .into_iter()
-    .map(|(org_id, org_name, role)| OrgMembership { org_id, org_name, role })
-    .collect();
+    .await?;
     tx.commit().await?;
     Ok(memberships)
 }

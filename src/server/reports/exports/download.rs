@@ -29,13 +29,8 @@ pub async fn open(
     let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
     ctx.require(Action::ExportReports)?;
     let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
-    let row: Option<(String, String, i64)> = sqlx::query_as(
-        "SELECT kind, storage_key, byte_size FROM exports \
-         WHERE org_id = $1 AND id = $2 AND requested_by = $3 AND state = 'ready'",
-    )
-    .bind(ctx.org_id())
-    .bind(id)
-    .bind(ctx.user_id())
+    let row: Option<(String, String, i64)> = sqlx::query!("SELECT kind AS \"kind!: String\", storage_key AS \"storage_key!: String\", byte_size AS \"byte_size!: i64\" FROM exports \
+         WHERE org_id = $1 AND id = $2 AND requested_by = $3 AND state = 'ready'", ctx.org_id() as _, id as _, ctx.user_id() as _).map(|r| (r.kind, r.storage_key, r.byte_size))
     .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;

@@ -45,12 +45,8 @@ struct Params {
 async fn run(state: &AppState, Payload { export, org }: Payload) -> Result<(), JobError> {
     let retry = |e: AppError| JobError::Retry(e.to_string());
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(|e| retry(e.into()))?;
-    let row: Option<(UserId, String, serde_json::Value, String)> = sqlx::query_as(
-        "UPDATE exports SET state = 'running', done = 0 WHERE org_id = $1 AND id = $2 AND state IN ('queued', 'running') \
-         RETURNING requested_by, kind, params, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')",
-    )
-    .bind(org)
-    .bind(export)
+    let row: Option<(UserId, String, serde_json::Value, String)> = sqlx::query!("UPDATE exports SET state = 'running', done = 0 WHERE org_id = $1 AND id = $2 AND state IN ('queued', 'running') \
+         RETURNING requested_by AS \"requested_by!: UserId\", kind AS \"kind!: String\", params AS \"params!: serde_json::Value\", to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS \"c3!: String\"", org as _, export as _).map(|r| (r.requested_by, r.kind, r.params, r.c3))
     .fetch_optional(tx.conn())
     .await
     .map_err(|e| retry(e.into()))?;
@@ -76,26 +72,26 @@ async fn run(state: &AppState, Payload { export, org }: Payload) -> Result<(), J
                     .await
                     .map_err(|e| retry(e.into()))?;
             }
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE exports SET state = 'ready', done = total, storage_key = $3, byte_size = $4, sha256 = $5, \
                         finished_at = now() WHERE org_id = $1 AND id = $2",
+                org as _,
+                export as _,
+                storage_key,
+                size,
+                sha256
             )
-            .bind(org)
-            .bind(export)
-            .bind(storage_key)
-            .bind(size)
-            .bind(sha256)
             .execute(tx.conn())
             .await
             .map_err(|e| retry(e.into()))?;
         }
         Err(message) => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE exports SET state = 'failed', error = $3, finished_at = now() WHERE org_id = $1 AND id = $2",
+                org as _,
+                export as _,
+                &message
             )
-            .bind(org)
-            .bind(export)
-            .bind(&message)
             .execute(tx.conn())
             .await
             .map_err(|e| retry(e.into()))?;
@@ -187,21 +183,19 @@ pub const KEPT_DAYS: i32 = 7;
 /// hourly cleanup. Returns how many.
 pub async fn expire_old(state: &AppState, org: OrgId) -> anyhow::Result<usize> {
     let mut tx = OrgJobTx::begin(&state.pool, org).await?;
-    let old: Vec<(ExportId, String)> = sqlx::query_as(
-        "SELECT id, storage_key FROM exports WHERE org_id = $1 AND state = 'ready' \
-           AND finished_at < now() - make_interval(days => $2) FOR UPDATE SKIP LOCKED",
-    )
-    .bind(org)
-    .bind(KEPT_DAYS)
+    let old: Vec<(ExportId, String)> = sqlx::query!("SELECT id AS \"id!: ExportId\", storage_key AS \"storage_key!: String\" FROM exports WHERE org_id = $1 AND state = 'ready' \
+           AND finished_at < now() - make_interval(days => $2) FOR UPDATE SKIP LOCKED", org as _, KEPT_DAYS).map(|r| (r.id, r.storage_key))
     .fetch_all(tx.conn())
     .await?;
     for (id, key) in &old {
         state.storage.delete(key).await?;
-        sqlx::query("UPDATE exports SET state = 'expired', storage_key = NULL WHERE org_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
+        sqlx::query!(
+            "UPDATE exports SET state = 'expired', storage_key = NULL WHERE org_id = $1 AND id = $2",
+            org as _,
+            id as _
+        )
+        .execute(tx.conn())
+        .await?;
     }
     tx.commit().await?;
     Ok(old.len())

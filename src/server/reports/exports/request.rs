@@ -39,11 +39,13 @@ pub async fn request(
         return Err(AppError::NotFound);
     }
     let mut tx = begin_export_request(&state.pool, ctx).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM facilities WHERE org_id = $1 AND id = $2)")
-        .bind(ctx.org_id())
-        .bind(facility)
-        .fetch_one(tx.conn())
-        .await?;
+    let exists: bool = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM facilities WHERE org_id = $1 AND id = $2) AS \"v!\"",
+        ctx.org_id() as _,
+        facility as _
+    )
+    .fetch_one(tx.conn())
+    .await?;
     if !exists {
         return Err(AppError::NotFound);
     }
@@ -51,21 +53,22 @@ pub async fn request(
     // The binder writes each log twice: in the report and in the CSV.
     let total = if kind == ExportKind::Binder { total * 2 } else { total };
     let id = ExportId::new();
-    sqlx::query("INSERT INTO exports (id, org_id, requested_by, kind, params, total) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id)
-        .bind(ctx.org_id())
-        .bind(ctx.user_id())
-        .bind(kind.as_str())
-        .bind(json!({ "facility": facility, "from": filter.from, "to": filter.to }))
-        .bind(i32::try_from(total).unwrap_or(i32::MAX))
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "INSERT INTO exports (id, org_id, requested_by, kind, params, total) VALUES ($1, $2, $3, $4, $5, $6)",
+        id as _,
+        ctx.org_id() as _,
+        ctx.user_id() as _,
+        kind.as_str(),
+        json!({ "facility": facility, "from": filter.from, "to": filter.to }),
+        i32::try_from(total).unwrap_or(i32::MAX)
+    )
+    .execute(tx.conn())
+    .await?;
     jobs::enqueue::<ExportJob>(tx.conn(), &Payload { export: id, org: ctx.org_id() }).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-#[derive(sqlx::FromRow)]
 struct ExportRow {
     id: ExportId,
     kind: String,
@@ -84,14 +87,16 @@ struct ExportRow {
 /// The caller's own recent exports, newest first.
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<ExportInfo>, AppError> {
     tx.ctx().require(Action::ExportReports)?;
-    let rows: Vec<ExportRow> = sqlx::query_as(
-        "SELECT x.id, x.kind, f.name AS facility, x.params->>'from' AS from, x.params->>'to' AS to, x.state, x.done, \
-                x.total, x.byte_size, encode(x.sha256, 'hex') AS sha256, x.error, to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS created_at \
-         FROM exports x LEFT JOIN facilities f ON f.org_id = x.org_id AND f.id = (x.params->>'facility')::uuid \
-         WHERE x.org_id = $1 AND x.requested_by = $2 ORDER BY x.created_at DESC LIMIT 20",
+    let rows = sqlx::query_as!(
+        ExportRow,
+        r#"SELECT x.id AS "id: ExportId", x.kind, f.name AS "facility?", x.params->>'from' AS "from?",
+                x.params->>'to' AS "to?", x.state, x.done, x.total, x.byte_size, encode(x.sha256, 'hex') AS "sha256?",
+                x.error, to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') AS "created_at!"
+         FROM exports x LEFT JOIN facilities f ON f.org_id = x.org_id AND f.id = (x.params->>'facility')::uuid
+         WHERE x.org_id = $1 AND x.requested_by = $2 ORDER BY x.created_at DESC LIMIT 20"#,
+        tx.ctx().org_id() as _,
+        tx.ctx().user_id() as _
     )
-    .bind(tx.ctx().org_id())
-    .bind(tx.ctx().user_id())
     .fetch_all(tx.conn())
     .await?;
     Ok(rows
