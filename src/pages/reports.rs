@@ -10,6 +10,7 @@ use crate::model::accounts::Member;
 use crate::model::compliance::DEFINITION;
 use crate::model::error::AppError;
 use crate::model::ids::{ExportId, FacilityId};
+use crate::model::logs::Outcome;
 use crate::model::reports::{ExportInfo, ExportKind, ReportOptions};
 use crate::model::role::{Action, Role};
 
@@ -120,8 +121,8 @@ fn CsvForm(options: ReportOptions) -> impl IntoView {
                 <label>"Outcome"
                     <select name="outcome">
                         <option value="">"Pass and fail"</option>
-                        <option value="pass">"Pass"</option>
-                        <option value="fail">"Fail"</option>
+                        <option value=Outcome::Pass.as_str()>"Pass"</option>
+                        <option value=Outcome::Fail.as_str()>"Fail"</option>
                     </select>
                 </label>
                 <label>"Performed by"

@@ -63,6 +63,7 @@ mod page {
     use crate::model::equipment::{PublicStatus, Scan, ScannedEquipment, HISTORY_SHOWN};
     use crate::model::error::AppError;
     use crate::model::ids::UserId;
+    use crate::model::logs::Outcome;
     use crate::model::role::{Action, Role};
     use crate::pages::logs::history::{log_entry, EntryContext, NoProtocolReason};
     use crate::pages::logs::{AmendLog, LogCleaning, VerifyLog};
@@ -180,8 +181,8 @@ mod page {
                         }}
                         <fieldset class="outcome">
                             <legend>"Outcome"</legend>
-                            <label class="check"><input type="radio" name="outcome" value="pass" checked/>" Pass"</label>
-                            <label class="check"><input type="radio" name="outcome" value="fail"/>" Fail"</label>
+                            <label class="check"><input type="radio" name="outcome" value=Outcome::Pass.as_str() checked/>" Pass"</label>
+                            <label class="check"><input type="radio" name="outcome" value=Outcome::Fail.as_str()/>" Fail"</label>
                         </fieldset>
                         <div class="field">
                             <label for="log-notes">"Notes"</label>

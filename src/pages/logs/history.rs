@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::components::form::SigningSecret;
 use crate::model::ids::UserId;
-use crate::model::logs::{signed_with_label, CleaningLog, Signature};
+use crate::model::logs::{signed_with_label, CleaningLog, Outcome, Signature};
 use crate::model::role::{Action, Role};
 use crate::pages::logs::{AmendLog, VerifyLog};
 
@@ -102,8 +102,8 @@ fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, step
                 }}
                 <fieldset class="outcome">
                     <legend>"Outcome"</legend>
-                    <label class="check"><input type="radio" name="outcome" value="pass"/>" Pass"</label>
-                    <label class="check"><input type="radio" name="outcome" value="fail" checked/>" Fail"</label>
+                    <label class="check"><input type="radio" name="outcome" value=Outcome::Pass.as_str()/>" Pass"</label>
+                    <label class="check"><input type="radio" name="outcome" value=Outcome::Fail.as_str() checked/>" Fail"</label>
                 </fieldset>
                 <div class="field">
                     <label for=notes.clone()>"Notes"</label>

@@ -171,9 +171,8 @@ pub async fn verify_all_chains_unscoped(
     key: &AuditKey,
     only: Option<OrgId>,
 ) -> Result<Vec<(Option<OrgId>, ChainCheck)>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
-    sqlx::query!("SELECT set_config('app.purpose', 'audit_verify', true)").fetch_one(&mut *tx).await?;
+    use crate::server::auth::scope::{begin_cross_tenant_read, CrossTenantRead};
+    let mut tx = begin_cross_tenant_read(pool, CrossTenantRead::AuditVerify).await?;
     let chains: Vec<uuid::Uuid> =
         sqlx::query_scalar!("SELECT chain FROM audit_chain_heads ORDER BY chain").fetch_all(&mut *tx).await?;
     let mut results = Vec::new();

@@ -10,6 +10,10 @@
 //! The few legitimate ways to look beyond one tenant are separate types with their own names:
 //! [`UserTx`] (a person's own memberships, to switch organizations), [`InvitationTokenTx`]
 //! (the one invitation whose token the caller holds), [`PlatformTx`] (operators' console).
+//!
+//! This module is the floor of the server: besides `model`, it uses only two leaves, the
+//! request's origin (`http::origin`) and token hex (`auth::tokens`). Every `set_config` the policies read is made
+//! here; the audit trail, the billing gate and the request helpers are built on it.
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
@@ -417,6 +421,30 @@ pub async fn begin_member_event(
 pub async fn begin_issuing(pool: &PgPool, ctx: &TenantCtx) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     set(&mut tx, &[("app.org_id", &ctx.org_id.to_string()), ("app.user_id", &ctx.user_id.to_string())]).await?;
+    Ok(tx)
+}
+
+/// The reads across every organization, each allowed by policies that check its named purpose.
+#[derive(Debug, Clone, Copy)]
+pub enum CrossTenantRead {
+    /// The scheduler lists the organizations its jobs visit (the digest, the cleanups).
+    Scheduler,
+    /// `cleantrack audit verify` reads every organization's trail.
+    AuditVerify,
+}
+
+/// A read-only transaction naming its cross-tenant purpose (`app.purpose`).
+pub async fn begin_cross_tenant_read(
+    pool: &PgPool,
+    purpose: CrossTenantRead,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    let name = match purpose {
+        CrossTenantRead::Scheduler => "scheduler",
+        CrossTenantRead::AuditVerify => "audit_verify",
+    };
+    set(&mut tx, &[("app.purpose", name)]).await?;
     Ok(tx)
 }
 

@@ -155,9 +155,8 @@ pub async fn fail(
 pub(crate) async fn organizations_for_scheduler_unscoped(
     state: &AppState,
 ) -> Result<Vec<crate::model::ids::OrgId>, sqlx::Error> {
-    let mut tx = state.pool.begin().await?;
-    sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
-    sqlx::query!("SELECT set_config('app.purpose', 'scheduler', true)").fetch_one(&mut *tx).await?;
+    use crate::server::auth::scope::{begin_cross_tenant_read, CrossTenantRead};
+    let mut tx = begin_cross_tenant_read(&state.pool, CrossTenantRead::Scheduler).await?;
     let orgs = sqlx::query_scalar!("SELECT id AS \"v: crate::model::ids::OrgId\" FROM organizations ORDER BY id")
         .fetch_all(&mut *tx)
         .await?;
