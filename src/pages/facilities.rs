@@ -1,8 +1,6 @@
 //! Facilities: list, add, change, retire. Everyone reads; owners and admins manage.
 
 use leptos::prelude::*;
-
-use crate::model::text::FacilityName;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
@@ -10,6 +8,7 @@ use crate::model::error::AppError;
 use crate::model::facilities::Facility;
 use crate::model::ids::FacilityId;
 use crate::model::role::Action;
+use crate::model::text::FacilityName;
 
 #[server(endpoint = "list_facilities")]
 pub async fn list_facilities() -> Result<Vec<Facility>, AppError> {

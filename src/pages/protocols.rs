@@ -1,8 +1,6 @@
 //! Protocols: the checklists staff follow. Revising adds a version; logs keep the one they used.
 
 use leptos::prelude::*;
-
-use crate::model::text::ProtocolName;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
@@ -10,6 +8,7 @@ use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, ProtocolId};
 use crate::model::protocols::Protocol;
 use crate::model::role::Action;
+use crate::model::text::ProtocolName;
 
 #[server(endpoint = "list_protocols")]
 pub async fn list_protocols() -> Result<Vec<Protocol>, AppError> {

@@ -49,13 +49,13 @@ pub async fn summary(tx: &mut TenantTx, facility: Option<FacilityId>, period_day
     .await?;
 
     let recent: Vec<(EquipmentId, String, crate::model::logs::Outcome, String, String, bool)> = sqlx::query!("SELECT l.equipment_id AS \"equipment_id!: EquipmentId\", e.name AS \"name!: String\", l.outcome AS \"outcome!: crate::model::logs::Outcome\", l.signer_name AS \"signer_name!: String\", \
-                app.local_time(l.performed_at, f.time_zone) AS \"c4!: String\", \
-                EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) AS \"c5!: bool\" \
+                app.local_time(l.performed_at, f.time_zone) AS \"performed_at!: String\", \
+                EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) AS \"verified!: bool\" \
          FROM cleaning_logs l \
          JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          WHERE l.org_id = $1 AND ($2::uuid IS NULL OR e.facility_id = $2) \
-         ORDER BY l.received_at DESC LIMIT 10", org as _, facility as _).map(|r| (r.equipment_id, r.name, r.outcome, r.signer_name, r.c4, r.c5))
+         ORDER BY l.received_at DESC LIMIT 10", org as _, facility as _).map(|r| (r.equipment_id, r.name, r.outcome, r.signer_name, r.performed_at, r.verified))
     .fetch_all(tx.conn())
     .await?;
 
@@ -86,13 +86,13 @@ pub async fn summary(tx: &mut TenantTx, facility: Option<FacilityId>, period_day
 async fn setup(tx: &mut TenantTx) -> Result<Setup, AppError> {
     let org = tx.ctx().org_id();
     let (facilities, protocols, equipment, equipment_without_protocol, people): (i64, i64, i64, i64, i64) =
-        sqlx::query!("SELECT (SELECT count(*) FROM facilities WHERE org_id = $1 AND status = 'active') AS \"c0!: i64\", \
-                    (SELECT count(*) FROM protocols WHERE org_id = $1) AS \"c1!: i64\", \
-                    (SELECT count(*) FROM equipment WHERE org_id = $1 AND status = 'active') AS \"c2!: i64\", \
-                    (SELECT count(*) FROM equipment WHERE org_id = $1 AND status = 'active' AND protocol_id IS NULL) AS \"c3!: i64\", \
+        sqlx::query!("SELECT (SELECT count(*) FROM facilities WHERE org_id = $1 AND status = 'active') AS \"facilities!: i64\", \
+                    (SELECT count(*) FROM protocols WHERE org_id = $1) AS \"protocols!: i64\", \
+                    (SELECT count(*) FROM equipment WHERE org_id = $1 AND status = 'active') AS \"equipment!: i64\", \
+                    (SELECT count(*) FROM equipment WHERE org_id = $1 AND status = 'active' AND protocol_id IS NULL) AS \"without_protocol!: i64\", \
                     (SELECT count(*) FROM memberships WHERE org_id = $1) \
                   + (SELECT count(*) FROM invitations WHERE org_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL \
-                       AND expires_at > now()) AS \"c4!: i64\"", org as _).map(|r| (r.c0, r.c1, r.c2, r.c3, r.c4))
+                       AND expires_at > now()) AS \"people!: i64\"", org as _).map(|r| (r.facilities, r.protocols, r.equipment, r.without_protocol, r.people))
         .fetch_one(tx.conn())
         .await?;
     Ok(Setup { facilities, protocols, equipment, equipment_without_protocol, people })

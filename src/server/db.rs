@@ -106,7 +106,7 @@ pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
 /// superusers and BYPASSRLS roles. Refuse to serve as such a role rather than run with one wall.
 pub async fn ensure_role_is_bound_by_rls(pool: &PgPool) -> anyhow::Result<()> {
     let (role, superuser, bypass): (String, bool, bool) =
-        sqlx::query!("SELECT rolname::text AS \"c0!: String\", rolsuper AS \"rolsuper!: bool\", rolbypassrls AS \"rolbypassrls!: bool\" FROM pg_roles WHERE rolname = current_user").map(|r| (r.c0, r.rolsuper, r.rolbypassrls))
+        sqlx::query!("SELECT rolname::text AS \"rolname!: String\", rolsuper AS \"rolsuper!: bool\", rolbypassrls AS \"rolbypassrls!: bool\" FROM pg_roles WHERE rolname = current_user").map(|r| (r.rolname, r.rolsuper, r.rolbypassrls))
             .fetch_one(pool)
             .await?;
     if superuser || bypass {

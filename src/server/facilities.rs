@@ -17,9 +17,9 @@ pub struct FacilityForm {
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Facility>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<(FacilityId, String, String, String, bool, i64)> = sqlx::query!("SELECT f.id AS \"id!: FacilityId\", f.name AS \"name!: String\", f.address AS \"address!: String\", f.time_zone AS \"time_zone!: String\", f.status = 'retired' AS \"c4!: bool\", \
-                (SELECT count(*) FROM equipment e WHERE e.org_id = f.org_id AND e.facility_id = f.id AND e.status = 'active') AS \"c5!: i64\" \
-         FROM facilities f WHERE f.org_id = $1 ORDER BY f.status, lower(f.name)", org as _).map(|r| (r.id, r.name, r.address, r.time_zone, r.c4, r.c5))
+    let rows: Vec<(FacilityId, String, String, String, bool, i64)> = sqlx::query!("SELECT f.id AS \"id!: FacilityId\", f.name AS \"name!: String\", f.address AS \"address!: String\", f.time_zone AS \"time_zone!: String\", f.status = 'retired' AS \"retired!: bool\", \
+                (SELECT count(*) FROM equipment e WHERE e.org_id = f.org_id AND e.facility_id = f.id AND e.status = 'active') AS \"active_equipment!: i64\" \
+         FROM facilities f WHERE f.org_id = $1 ORDER BY f.status, lower(f.name)", org as _).map(|r| (r.id, r.name, r.address, r.time_zone, r.retired, r.active_equipment))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows

@@ -70,10 +70,10 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Protocol>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
     let rows = sqlx::query!("SELECT p.id AS \"id!: ProtocolId\", p.name AS \"name!: String\", v.version AS \"version!: i32\", v.steps AS \"steps!: sqlx::types::Json<Vec<String>>\", v.disinfectant AS \"disinfectant!: String\", v.contact_time_minutes AS \"contact_time_minutes!: i32\", v.photo_required AS \"photo_required!: bool\", \
-                v.verification_required AS \"c7!: bool\", \
-                (SELECT count(*) FROM equipment e WHERE e.org_id = p.org_id AND e.protocol_id = p.id AND e.status = 'active') AS \"c8!: i64\" \
+                v.verification_required AS \"verification_required!: bool\", \
+                (SELECT count(*) FROM equipment e WHERE e.org_id = p.org_id AND e.protocol_id = p.id AND e.status = 'active') AS \"equipment_count!: i64\" \
          FROM protocols p JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
-         WHERE p.org_id = $1 ORDER BY lower(p.name)", org as _).map(|r| (r.id, r.name, r.version, r.steps, r.disinfectant, r.contact_time_minutes, r.photo_required, r.c7, r.c8))
+         WHERE p.org_id = $1 ORDER BY lower(p.name)", org as _).map(|r| (r.id, r.name, r.version, r.steps, r.disinfectant, r.contact_time_minutes, r.photo_required, r.verification_required, r.equipment_count))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows

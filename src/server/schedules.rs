@@ -110,14 +110,14 @@ pub async fn overdue(
 ) -> Result<Vec<OverdueItem>, AppError> {
     tx.ctx().require(Action::ViewAssets)?;
     let org = tx.ctx().org_id();
-    let rows: Vec<(EquipmentId, String, String, String, String, i64)> = sqlx::query!("SELECT e.id AS \"id!: EquipmentId\", e.name AS \"name!: String\", f.name AS \"name_2!: String\", e.location AS \"location!: String\", \
-                app.local_time(d.next_due_at, d.time_zone) AS \"c4!: String\", \
-                (extract(epoch FROM now() - d.next_due_at) / 3600)::bigint AS \"c5!: i64\" \
+    let rows: Vec<(EquipmentId, String, String, String, String, i64)> = sqlx::query!("SELECT e.id AS \"id!: EquipmentId\", e.name AS \"name!: String\", f.name AS \"facility!: String\", e.location AS \"location!: String\", \
+                app.local_time(d.next_due_at, d.time_zone) AS \"next_due!: String\", \
+                (extract(epoch FROM now() - d.next_due_at) / 3600)::bigint AS \"hours_overdue!: i64\" \
          FROM equipment_due d \
          JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
          JOIN facilities f ON f.org_id = d.org_id AND f.id = d.facility_id \
          WHERE d.org_id = $1 AND ($2::uuid IS NULL OR d.facility_id = $2) AND d.next_due_at < now() \
-         ORDER BY d.next_due_at, lower(e.name) LIMIT $3", org as _, facility as _, limit).map(|r| (r.id, r.name, r.name_2, r.location, r.c4, r.c5))
+         ORDER BY d.next_due_at, lower(e.name) LIMIT $3", org as _, facility as _, limit).map(|r| (r.id, r.name, r.facility, r.location, r.next_due, r.hours_overdue))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows

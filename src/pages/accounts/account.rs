@@ -1,14 +1,13 @@
 //! The signed-in person's account: name, password, signing identity.
 
 use leptos::prelude::*;
-
-use crate::model::text::{LegalName, PersonName};
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, Field};
 use crate::model::accounts::SigningProfile;
 use crate::model::error::AppError;
 use crate::model::role::Action;
+use crate::model::text::{LegalName, PersonName};
 
 /// Changes the password after checking the current one; other sessions of the user end.
 #[server(endpoint = "change_password")]

@@ -1,6 +1,4 @@
 use leptos::prelude::*;
-
-use crate::model::text::PersonName;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -8,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::form::{ActionError, Field};
 use crate::model::accounts::InvitationPreview;
 use crate::model::error::AppError;
+use crate::model::text::PersonName;
 
 /// What an invitation link offers: organization, role, address. Only the token's holder sees it.
 #[server(endpoint = "preview_invitation")]

@@ -1,12 +1,11 @@
 use leptos::prelude::*;
-
-use crate::model::text::{OrgName, PersonName};
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::form::{ActionError, Field};
 use crate::model::error::AppError;
+use crate::model::text::{OrgName, PersonName};
 
 /// Creates an account, its organization and the owner membership; the person confirms the
 /// address from the email, then signs in. The answer is the same whether or not the address

@@ -4,8 +4,6 @@ pub mod labels;
 pub mod scan;
 
 use leptos::prelude::*;
-
-use crate::model::text::EquipmentName;
 use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, FacilityFilter, Field};
@@ -13,6 +11,7 @@ use crate::components::query::{flag, page_number, Pager};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, ProtocolId};
 use crate::model::role::Action;
+use crate::model::text::EquipmentName;
 use crate::model::{
     equipment::{Equipment, EquipmentPage, RiskLevel},
     facilities::Facility,

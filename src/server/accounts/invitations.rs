@@ -77,7 +77,7 @@ pub async fn create(
                  now() + make_interval(days => $8::int), $9, $10)", InvitationId::new() as _, org as _, email.as_str(), role as _, &token.hash, inviter as _, VALID_DAYS, access_days, facilities as _, name)
     .execute(tx.conn())
     .await?;
-    let (inviter_name, org_name): (String, String) = sqlx::query!("SELECT (SELECT display_name FROM users WHERE id = $1) AS \"c0!: String\", (SELECT name FROM organizations WHERE id = $2) AS \"c1!: String\"", inviter as _, org as _).map(|r| (r.c0, r.c1))
+    let (inviter_name, org_name): (String, String) = sqlx::query!("SELECT (SELECT display_name FROM users WHERE id = $1) AS \"inviter_name!: String\", (SELECT name FROM organizations WHERE id = $2) AS \"org_name!: String\"", inviter as _, org as _).map(|r| (r.inviter_name, r.org_name))
     .fetch_one(tx.conn())
     .await?;
     let link = mailer::link(public_url, "/invitations/accept", &token.token);
@@ -111,10 +111,10 @@ pub async fn list_pending(tx: &mut TenantTx) -> Result<Vec<PendingInvitation>, A
     tx.ctx().require(Action::InviteMembers)?;
     let org = tx.ctx().org_id();
     let rows: Vec<(InvitationId, String, Role, String, String)> = sqlx::query!("SELECT i.id AS \"id!: InvitationId\", i.email AS \"email!: String\", i.role AS \"role!: Role\", u.display_name AS \"display_name!: String\", \
-                to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"c4!: String\" \
+                to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"expires_at!: String\" \
          FROM invitations i JOIN users u ON u.id = i.invited_by \
          WHERE i.org_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() \
-         ORDER BY i.created_at DESC", org as _).map(|r| (r.id, r.email, r.role, r.display_name, r.c4))
+         ORDER BY i.created_at DESC", org as _).map(|r| (r.id, r.email, r.role, r.display_name, r.expires_at))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows

@@ -10,7 +10,7 @@ use crate::server::logs::signatures::{check_new_pin, PIN_ATTEMPTS};
 
 pub async fn get(tx: &mut TenantTx) -> Result<SigningProfile, AppError> {
     let (legal_name, has_pin, pin_locked): (String, bool, bool) =
-        sqlx::query!("SELECT legal_name AS \"legal_name!: String\", signing_pin_hash IS NOT NULL AS \"c1!: bool\", pin_failures >= $2 AS \"c2!: bool\" FROM users WHERE id = $1", tx.ctx().user_id() as _, PIN_ATTEMPTS).map(|r| (r.legal_name, r.c1, r.c2))
+        sqlx::query!("SELECT legal_name AS \"legal_name!: String\", signing_pin_hash IS NOT NULL AS \"has_pin!: bool\", pin_failures >= $2 AS \"pin_locked!: bool\" FROM users WHERE id = $1", tx.ctx().user_id() as _, PIN_ATTEMPTS).map(|r| (r.legal_name, r.has_pin, r.pin_locked))
             .fetch_one(tx.conn())
             .await?;
     Ok(SigningProfile { legal_name, has_pin, pin_locked })

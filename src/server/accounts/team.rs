@@ -10,9 +10,9 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, AppError> {
     tx.ctx().require(Action::ViewTeam)?;
     let org = tx.ctx().org_id();
     let rows: Vec<(UserId, String, String, Role, Option<String>)> = sqlx::query!("SELECT u.id AS \"id!: UserId\", u.display_name AS \"display_name!: String\", u.email AS \"email!: String\", m.role AS \"role!: Role\", \
-                to_char(m.access_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS \"c4?: String\" \
+                to_char(m.access_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS \"access_until?: String\" \
          FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.org_id = $1 ORDER BY m.role, lower(u.display_name)", org as _).map(|r| (r.id, r.display_name, r.email, r.role, r.c4))
+         WHERE m.org_id = $1 ORDER BY m.role, lower(u.display_name)", org as _).map(|r| (r.id, r.display_name, r.email, r.role, r.access_until))
     .fetch_all(tx.conn())
     .await?;
     Ok(rows

@@ -49,9 +49,9 @@ pub async fn sign_head(
     org: OrgId,
     reason: &str,
 ) -> Result<Option<Checkpoint>, sqlx::Error> {
-    let head: Option<(i64, String, String, Option<i64>)> = sqlx::query!("SELECT h.last_seq AS \"last_seq!: i64\", encode(h.last_hash, 'hex') AS \"c1!: String\", app.utc(now()) AS \"c2!: String\", \
-                (SELECT max(c.seq) FROM audit_checkpoints c WHERE c.org_id = $1) AS \"c3?: i64\" \
-         FROM audit_chain_heads h WHERE h.chain = $1 FOR SHARE", org as _).map(|r| (r.last_seq, r.c1, r.c2, r.c3))
+    let head: Option<(i64, String, String, Option<i64>)> = sqlx::query!("SELECT h.last_seq AS \"last_seq!: i64\", encode(h.last_hash, 'hex') AS \"head_hash!: String\", app.utc(now()) AS \"signed_at!: String\", \
+                (SELECT max(c.seq) FROM audit_checkpoints c WHERE c.org_id = $1) AS \"last_checkpoint?: i64\" \
+         FROM audit_chain_heads h WHERE h.chain = $1 FOR SHARE", org as _).map(|r| (r.last_seq, r.head_hash, r.signed_at, r.last_checkpoint))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((seq, hash, signed_at, covered)) = head else { return Ok(None) };

@@ -91,9 +91,9 @@ pub async fn lookup(pool: &sqlx::PgPool, key: &AuditKey, sha256_hex: &str) -> Re
         return Ok(Vec::new());
     }
     let mut tx = begin_file_lookup(pool, sha256_hex).await?;
-    let rows: Vec<(OrgId, String, String, String, String, String)> = sqlx::query!("SELECT f.org_id AS \"org_id!: OrgId\", o.name AS \"name!: String\", f.kind AS \"kind!: String\", app.utc(f.issued_at) AS \"c3!: String\", f.key_id AS \"key_id!: String\", encode(f.signature, 'hex') AS \"c5!: String\" \
+    let rows: Vec<(OrgId, String, String, String, String, String)> = sqlx::query!("SELECT f.org_id AS \"org_id!: OrgId\", o.name AS \"name!: String\", f.kind AS \"kind!: String\", app.utc(f.issued_at) AS \"issued_at!: String\", f.key_id AS \"key_id!: String\", encode(f.signature, 'hex') AS \"signature!: String\" \
          FROM issued_files f JOIN organizations o ON o.id = f.org_id \
-         WHERE f.sha256 = decode($1, 'hex') ORDER BY f.issued_at", sha256_hex).map(|r| (r.org_id, r.name, r.kind, r.c3, r.key_id, r.c5))
+         WHERE f.sha256 = decode($1, 'hex') ORDER BY f.issued_at", sha256_hex).map(|r| (r.org_id, r.name, r.kind, r.issued_at, r.key_id, r.signature))
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

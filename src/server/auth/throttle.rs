@@ -58,7 +58,7 @@ pub async fn check_login(pool: &PgPool, email: &str, ip: IpAddr) -> Result<(), A
     // Failures for this account since its last success, within the window, and how long ago
     // the latest one was.
     let (failures, seconds_since_last): (i64, Option<f64>) = sqlx::query!(
-        "SELECT count(*) AS \"c0!: i64\", extract(epoch FROM now() - max(created_at))::float8 AS \"c1?: f64\"
+        "SELECT count(*) AS \"failures!: i64\", extract(epoch FROM now() - max(created_at))::float8 AS \"seconds_since_last?: f64\"
          FROM auth_attempts
          WHERE kind = 'login' AND email = $1 AND NOT succeeded
            AND created_at > now() - interval '15 minutes'
@@ -66,7 +66,7 @@ pub async fn check_login(pool: &PgPool, email: &str, ip: IpAddr) -> Result<(), A
                                       WHERE kind = 'login' AND email = $1 AND succeeded), '-infinity')",
         email
     )
-    .map(|r| (r.c0, r.c1))
+    .map(|r| (r.failures, r.seconds_since_last))
     .fetch_one(pool)
     .await?;
     if failures >= ACCOUNT_FREE_FAILURES {

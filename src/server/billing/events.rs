@@ -273,8 +273,8 @@ enum Notice {
 
 async fn email_owners(state: &AppState, tx: &mut OrgJobTx, org: OrgId, notice: Notice) -> Result<(), JobError> {
     let (name, owners): (String, Vec<String>) = sqlx::query!("SELECT o.name AS \"name!: String\", ARRAY(SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-                WHERE m.org_id = o.id AND m.role = 'owner' AND u.email_verified_at IS NOT NULL ORDER BY u.email) AS \"c1!: Vec<String>\" \
-         FROM organizations o WHERE o.id = $1", org as _).map(|r| (r.name, r.c1))
+                WHERE m.org_id = o.id AND m.role = 'owner' AND u.email_verified_at IS NOT NULL ORDER BY u.email) AS \"owners!: Vec<String>\" \
+         FROM organizations o WHERE o.id = $1", org as _).map(|r| (r.name, r.owners))
     .fetch_one(tx.conn())
     .await
     .map_err(retry)?;

@@ -50,9 +50,9 @@ async fn run(state: &AppState, Payload { org, nonce }: Payload) -> Result<(), Jo
     let Some(stripe) = &state.config.stripe else { return Err(JobError::Fatal("Stripe is not configured".into())) };
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(retry)?;
     let row: Option<(String, Option<String>, Option<i32>, i64)> = sqlx::query!("SELECT b.stripe_subscription_id AS \"stripe_subscription_id!: String\", b.stripe_item_id AS \"stripe_item_id?: String\", b.quantity AS \"quantity?: i32\", \
-                (SELECT count(*) FROM facilities f WHERE f.org_id = b.org_id AND f.status = 'active') AS \"c3!: i64\" \
+                (SELECT count(*) FROM facilities f WHERE f.org_id = b.org_id AND f.status = 'active') AS \"facilities!: i64\" \
          FROM billing_accounts b WHERE b.org_id = $1 AND b.stripe_subscription_id IS NOT NULL \
-           AND b.status NOT IN ('canceled', 'incomplete_expired') FOR UPDATE", org as _).map(|r| (r.stripe_subscription_id, r.stripe_item_id, r.quantity, r.c3))
+           AND b.status NOT IN ('canceled', 'incomplete_expired') FOR UPDATE", org as _).map(|r| (r.stripe_subscription_id, r.stripe_item_id, r.quantity, r.facilities))
     .fetch_optional(tx.conn())
     .await
     .map_err(retry)?;

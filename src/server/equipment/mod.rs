@@ -247,10 +247,10 @@ pub async fn reinstate(tx: &mut TenantTx, id: EquipmentId, reason: &str) -> Resu
     tx.ctx().require(Action::ManageAssets)?;
     let reason = one_line(reason, "why it is reinstated", 300, true)?;
     let org = tx.ctx().org_id();
-    let found: Option<(bool, bool)> = sqlx::query!("SELECT f.status = 'active' AS \"c0!: bool\", EXISTS (SELECT 1 FROM equipment o WHERE o.org_id = e.org_id \
-                AND o.facility_id = e.facility_id AND o.status = 'active' AND lower(o.name) = lower(e.name)) AS \"c1!: bool\" \
+    let found: Option<(bool, bool)> = sqlx::query!("SELECT f.status = 'active' AS \"facility_active!: bool\", EXISTS (SELECT 1 FROM equipment o WHERE o.org_id = e.org_id \
+                AND o.facility_id = e.facility_id AND o.status = 'active' AND lower(o.name) = lower(e.name)) AS \"name_taken!: bool\" \
          FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
-         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'retired'", org as _, id as _).map(|r| (r.c0, r.c1))
+         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'retired'", org as _, id as _).map(|r| (r.facility_active, r.name_taken))
     .fetch_optional(tx.conn())
     .await?;
     match found {

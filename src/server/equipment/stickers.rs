@@ -105,15 +105,15 @@ pub async fn public_status_unscoped(pool: &PgPool, token: &str) -> Result<Option
     let mut tx = StickerTx::begin(pool, token).await?;
     let row: Option<(String, Option<String>, Option<String>, bool)> = sqlx::query!(
         "SELECT e.name AS \"name!: String\", \
-                app.local_time(d.last_cleaned_at, d.time_zone) AS \"c1?: String\", \
-                app.local_time(d.next_due_at, d.time_zone) AS \"c2?: String\", \
-                coalesce(d.next_due_at < now(), false) AS \"c3!: bool\" \
+                app.local_time(d.last_cleaned_at, d.time_zone) AS \"last_cleaned?: String\", \
+                app.local_time(d.next_due_at, d.time_zone) AS \"next_due?: String\", \
+                coalesce(d.next_due_at < now(), false) AS \"overdue!: bool\" \
          FROM equipment_due d JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
          JOIN organizations o ON o.id = d.org_id AND o.public_status \
          WHERE e.qr_token = $1",
         token
     )
-    .map(|r| (r.name, r.c1, r.c2, r.c3))
+    .map(|r| (r.name, r.last_cleaned, r.next_due, r.overdue))
     .fetch_optional(tx.conn())
     .await?;
     Ok(row.map(|(name, last_cleaned, next_due, overdue)| PublicStatus { name, last_cleaned, next_due, overdue }))

@@ -17,8 +17,8 @@ pub async fn outbox(
     State(state): State<AppState>,
     Query(filter): Query<Filter>,
 ) -> Result<Html<String>, axum::http::StatusCode> {
-    let rows: Vec<(String, String, String, String)> = sqlx::query!("SELECT recipient AS \"recipient!: String\", subject AS \"subject!: String\", text_body AS \"text_body!: String\", to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') AS \"c3!: String\" FROM outbound_emails \
-         WHERE $1::text IS NULL OR recipient = lower($1) ORDER BY created_at DESC LIMIT 50", filter.to).map(|r| (r.recipient, r.subject, r.text_body, r.c3))
+    let rows: Vec<(String, String, String, String)> = sqlx::query!("SELECT recipient AS \"recipient!: String\", subject AS \"subject!: String\", text_body AS \"text_body!: String\", to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') AS \"created_at!: String\" FROM outbound_emails \
+         WHERE $1::text IS NULL OR recipient = lower($1) ORDER BY created_at DESC LIMIT 50", filter.to).map(|r| (r.recipient, r.subject, r.text_body, r.created_at))
     .fetch_all(&state.pool)
     .await
     .map_err(|err| {

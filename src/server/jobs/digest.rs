@@ -63,7 +63,7 @@ const HOUR_UTC: i32 = 6;
 /// Enqueues today's digest once it is due, unless some instance already did.
 async fn schedule_due(state: &AppState) -> Result<bool, sqlx::Error> {
     let mut tx = state.pool.begin().await?;
-    let (due, day): (bool, String) = sqlx::query!("SELECT extract(hour FROM now() AT TIME ZONE 'UTC') >= $1::int AS \"c0!: bool\", to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS \"c1!: String\"", HOUR_UTC).map(|r| (r.c0, r.c1))
+    let (due, day): (bool, String) = sqlx::query!("SELECT extract(hour FROM now() AT TIME ZONE 'UTC') >= $1::int AS \"due!: bool\", to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS \"day!: String\"", HOUR_UTC).map(|r| (r.due, r.day))
     .fetch_one(&mut *tx)
     .await?;
     if !due {
@@ -100,10 +100,10 @@ fn retry(err: sqlx::Error) -> JobError {
 /// there is no supervisor), unless this day's was sent already or nothing is overdue.
 async fn run_org(state: &AppState, day: &str, org: OrgId) -> Result<(), JobError> {
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(retry)?;
-    let overdue: Vec<(String, String, String, String)> = sqlx::query!("SELECT e.name AS \"name!: String\", f.name AS \"name_1!: String\", e.location AS \"location!: String\", app.local_time(d.next_due_at, d.time_zone) AS \"c3!: String\" \
+    let overdue: Vec<(String, String, String, String)> = sqlx::query!("SELECT e.name AS \"name!: String\", f.name AS \"facility!: String\", e.location AS \"location!: String\", app.local_time(d.next_due_at, d.time_zone) AS \"next_due!: String\" \
          FROM equipment_due d JOIN equipment e ON e.org_id = d.org_id AND e.id = d.equipment_id \
          JOIN facilities f ON f.org_id = d.org_id AND f.id = d.facility_id \
-         WHERE d.org_id = $1 AND d.next_due_at < now() ORDER BY d.next_due_at, lower(e.name) LIMIT $2", org as _, MAX_ITEMS).map(|r| (r.name, r.name_1, r.location, r.c3))
+         WHERE d.org_id = $1 AND d.next_due_at < now() ORDER BY d.next_due_at, lower(e.name) LIMIT $2", org as _, MAX_ITEMS).map(|r| (r.name, r.facility, r.location, r.next_due))
     .fetch_all(tx.conn())
     .await
     .map_err(retry)?;
@@ -112,11 +112,11 @@ async fn run_org(state: &AppState, day: &str, org: OrgId) -> Result<(), JobError
                 WHERE m.org_id = o.id AND u.email_verified_at IS NOT NULL \
                   AND (m.role = 'supervisor' OR (m.role IN ('owner', 'admin') AND NOT EXISTS \
                        (SELECT 1 FROM memberships s WHERE s.org_id = o.id AND s.role = 'supervisor'))) \
-                ORDER BY u.email) AS \"c1!: Vec<String>\" \
+                ORDER BY u.email) AS \"recipients!: Vec<String>\" \
          FROM organizations o WHERE o.id = $1",
         org as _
     )
-    .map(|r| (r.name, r.c1))
+    .map(|r| (r.name, r.recipients))
     .fetch_one(tx.conn())
     .await
     .map_err(retry)?;

@@ -29,7 +29,7 @@ impl JobKind for SendEmail {
 }
 
 async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
-    let row: Option<(String, String, String, String, bool)> = sqlx::query!("SELECT recipient AS \"recipient!: String\", subject AS \"subject!: String\", text_body AS \"text_body!: String\", html_body AS \"html_body!: String\", delivered_at IS NOT NULL AS \"c4!: bool\" FROM outbound_emails WHERE id = $1", id).map(|r| (r.recipient, r.subject, r.text_body, r.html_body, r.c4))
+    let row: Option<(String, String, String, String, bool)> = sqlx::query!("SELECT recipient AS \"recipient!: String\", subject AS \"subject!: String\", text_body AS \"text_body!: String\", html_body AS \"html_body!: String\", delivered_at IS NOT NULL AS \"delivered!: bool\" FROM outbound_emails WHERE id = $1", id).map(|r| (r.recipient, r.subject, r.text_body, r.html_body, r.delivered))
     .fetch_optional(&state.pool)
     .await
     .map_err(|e| JobError::Retry(e.to_string()))?;

@@ -235,7 +235,7 @@ async fn performed_at(tx: &mut TenantTx, given: Given<'_>, now: &Current) -> Res
         Given::Local(raw) => (raw, true),
     };
     let checked: Result<(String, bool, bool), _> = sqlx::query!("WITH t AS (SELECT CASE WHEN $2 THEN $1::timestamp AT TIME ZONE $3 ELSE $1::timestamptz END AS at) \
-         SELECT at::text AS \"c0!: String\", at > now() + interval '10 minutes' AS \"c1!: bool\", at < now() - make_interval(mins => $4) AS \"c2!: bool\" FROM t", raw as _, local, &now.time_zone, now.late_entry_minutes).map(|r| (r.c0, r.c1, r.c2))
+         SELECT at::text AS \"at!: String\", at > now() + interval '10 minutes' AS \"in_future!: bool\", at < now() - make_interval(mins => $4) AS \"late!: bool\" FROM t", raw as _, local, &now.time_zone, now.late_entry_minutes).map(|r| (r.at, r.in_future, r.late))
     .fetch_one(tx.conn())
     .await;
     match checked {
@@ -265,8 +265,8 @@ pub async fn amend(
 ) -> Result<LogId, AppError> {
     tx.ctx().require(Action::LogCleaning)?;
     let org = tx.ctx().org_id();
-    let found: Option<(EquipmentId, String)> = sqlx::query!("SELECT equipment_id AS \"equipment_id!: EquipmentId\", to_char(performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS \"c1!: String\" \
-         FROM cleaning_logs WHERE org_id = $1 AND id = $2", org as _, original as _).map(|r| (r.equipment_id, r.c1))
+    let found: Option<(EquipmentId, String)> = sqlx::query!("SELECT equipment_id AS \"equipment_id!: EquipmentId\", to_char(performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS \"performed_at!: String\" \
+         FROM cleaning_logs WHERE org_id = $1 AND id = $2", org as _, original as _).map(|r| (r.equipment_id, r.performed_at))
     .fetch_optional(tx.conn())
     .await?;
     let (equipment, performed_at) = found.ok_or(AppError::NotFound)?;
@@ -284,8 +284,8 @@ pub async fn amend(
 pub async fn verify(tx: &mut TenantTx, log: LogId, signer: &Signer) -> Result<(), AppError> {
     tx.ctx().require(Action::VerifyLogs)?;
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
-    let performer: Option<(UserId, bool)> = sqlx::query!("SELECT performed_by AS \"performed_by!: UserId\", EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) AS \"c1!: bool\" \
-         FROM cleaning_logs l WHERE l.org_id = $1 AND l.id = $2 FOR UPDATE", org as _, log as _).map(|r| (r.performed_by, r.c1))
+    let performer: Option<(UserId, bool)> = sqlx::query!("SELECT performed_by AS \"performed_by!: UserId\", EXISTS (SELECT 1 FROM verifications v WHERE v.org_id = l.org_id AND v.log_id = l.id) AS \"verified!: bool\" \
+         FROM cleaning_logs l WHERE l.org_id = $1 AND l.id = $2 FOR UPDATE", org as _, log as _).map(|r| (r.performed_by, r.verified))
     .fetch_optional(tx.conn())
     .await?;
     match performer {

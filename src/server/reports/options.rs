@@ -13,9 +13,9 @@ pub async fn get(tx: &mut TenantTx) -> Result<ReportOptions, AppError> {
     let facilities: Vec<(FacilityId, String)> = sqlx::query!("SELECT id AS \"id!: FacilityId\", name AS \"name!: String\" FROM facilities WHERE org_id = $1 ORDER BY lower(name)", org as _).map(|r| (r.id, r.name))
         .fetch_all(tx.conn())
         .await?;
-    let equipment: Vec<(EquipmentId, String, String)> = sqlx::query!("SELECT e.id AS \"id!: EquipmentId\", e.name || ' (' || e.short_code || ')' AS \"c1!: String\", f.name AS \"name!: String\" FROM equipment e \
+    let equipment: Vec<(EquipmentId, String, String)> = sqlx::query!("SELECT e.id AS \"id!: EquipmentId\", e.name || ' (' || e.short_code || ')' AS \"label!: String\", f.name AS \"name!: String\" FROM equipment e \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
-         WHERE e.org_id = $1 ORDER BY lower(f.name), lower(e.name) LIMIT 2000", org as _).map(|r| (r.id, r.c1, r.name))
+         WHERE e.org_id = $1 ORDER BY lower(f.name), lower(e.name) LIMIT 2000", org as _).map(|r| (r.id, r.label, r.name))
     .fetch_all(tx.conn())
     .await?;
     let people: Vec<(UserId, String)> = sqlx::query!("SELECT DISTINCT ON (performed_by) performed_by AS \"performed_by!: UserId\", signer_name AS \"signer_name!: String\" FROM cleaning_logs \

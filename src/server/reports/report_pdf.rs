@@ -64,9 +64,9 @@ pub async fn write<W: Write>(
     let filter = scope.filter();
     let mut tx = TenantTx::begin(&state.pool, scope.ctx).await?;
     let org = scope.ctx.org_id();
-    let facility: Option<(String, String, String, String, Option<String>)> = sqlx::query!("SELECT f.name AS \"name!: String\", f.address AS \"address!: String\", f.time_zone AS \"time_zone!: String\", o.name AS \"name_3!: String\", CASE WHEN NOT o.strict_signatures THEN o.strict_off_reason END AS \"c4?: String\" \
+    let facility: Option<(String, String, String, String, Option<String>)> = sqlx::query!("SELECT f.name AS \"name!: String\", f.address AS \"address!: String\", f.time_zone AS \"time_zone!: String\", o.name AS \"org_name!: String\", CASE WHEN NOT o.strict_signatures THEN o.strict_off_reason END AS \"strict_off_reason?: String\" \
          FROM facilities f JOIN organizations o ON o.id = f.org_id \
-         WHERE f.org_id = $1 AND f.id = $2", org as _, scope.facility as _).map(|r| (r.name, r.address, r.time_zone, r.name_3, r.c4))
+         WHERE f.org_id = $1 AND f.id = $2", org as _, scope.facility as _).map(|r| (r.name, r.address, r.time_zone, r.org_name, r.strict_off_reason))
     .fetch_optional(tx.conn())
     .await?;
     let (facility_name, address, time_zone, org_name, strict_off) = facility.ok_or(AppError::NotFound)?;

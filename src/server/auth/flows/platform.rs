@@ -24,10 +24,10 @@ pub async fn overview(state: &AppState, user: &User) -> Result<PlatformConsole, 
     };
     super::record_platform(&state.pool, viewed).await?;
     let mut tx = PlatformTx::begin(&state.pool, user.id).await?;
-    let orgs: Vec<(OrgId, String, String, i64)> = sqlx::query!("SELECT o.id AS \"id!: OrgId\", o.name AS \"name!: String\", to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"c2!: String\",
+    let orgs: Vec<(OrgId, String, String, i64)> = sqlx::query!("SELECT o.id AS \"id!: OrgId\", o.name AS \"name!: String\", to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"created_at!: String\",
                 (SELECT count(*) FROM invitations i
-                 WHERE i.org_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()) AS \"c3!: i64\"
-         FROM organizations o ORDER BY o.created_at DESC").map(|r| (r.id, r.name, r.c2, r.c3))
+                 WHERE i.org_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()) AS \"open_invitations!: i64\"
+         FROM organizations o ORDER BY o.created_at DESC").map(|r| (r.id, r.name, r.created_at, r.open_invitations))
     .fetch_all(tx.conn())
     .await?;
     let members: Vec<(OrgId, Member)> =
@@ -50,8 +50,8 @@ pub async fn overview(state: &AppState, user: &User) -> Result<PlatformConsole, 
             pending_invitations,
         })
         .collect();
-    let dead_jobs = sqlx::query!("SELECT kind AS \"kind!: String\", attempts AS \"attempts!: i32\", last_error AS \"last_error?: String\", to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"c3!: String\" \
-         FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC LIMIT 100").map(|r| (r.kind, r.attempts, r.last_error, r.c3))
+    let dead_jobs = sqlx::query!("SELECT kind AS \"kind!: String\", attempts AS \"attempts!: i32\", last_error AS \"last_error?: String\", to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"finished_at!: String\" \
+         FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC LIMIT 100").map(|r| (r.kind, r.attempts, r.last_error, r.finished_at))
     .fetch_all(tx.conn())
     .await?
     .into_iter()

@@ -46,7 +46,7 @@ async fn run(state: &AppState, Payload { export, org }: Payload) -> Result<(), J
     let retry = |e: AppError| JobError::Retry(e.to_string());
     let mut tx = OrgJobTx::begin(&state.pool, org).await.map_err(|e| retry(e.into()))?;
     let row: Option<(UserId, String, serde_json::Value, String)> = sqlx::query!("UPDATE exports SET state = 'running', done = 0 WHERE org_id = $1 AND id = $2 AND state IN ('queued', 'running') \
-         RETURNING requested_by AS \"requested_by!: UserId\", kind AS \"kind!: String\", params AS \"params!: serde_json::Value\", to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS \"c3!: String\"", org as _, export as _).map(|r| (r.requested_by, r.kind, r.params, r.c3))
+         RETURNING requested_by AS \"requested_by!: UserId\", kind AS \"kind!: String\", params AS \"params!: serde_json::Value\", to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS \"generated_at!: String\"", org as _, export as _).map(|r| (r.requested_by, r.kind, r.params, r.generated_at))
     .fetch_optional(tx.conn())
     .await
     .map_err(|e| retry(e.into()))?;
