@@ -12,7 +12,9 @@
 //   key, so a cleaning sent twice is still one log. A password or PIN is never stored: held in
 //   memory while the page stays open, asked for again otherwise;
 // - a service worker (/sw.js) keeps this page, its assets and recently opened sticker pages, so
-//   a sticker scanned with no signal still opens.
+//   a sticker scanned with no signal still opens;
+// - the wet-contact timer: "start" writes the time of application (in the facility's zone) into
+//   the form's time field and counts down from it; a time typed by hand counts the same way.
 (() => {
   "use strict";
 
@@ -385,6 +387,45 @@
         showError(result.message);
       }
     });
+  }
+
+  // The contact timer. The time field is the truth (the server checks it against the signing
+  // time), so the countdown is read from it on every tick: typed or set by "start", offline or not.
+  const timer = document.querySelector("[data-contact-minutes]");
+  if (timer) {
+    const minutes = Number(timer.dataset.contactMinutes);
+    const zone = timer.dataset.timeZone || undefined;
+    const input = timer.querySelector('input[name="applied_at"]');
+    const start = timer.querySelector("[data-start-contact]");
+    const left = timer.querySelector(".contact-timer__left");
+    const nowInZone = () => {
+      const parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+        .formatToParts(new Date());
+      const get = (type) => parts.find((p) => p.type === type).value;
+      return `${get("hour")}:${get("minute")}:${get("second")}`;
+    };
+    const seconds = (hms) => hms.split(":").map(Number).reduce((acc, n, i) => acc + n * [3600, 60, 1][i], 0);
+    const tick = () => {
+      if (!input.value) {
+        left.hidden = true;
+        return;
+      }
+      const elapsed = (seconds(nowInZone()) - seconds(input.value) + 86400) % 86400;
+      const remaining = minutes * 60 - elapsed;
+      left.hidden = false;
+      left.classList.toggle("contact-timer__left--done", remaining <= 0);
+      left.textContent = remaining > 0
+        ? `${Math.floor(remaining / 60)}:${String(remaining % 60).padStart(2, "0")} of wet contact left`
+        : "Contact time reached: you can sign.";
+    };
+    start.hidden = false;
+    start.addEventListener("click", () => {
+      input.value = nowInZone();
+      tick();
+    });
+    input.addEventListener("input", tick);
+    setInterval(tick, 1000);
+    tick();
   }
 
   // Wired: the browser tests wait for this mark, as on the app's hydrated pages.

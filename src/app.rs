@@ -19,6 +19,7 @@ use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::auth::register::RegisterPage;
 use crate::pages::auth::verify_email::VerifyEmailPage;
 use crate::pages::billing::BillingPage;
+use crate::pages::corrective_actions::CorrectiveActionsPage;
 use crate::pages::equipment::labels::LabelsPage;
 use crate::pages::equipment::scan::ScanPage;
 use crate::pages::equipment::EquipmentListPage;
@@ -121,6 +122,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
+                <Route path=path!("/corrective-actions") view=CorrectiveActionsPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>

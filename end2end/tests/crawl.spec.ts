@@ -34,6 +34,7 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
   "/settings": { roles: ["owner", "admin"] },
   "/reports": { roles: ["owner", "admin", "supervisor", "auditor", "inspector"] },
   "/reviews": { roles: ["owner", "admin", "supervisor"] },
+  "/corrective-actions": { roles: ["owner", "admin", "supervisor"] },
   "/billing": { roles: ["owner", "admin"] },
   "/team": { roles: ["owner", "admin", "supervisor", "auditor"] },
   "/audit": { roles: ["owner", "admin", "auditor"] },
@@ -43,9 +44,9 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
 /** Buttons a role must not be offered (the server refuses them anyway). */
 const FORBIDDEN: Partial<Record<Role, RegExp[]>> = {
   supervisor: [/^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Save settings/, /^Change role/, /^Remove$/, /^Send invitation/],
-  staff: [/^Verify \(second signature\)/, /^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Set protocol/, /^Save settings/, /^Save$/],
-  auditor: [/^Sign: /, /^Verify \(second signature\)/, /^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Set protocol/, /^Save settings/, /^Save$/, /^Change role/, /^Send invitation/],
-  inspector: [/^Sign: /, /^Verify \(second signature\)/, /^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Set protocol/, /^Save settings/, /^Save$/, /^Change role/, /^Invite inspector/],
+  staff: [/^Open the action/, /^Verify \(second signature\)/, /^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Set protocol/, /^Save settings/, /^Save$/],
+  auditor: [/^Open the action/, /^Close the action/, /^Sign: /, /^Verify \(second signature\)/, /^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Set protocol/, /^Save settings/, /^Save$/, /^Change role/, /^Send invitation/],
+  inspector: [/^Open the action/, /^Close the action/, /^Sign: /, /^Verify \(second signature\)/, /^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Set protocol/, /^Save settings/, /^Save$/, /^Change role/, /^Invite inspector/],
 };
 
 /** Text that is Rust source, not a label (a `>` inside a `view!` attribute once did this). */

@@ -21,6 +21,8 @@ pub struct Dashboard {
     pub setup: Setup,
     /// Cleanings awaiting their required verification.
     pub reviews: ReviewCounts,
+    /// Corrective actions open, and past due.
+    pub actions: crate::model::corrective_actions::ActionCounts,
 }
 
 /// What an organization has so far, for the first steps an empty one is shown.

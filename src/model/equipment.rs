@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::logs::CleaningLog;
+use super::protocols::Step;
 use super::schedules::DueStatus;
 
 use super::ids::{EquipmentId, FacilityId, ProtocolId};
@@ -60,7 +61,7 @@ pub struct EquipmentPage {
 }
 
 /// The QR landing: what a scan shows about the equipment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScannedEquipment {
     pub id: EquipmentId,
     pub name: String,
@@ -74,7 +75,13 @@ pub struct ScannedEquipment {
     pub time_zone: String,
     /// The current protocol ("Hood wipe v2") and its steps, if one is assigned.
     pub protocol: Option<String>,
-    pub steps: Vec<String>,
+    pub steps: Vec<Step>,
+    /// The protocol's disinfectant and wet contact time; whether the phone times the contact
+    /// and whether the product's lot and expiry are asked (see `model::protocols::Protocol`).
+    pub disinfectant: String,
+    pub contact_time_minutes: i32,
+    pub contact_timed: bool,
+    pub product_lot_required: bool,
     pub status: DueStatus,
     /// The organization asks for the password at every signing.
     pub strict_signatures: bool,
@@ -118,7 +125,7 @@ pub struct PublicStatus {
 
 /// The QR landing's answer: the member's full view, or the public panel. One per request, never
 /// in a collection, so the member's larger variant is not boxed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(clippy::large_enum_variant)]
 pub enum Scan {
     Member(ScannedEquipment),

@@ -61,4 +61,6 @@ id_type!(
     PhotoId,
     /// A report or binder prepared in the background for download.
     ExportId,
+    /// A corrective action: the fix a failed cleaning (or a supervisor) opened.
+    CorrectiveActionId,
 );

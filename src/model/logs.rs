@@ -72,13 +72,13 @@ mod outcome_column {
 }
 
 /// A signed cleaning record as the history shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CleaningLog {
     pub id: LogId,
     pub outcome: Outcome,
     pub notes: String,
-    /// The steps of the protocol version followed, and whether each was done.
-    pub checklist: Vec<(String, bool)>,
+    /// The steps of the protocol version followed, each with its result and what was read.
+    pub checklist: Vec<ChecklistEntry>,
     pub protocol: Option<String>,
     /// Who signed "performed": the account, and the printed name.
     pub performer: UserId,
@@ -105,6 +105,74 @@ pub struct CleaningLog {
     pub entered_offline: bool,
     /// Its protocol version requires a second signature ("verified").
     pub verification_required: bool,
+    /// The disinfectant's lot and its expiry date (YYYY-MM-DD), when recorded.
+    pub product_lot: Option<String>,
+    pub product_expiry: Option<String>,
+    /// Seconds of wet contact from application to signing, when the protocol times it.
+    pub contact_seconds: Option<i32>,
+    /// The corrective action this log opened: "open" or "closed".
+    pub corrective_action: Option<String>,
+}
+
+/// How one step of a signed checklist ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepResult {
+    Pass,
+    Fail,
+    /// Not applicable, with the signer's reason.
+    Na,
+}
+
+/// One step of a signed checklist, as stored in the log (`cleaning_logs.checklist`). Logs from
+/// before steps had results hold only `step` and `done`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistEntry {
+    pub step: String,
+    /// Accounted for: passed, or not applicable (what the reports count as done).
+    pub done: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<StepResult>,
+    /// A measured value with the unit and the range in force when it was signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading: Option<Reading>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub na_reason: Option<String>,
+}
+
+impl ChecklistEntry {
+    pub fn result(&self) -> StepResult {
+        self.result.unwrap_or(if self.done { StepResult::Pass } else { StepResult::Fail })
+    }
+
+    /// The step as the history and reports print it: "ATP swab: 310 RLU (≤ 250) FAIL".
+    pub fn describe(&self) -> String {
+        let mut line = self.step.clone();
+        if let Some(r) = &self.reading {
+            let kind = super::protocols::StepKind::Reading { unit: r.unit.clone(), min: r.min, max: r.max };
+            let range = kind.range_label().unwrap_or_default();
+            line.push_str(&format!(": {} {} (accepted {range})", super::protocols::number(r.value), r.unit));
+        }
+        if let Some(t) = &self.text {
+            line.push_str(&format!(": “{t}”"));
+        }
+        match self.result() {
+            StepResult::Pass => line.push_str(" ✓"),
+            StepResult::Fail => line.push_str(" ✗"),
+            StepResult::Na => line.push_str(&format!(" N/A: {}", self.na_reason.as_deref().unwrap_or(""))),
+        }
+        line
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    pub value: f64,
+    pub unit: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

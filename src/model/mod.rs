@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod billing;
 pub mod compliance;
+pub mod corrective_actions;
 pub mod dashboard;
 pub mod email;
 pub mod equipment;

@@ -84,6 +84,14 @@ fn Overview(d: Dashboard) -> impl IntoView {
                     n => format!("{n} past the {}-day review deadline", d.reviews.review_days),
                 }}</span>
             </div>
+            <a class="stat" data-stat="actions" class:stat--alert={d.actions.overdue > 0} href="/corrective-actions">
+                <span class="stat__value">{d.actions.open.to_string()}</span>
+                <span class="stat__label">"corrective actions open"</span>
+                <span class="stat__detail">{match d.actions.overdue {
+                    0 => "none overdue".to_owned(),
+                    n => format!("{n} overdue"),
+                }}</span>
+            </a>
         </section>
         <details class="definition">
             <summary>"How compliance is counted"</summary>

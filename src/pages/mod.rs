@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod corrective_actions;
 pub mod dashboard;
 pub mod equipment;
 pub mod facilities;

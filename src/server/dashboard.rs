@@ -61,7 +61,9 @@ pub async fn summary(tx: &mut TenantTx, facility: Option<FacilityId>, period_day
 
     let setup = setup(tx).await?;
     let reviews = crate::server::logs::reviews::counts(tx, facility).await?;
+    let actions = crate::server::corrective_actions::counts(tx, facility).await?;
     Ok(Dashboard {
+        actions,
         setup,
         period_days,
         compliance: figures,

@@ -7,6 +7,7 @@ pub mod billing;
 pub mod cli;
 pub mod compliance;
 pub mod config;
+pub mod corrective_actions;
 pub mod dashboard;
 pub mod db;
 pub mod demo;

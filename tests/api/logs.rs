@@ -3,6 +3,7 @@
 
 mod late_entries;
 mod offline;
+mod readings;
 mod reviews;
 mod signatures;
 
@@ -86,7 +87,8 @@ async fn a_signed_log_records_who_when_and_which_protocol_version_and_never_chan
     // Shown in the facility's time zone (UTC here), to the minute, as every time people read.
     assert_eq!((entry.performed_by.as_str(), entry.performed_at.as_str()), ("Staff of Org A", "2026-11-25 08:30"));
     assert_eq!(entry.protocol.as_deref(), Some("Hood wipe v1"));
-    assert_eq!(entry.checklist, [("Empty".to_owned(), true), ("Wipe".to_owned(), true)]);
+    let steps: Vec<(&str, bool)> = entry.checklist.iter().map(|c| (c.step.as_str(), c.done)).collect();
+    assert_eq!(steps, [("Empty", true), ("Wipe", true)]);
 
     // Auditors read but do not log.
     app.call(&world.a.member(Role::Auditor).client, "log_cleaning", &pass(&e)).await.assert_status(403);

@@ -15,6 +15,7 @@ mod bad_input;
 mod billing;
 mod cli;
 mod compliance;
+mod corrective_actions;
 mod cross_tenant;
 mod dashboard;
 mod database;

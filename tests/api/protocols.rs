@@ -47,7 +47,8 @@ async fn revising_a_protocol_adds_a_version_and_old_versions_never_change(_: PgP
 
     let listed: Vec<Protocol> =
         app.call(&world.a.member(Role::Staff).client, "list_protocols", &[]).await.assert_ok().json();
-    assert_eq!(listed[0].steps, ["Remove items", "Wipe surfaces", "Let dry"]);
+    let labels: Vec<&str> = listed[0].steps.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, ["Remove items", "Wipe surfaces", "Let dry"]);
     assert_eq!((listed[0].version, listed[0].photo_required, listed[0].verification_required), (1, true, false));
 
     let mut revised = form("Hood wipe", "Wipe surfaces\nUV cycle", "10");

@@ -65,6 +65,8 @@ mod page {
     use crate::model::ids::UserId;
     use crate::model::logs::Outcome;
     use crate::model::role::{Action, Role};
+    use crate::pages::corrective_actions::OpenCorrectiveAction;
+    use crate::pages::logs::checklist::checklist_fields;
     use crate::pages::logs::history::{log_entry, EntryContext, NoProtocolReason};
     use crate::pages::logs::{AmendLog, LogCleaning, VerifyLog};
     use crate::pages::schedules::DueBadge;
@@ -136,6 +138,24 @@ mod page {
         }
     }
 
+    /// The wet contact time: `q.js` fills in the time of application when "Start" is tapped and
+    /// counts down; without JavaScript the signer types the time. Signing a pass before it has
+    /// elapsed is refused by the server, which stores the elapsed time with the log.
+    #[component]
+    fn ContactTimer(minutes: i32, time_zone: String) -> impl IntoView {
+        view! {
+            <fieldset class="contact-timer" data-contact-minutes=minutes data-time-zone=time_zone.clone()>
+                <legend>{format!("Wet contact: {minutes} min")}</legend>
+                <button type="button" class="button button--secondary" data-start-contact hidden>{format!("Disinfectant applied: start the {minutes}-minute timer")}</button>
+                <p class="contact-timer__left" aria-live="polite" hidden></p>
+                <div class="field">
+                    <label for="log-applied">{format!("Applied at ({time_zone})")}</label>
+                    <input id="log-applied" name="applied_at" type="time" step="1"/>
+                </div>
+            </fieldset>
+        }
+    }
+
     /// The equipment, the log form first, then the history with its signatures. Every form is a
     /// plain form post; `q.js`, when it runs, sends the log form itself (see the module).
     #[component]
@@ -143,12 +163,15 @@ mod page {
         let log = ServerAction::<LogCleaning>::new();
         let verify = ServerAction::<VerifyLog>::new();
         let amend = ServerAction::<AmendLog>::new();
+        let open_action = ServerAction::<OpenCorrectiveAction>::new();
         let e = equipment;
         let strict = e.strict_signatures;
         let when_label = format!("When it was performed ({})", e.time_zone);
+        let zone = e.time_zone.clone();
         // Auditors and inspectors read; only roles that may sign see the form.
         let may_log = viewer.is_some_and(|(_, role)| role.can(Action::LogCleaning));
-        let entry = EntryContext { verify, amend, strict, steps: std::sync::Arc::new(e.steps.clone()), viewer };
+        let entry =
+            EntryContext { verify, amend, open_action, strict, steps: std::sync::Arc::new(e.steps.clone()), viewer };
         let history = match e.history.is_empty() {
             true => view! { <p class="muted">"Not cleaned yet."</p> }.into_any(),
             false => view! { <ol class="audit-list">{e.history.clone().into_iter().map(|l| log_entry(l, entry.clone())).collect_view()}</ol> }.into_any(),
@@ -172,13 +195,25 @@ mod page {
                             Some(protocol) => view! {
                                 <fieldset class="checklist">
                                     <legend>{protocol}</legend>
-                                    {e.steps.iter().enumerate().map(|(i, step)| view! {
-                                        <label class="check"><input type="checkbox" name=format!("done[{i}]")/>{format!(" {step}")}</label>
-                                    }).collect_view()}
+                                    {checklist_fields(&e.steps, "log")}
                                 </fieldset>
                             }.into_any(),
                             None => view! { <NoProtocolReason id="log-no-protocol".to_owned()/> }.into_any(),
                         }}
+                        {e.product_lot_required.then(|| view! {
+                            <fieldset class="product">
+                                <legend>{format!("{} used", e.disinfectant)}</legend>
+                                <div class="field">
+                                    <label for="log-lot">"Lot number"</label>
+                                    <input id="log-lot" name="product_lot" required maxlength="60" autocomplete="off"/>
+                                </div>
+                                <div class="field">
+                                    <label for="log-expiry">"Expiry date"</label>
+                                    <input id="log-expiry" name="product_expiry" type="date" required/>
+                                </div>
+                            </fieldset>
+                        })}
+                        {(e.contact_timed && e.contact_time_minutes > 0).then(|| view! { <ContactTimer minutes=e.contact_time_minutes time_zone=zone.clone()/> })}
                         <fieldset class="outcome">
                             <legend>"Outcome"</legend>
                             <label class="check"><input type="radio" name="outcome" value=Outcome::Pass.as_str() checked/>" Pass"</label>
@@ -210,7 +245,7 @@ mod page {
                         <noscript><p class="muted">"Adding photos needs JavaScript; the cleaning can be recorded without."</p></noscript>
                         <SigningSecret strict=strict id="log-password"/>
                         <ActionError value=log.value()/>
-                        <ActionDone action=log message="Recorded and signed."/>
+                        <ActionDone action=log message="Recorded and signed. The history below shows it (a failed cleaning opens a corrective action)."/>
                         <button type="submit" class="button">"Sign: I performed this cleaning"</button>
                     </ActionForm>
                 })}
@@ -219,6 +254,8 @@ mod page {
                 <ActionError value=verify.value()/>
                 <ActionError value=amend.value()/>
                 <ActionDone action=amend message="Correction recorded and signed; the original stays."/>
+                <ActionError value=open_action.value()/>
+                <ActionDone action=open_action message="Corrective action opened."/>
                 {history}
             </section>
         }

@@ -8,7 +8,10 @@ use leptos::prelude::*;
 use crate::components::form::SigningSecret;
 use crate::model::ids::UserId;
 use crate::model::logs::{signed_with_label, CleaningLog, Outcome, Signature};
+use crate::model::protocols::Step;
 use crate::model::role::{Action, Role};
+use crate::pages::corrective_actions::OpenCorrectiveAction;
+use crate::pages::logs::checklist::{checklist_fields, checklist_results};
 use crate::pages::logs::{AmendLog, VerifyLog};
 
 /// What every entry of one history shares.
@@ -16,22 +19,24 @@ use crate::pages::logs::{AmendLog, VerifyLog};
 pub struct EntryContext {
     pub verify: ServerAction<VerifyLog>,
     pub amend: ServerAction<AmendLog>,
+    pub open_action: ServerAction<OpenCorrectiveAction>,
     /// The organization asks for the password (or PIN) at each signing.
     pub strict: bool,
     /// The protocol's current steps, for a correction's checklist.
-    pub steps: Arc<Vec<String>>,
+    pub steps: Arc<Vec<Step>>,
     /// Who is reading, and their role here: the forms show only for what they may do (nobody
     /// verifies their own log; the server refuses it too).
     pub viewer: Option<(UserId, Role)>,
 }
 
 pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
-    let EntryContext { verify, amend, strict, steps, viewer } = cx;
+    let EntryContext { verify, amend, open_action, strict, steps, viewer } = cx;
     let id = l.id.to_string();
     let may = |action: Action| viewer.is_some_and(|(_, role)| role.can(action));
     let may_verify = may(Action::VerifyLogs) && viewer.is_some_and(|(me, _)| me != l.performer);
     let correction = (l.amended_by.is_empty() && may(Action::LogCleaning))
         .then(|| correction_form(id.clone(), amend, strict, &steps));
+    let action = may(Action::VerifyLogs).then(|| action_form(id.clone(), open_action));
     view! {
         <li class="audit-entry" data-log=l.id.to_string()>
             <div class="audit-entry__head">
@@ -40,7 +45,13 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
                 <span class="muted">{format!("performed by {} at {} · {}", l.performed_by, l.performed_at, l.protocol.clone().unwrap_or_else(|| "no protocol".into()))}</span>
             </div>
             {l.no_protocol_reason.clone().map(|r| view! { <p class="muted">{format!("Signed without a protocol: {r}")}</p> })}
+            {checklist_results(&l.checklist)}
+            {l.product_lot.clone().map(|lot| view! { <p class="muted">{format!("Disinfectant lot {lot}, expires {}", l.product_expiry.clone().unwrap_or_default())}</p> })}
+            {l.contact_seconds.map(|s| view! { <p class="muted">{format!("Wet contact {}:{:02} min before signing", s / 60, s % 60)}</p> })}
             {(!l.notes.is_empty()).then(|| view! { <p>{l.notes.clone()}</p> })}
+            {l.corrective_action.clone().map(|state| view! {
+                <p><a href="/corrective-actions?show=all" class="badge" class:badge--overdue=state == "open">{if state == "open" { "Corrective action open" } else { "Corrective action closed" }}</a></p>
+            })}
             {(!l.photos.is_empty()).then(|| view! {
                 <p class="log-photos">
                     {l.photos.iter().map(|p| view! {
@@ -69,23 +80,17 @@ pub fn log_entry(l: CleaningLog, cx: EntryContext) -> impl IntoView {
                 None => Some(view! { <p class="muted">"Not verified yet."</p> }.into_any()),
             }}
             {correction}
+            {action}
         </li>
     }
 }
 
 /// A correction is a new signed log naming this one and why; this one stays as it was.
-fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, steps: &[String]) -> impl IntoView {
+fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, steps: &[Step]) -> impl IntoView {
     let field = |name: &str| format!("{name}-{id}");
     let (reason, notes, no_protocol) = (field("reason"), field("notes"), field("no-protocol"));
     let checklist = (!steps.is_empty()).then(|| {
-        let boxes = steps
-            .iter()
-            .enumerate()
-            .map(|(i, step)| {
-                view! { <label class="check"><input type="checkbox" name=format!("done[{i}]")/>{format!(" {step}")}</label> }
-            })
-            .collect_view();
-        view! { <fieldset class="checklist"><legend>"Steps done"</legend>{boxes}</fieldset> }
+        view! { <fieldset class="checklist"><legend>"Steps"</legend>{checklist_fields(steps, &id)}</fieldset> }
     });
     view! {
         <details class="correction">
@@ -111,6 +116,29 @@ fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, step
                 </div>
                 <SigningSecret strict=strict/>
                 <button type="submit" class="button button--small">"Sign the correction"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// A supervisor opens a corrective action from any log (a failed one has one already).
+fn action_form(id: String, open: ServerAction<OpenCorrectiveAction>) -> impl IntoView {
+    let (what, due) = (format!("action-{id}"), format!("action-due-{id}"));
+    view! {
+        <details class="correction">
+            <summary>"Open a corrective action"</summary>
+            <ActionForm action=open attr:class="form">
+                <input type="hidden" name="log_id" value=id/>
+                <div class="field">
+                    <label for=what.clone()>"What must be done"</label>
+                    <textarea id=what name="description" rows="2" required maxlength="2000"></textarea>
+                </div>
+                <div class="field">
+                    <label for=due.clone()>"Due day (a day from now if empty)"</label>
+                    <input id=due name="due_date" type="date"/>
+                </div>
+                <p class="field__hint">"Assign an owner on the corrective actions page."</p>
+                <button type="submit" class="button button--small">"Open the action"</button>
             </ActionForm>
         </details>
     }

@@ -4,6 +4,7 @@
 // cannot carry an attribute), so the cleaning forms' many fields are many arguments.
 #![allow(clippy::too_many_arguments)]
 
+pub mod checklist;
 pub mod history;
 pub mod reviews;
 
@@ -15,7 +16,10 @@ use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, LogId, PhotoId};
 use crate::model::logs::CleaningLog;
 
-/// Records a cleaning, signed by the caller ("performed"). `done` holds the ticked step numbers.
+/// Records a cleaning, signed by the caller ("performed"). The checklist's answers are keyed by
+/// step number: `done` (ticked), `reading`, `text`, `na` with `na_reason` (not applicable).
+/// `product_lot`/`product_expiry`: the disinfectant's, when the protocol asks. `applied_at`: when
+/// the disinfectant went on (time of day in the facility's zone), for a timed contact.
 /// `submission_key`: the form's one-time key; sent again, it answers with the same log.
 /// `no_protocol_reason`: required when the equipment has no protocol. `performed_local`: when it
 /// was performed, in the facility's time zone, for a cleaning recorded afterwards;
@@ -36,16 +40,26 @@ pub async fn log_cleaning(
     performed_local: Option<String>,
     late_entry_reason: Option<String>,
     entered_offline: Option<bool>,
+    reading: Option<BTreeMap<String, String>>,
+    text: Option<BTreeMap<String, String>>,
+    na: Option<BTreeMap<String, String>>,
+    na_reason: Option<BTreeMap<String, String>>,
+    product_lot: Option<String>,
+    product_expiry: Option<String>,
+    applied_at: Option<String>,
 ) -> Result<LogId, AppError> {
     use crate::server::logs::signatures::signing;
-    use crate::server::logs::{self, LogForm};
+    use crate::server::logs::{self, checklist::Answers, LogForm};
     let photos = photos.unwrap_or_default();
-    let done = done.unwrap_or_default();
+    let answers = Answers::from_form(done, reading, text, na, na_reason);
     let form = LogForm {
         outcome,
         notes,
         performed_at,
-        done,
+        answers,
+        product_lot,
+        product_expiry,
+        applied_at,
         photos,
         submission_key,
         no_protocol_reason,
@@ -69,16 +83,23 @@ pub async fn amend_log(
     photos: Option<Vec<PhotoId>>,
     submission_key: Option<uuid::Uuid>,
     no_protocol_reason: Option<String>,
+    reading: Option<BTreeMap<String, String>>,
+    text: Option<BTreeMap<String, String>>,
+    na: Option<BTreeMap<String, String>>,
+    na_reason: Option<BTreeMap<String, String>>,
 ) -> Result<LogId, AppError> {
     use crate::server::logs::signatures::signing;
-    use crate::server::logs::{self, LogForm};
+    use crate::server::logs::{self, checklist::Answers, LogForm};
     let photos = photos.unwrap_or_default();
-    let done = done.unwrap_or_default();
+    let answers = Answers::from_form(done, reading, text, na, na_reason);
     let form = LogForm {
         outcome,
         notes,
         performed_at,
-        done,
+        answers,
+        product_lot: None,
+        product_expiry: None,
+        applied_at: None,
         photos,
         submission_key,
         no_protocol_reason,

@@ -10,6 +10,7 @@ use super::status::StatusRow;
 use crate::model::equipment::{Label, PublicStatus, ScannedEquipment, HISTORY_SHOWN};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId, UserId};
+use crate::model::protocols::Step;
 use crate::model::role::Action;
 use crate::server::audit::record::{guest_view, record};
 use crate::server::auth::scope::{self, StickerTx};
@@ -54,7 +55,11 @@ struct ScannedRow {
     facility_name: String,
     time_zone: String,
     protocol: Option<String>,
-    steps: Option<Vec<String>>,
+    steps: Option<Vec<Step>>,
+    disinfectant: Option<String>,
+    contact_time_minutes: Option<i32>,
+    contact_timed: Option<bool>,
+    product_lot_required: Option<bool>,
     strict_signatures: bool,
     late_entry_minutes: i32,
     #[serde(flatten)]
@@ -87,6 +92,10 @@ fn page_of(id: EquipmentId, page: &str) -> Result<ScannedEquipment, AppError> {
         time_zone: r.time_zone,
         protocol: r.protocol,
         steps: r.steps.unwrap_or_default(),
+        disinfectant: r.disinfectant.unwrap_or_default(),
+        contact_time_minutes: r.contact_time_minutes.unwrap_or(0),
+        contact_timed: r.contact_timed.unwrap_or(false),
+        product_lot_required: r.product_lot_required.unwrap_or(false),
         status: r.status.into(),
         strict_signatures: r.strict_signatures,
         late_entry_minutes: r.late_entry_minutes,

@@ -1,7 +1,8 @@
 //! The file downloads, as HTTP: each handler reads the request, asks its area for the file
 //! (which checks the member's role and facilities and records the download in the trail before
 //! any byte is sent) and answers with the file and its headers.
-//! - `GET /reports/logs.csv` and `GET /reports/compliance.csv`: `reports::csv_export`
+//! - `GET /reports/logs.csv`, `/reports/compliance.csv`, `/reports/corrective-actions.csv`:
+//!   `reports::csv_export`
 //! - `GET /exports/{id}`: a prepared PDF report or binder, `reports::exports`
 //! - `GET /audit/export.jsonl`: the whole trail, `audit::export`
 //!
@@ -57,6 +58,18 @@ pub async fn compliance_csv(
 ) -> Response {
     match csv_export::compliance_file(&state, &auth, &parts, &query).await {
         Ok((ctx, body)) => (attachment(CSV, format!("compliance-{}.csv", ctx.org_id())), body).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn corrective_actions_csv(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Query(query): Query<HashMap<String, String>>,
+    parts: Parts,
+) -> Response {
+    match csv_export::corrective_actions_file(&state, &auth, &parts, &query).await {
+        Ok((ctx, body)) => (attachment(CSV, format!("corrective-actions-{}.csv", ctx.org_id())), body).into_response(),
         Err(err) => err.into_response(),
     }
 }

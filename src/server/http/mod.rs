@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/photos/{id}/thumb", get(photos::thumbnail))
         .route("/reports/logs.csv", get(downloads::logs_csv))
         .route("/reports/compliance.csv", get(downloads::compliance_csv))
+        .route("/reports/corrective-actions.csv", get(downloads::corrective_actions_csv))
         .route("/exports/{id}", get(downloads::export))
         .route("/webhooks/stripe", axum::routing::post(stripe_webhook::receive))
         .route("/client-errors", axum::routing::post(client_errors::report))

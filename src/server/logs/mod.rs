@@ -1,14 +1,14 @@
 //! Cleaning logs: record (the performer's signature), verify (a second person's signature),
 //! amend (a new log pointing at the original, with a reason). Nothing is ever changed.
 
+pub mod checklist;
 pub mod reviews;
 pub mod signatures;
 
-use std::collections::BTreeMap;
-
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, LogId, PhotoId, UserId};
-use crate::model::logs::{CleaningLog, Outcome, Signature};
+use crate::model::logs::{ChecklistEntry, CleaningLog, Outcome, Signature};
+use crate::model::protocols::Step;
 use crate::model::role::Action;
 use crate::server::auth::TenantTx;
 use crate::server::logs::signatures::Signer;
@@ -18,8 +18,14 @@ pub struct LogForm {
     pub notes: String,
     /// RFC 3339 from the device; the server's clock when absent (no JavaScript).
     pub performed_at: Option<String>,
-    /// Ticked steps: form keys are the step numbers (0-based).
-    pub done: BTreeMap<String, String>,
+    /// The checklist's answers, keyed by step number.
+    pub answers: checklist::Answers,
+    /// The disinfectant's lot and expiry date (YYYY-MM-DD), asked when the protocol says so.
+    pub product_lot: Option<String>,
+    pub product_expiry: Option<String>,
+    /// When the disinfectant was applied, as a time of day in the facility's zone ("14:03:20"):
+    /// the phone's contact timer sets it; without JavaScript the signer types it.
+    pub applied_at: Option<String>,
     /// Photos uploaded for this cleaning (`POST /photos`), attached as it is signed.
     pub photos: Vec<PhotoId>,
     /// The form's one-time key: a second submission with it returns the first log.
@@ -41,8 +47,11 @@ pub struct LogForm {
 /// The equipment's protocol as it is now: what a new log follows.
 struct Current {
     protocol: Option<(uuid::Uuid, i32)>,
-    steps: Vec<String>,
+    steps: Vec<Step>,
     photo_required: bool,
+    contact_minutes: i32,
+    contact_timed: bool,
+    product_lot_required: bool,
     /// The facility's time zone, and the organization's late-entry window in minutes.
     time_zone: String,
     late_entry_minutes: i32,
@@ -50,24 +59,28 @@ struct Current {
 
 async fn current(tx: &mut TenantTx, equipment: EquipmentId) -> Result<Current, AppError> {
     let org = tx.ctx().org_id();
-    let row = sqlx::query!("SELECT p.id AS \"id?: uuid::Uuid\", p.current_version AS \"current_version?: i32\", v.steps AS \"steps?: sqlx::types::Json<Vec<String>>\", v.photo_required AS \"photo_required?: bool\", f.time_zone AS \"time_zone!: String\", o.late_entry_minutes AS \"late_entry_minutes!: i32\" \
+    let row = sqlx::query!("SELECT p.id AS \"id?: uuid::Uuid\", p.current_version AS \"current_version?: i32\", v.steps AS \"steps?: sqlx::types::Json<Vec<Step>>\", v.photo_required AS \"photo_required?: bool\", f.time_zone AS \"time_zone!: String\", o.late_entry_minutes AS \"late_entry_minutes!: i32\", \
+                v.contact_time_minutes AS \"contact_minutes?: i32\", v.contact_timed AS \"contact_timed?: bool\", v.product_lot_required AS \"product_lot_required?: bool\" \
          FROM equipment e \
          JOIN organizations o ON o.id = e.org_id \
          JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id \
          LEFT JOIN protocols p ON p.org_id = e.org_id AND p.id = e.protocol_id \
          LEFT JOIN protocol_versions v ON v.org_id = p.org_id AND v.protocol_id = p.id AND v.version = p.current_version \
-         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'active'", org as _, equipment as _).map(|r| (r.id, r.current_version, r.steps, r.photo_required, r.time_zone, r.late_entry_minutes))
+         WHERE e.org_id = $1 AND e.id = $2 AND e.status = 'active'", org as _, equipment as _)
     .fetch_optional(tx.conn())
     .await?;
-    let Some((id, version, steps, photo_required, time_zone, late_entry_minutes)) = row else {
+    let Some(r) = row else {
         return Err(not_active(tx, equipment).await);
     };
     Ok(Current {
-        protocol: id.zip(version),
-        steps: steps.map(|s| s.0).unwrap_or_default(),
-        photo_required: photo_required.unwrap_or(false),
-        time_zone,
-        late_entry_minutes,
+        protocol: r.id.zip(r.current_version),
+        steps: r.steps.map(|s| s.0).unwrap_or_default(),
+        photo_required: r.photo_required.unwrap_or(false),
+        contact_minutes: r.contact_minutes.unwrap_or(0),
+        contact_timed: r.contact_timed.unwrap_or(false),
+        product_lot_required: r.product_lot_required.unwrap_or(false),
+        time_zone: r.time_zone,
+        late_entry_minutes: r.late_entry_minutes,
     })
 }
 
@@ -111,7 +124,7 @@ async fn insert(
         }
     }
     let now = current(tx, equipment).await?;
-    let outcome =
+    let chosen =
         Outcome::parse(&form.outcome).ok_or_else(|| AppError::Invalid("Choose the outcome: pass or fail.".into()))?;
     let notes = form.notes.trim().to_owned();
     if notes.chars().count() > 2000 {
@@ -134,17 +147,32 @@ async fn insert(
             Some(reason.to_owned())
         }
     };
-    let done: Vec<bool> = (0..now.steps.len()).map(|i| form.done.contains_key(&i.to_string())).collect();
-    if outcome == Outcome::Pass && done.iter().any(|d| !d) {
+    let checked = checklist::check(&now.steps, &form.answers)?;
+    if chosen == Outcome::Pass && checked.unanswered > 0 {
         return Err(AppError::Invalid(
-            "Tick every step of the protocol, or record the cleaning as failed and say why.".into(),
+            "Tick every step of the protocol (or mark it not applicable and say why), or record the cleaning \
+             as failed and say why."
+                .into(),
         ));
     }
-    if outcome == Outcome::Fail && notes.is_empty() {
+    // A reading outside its range fails the log whatever was chosen; the reading says why.
+    let outcome = checked.outcome(chosen);
+    if outcome == Outcome::Fail && notes.is_empty() && checked.out_of_range.is_empty() {
         return Err(AppError::Invalid("Say in the notes what went wrong.".into()));
     }
     if now.photo_required && form.photos.is_empty() {
         return Err(AppError::Invalid("This protocol requires a photo: add one before signing.".into()));
+    }
+    let product = product(form, now.product_lot_required && amends.is_none())?;
+    // A correction is written after the fact: there is no contact to time then.
+    let timed = now.contact_timed && now.contact_minutes > 0 && amends.is_none();
+    let applied = parse_time_of_day(form.applied_at.as_deref())?;
+    if timed && outcome == Outcome::Pass && applied.is_none() {
+        return Err(AppError::Invalid(format!(
+            "Start the contact timer when you apply the disinfectant ({} minutes of wet contact), or give the \
+             time it was applied.",
+            now.contact_minutes
+        )));
     }
     let signed_with = signer.authenticate(tx).await?;
     // A correction is of the cleaning as it happened: its time, unless the correction gives one.
@@ -176,17 +204,38 @@ async fn insert(
         _ => None,
     };
     let performed_at = performed.at;
+    let timing = on_the_day(tx, performed_at.as_deref(), &now.time_zone, applied.as_deref(), product.as_ref()).await?;
+    if let (Some((lot, expiry)), true) = (&product, timing.expired) {
+        return Err(AppError::Invalid(format!(
+            "Lot {lot} expired on {expiry}: use an in-date lot and record that one."
+        )));
+    }
+    let contact = applied.as_ref().zip(timing.contact_seconds);
+    if let (true, Outcome::Pass, Some((at, seconds))) = (timed, outcome, contact) {
+        let needed = now.contact_minutes * 60;
+        if seconds < needed {
+            return Err(AppError::Invalid(format!(
+                "The disinfectant needs {} minutes of wet contact; {}:{:02} have passed since it was applied at {at}. \
+                 Sign when the timer ends.",
+                now.contact_minutes,
+                seconds / 60,
+                seconds % 60
+            )));
+        }
+    }
     let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
-    let checklist: Vec<serde_json::Value> =
-        now.steps.iter().zip(&done).map(|(step, done)| serde_json::json!({ "step": step, "done": done })).collect();
     let id = LogId::new();
     sqlx::query!("INSERT INTO cleaning_logs (id, org_id, equipment_id, protocol_id, protocol_version, performed_by, signer_name, \
                 performed_at, checklist, outcome, notes, amends, amendment_reason, submission_key, no_protocol_reason, \
-                late_entry_reason, signed_with, entered_offline) \
+                late_entry_reason, signed_with, entered_offline, product_lot, product_expiry, contact_started_at, contact_seconds) \
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT legal_name FROM users WHERE id = $6), coalesce($7::timestamptz, now()), \
-                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)", id as _, org as _, equipment as _, now.protocol.map(|p| p.0), now.protocol.map(|p| p.1), user as _, &performed_at as _, serde_json::Value::Array(checklist), outcome as _, &notes, amends.as_ref().map(|a| a.original) as _, amends.map(|a| a.reason), form.submission_key, no_protocol_reason, late_entry_reason, signed_with.as_str(), form.entered_offline)
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19::text::date, $20::text::timestamptz, $21)", id as _, org as _, equipment as _, now.protocol.map(|p| p.0), now.protocol.map(|p| p.1), user as _, &performed_at as _, sqlx::types::Json(&checked.entries) as sqlx::types::Json<&Vec<ChecklistEntry>>, outcome as _, &notes, amends.as_ref().map(|a| a.original) as _, amends.map(|a| a.reason), form.submission_key, no_protocol_reason, late_entry_reason, signed_with.as_str(), form.entered_offline, product.as_ref().map(|p| p.0.as_str()), product.as_ref().map(|p| p.1.as_str()), contact.map(|_| timing.contact_started_at.clone()).flatten(), contact.map(|c| c.1))
     .execute(tx.conn())
     .await?;
+    if outcome == Outcome::Fail {
+        crate::server::corrective_actions::open_for_failed_log(tx, id, equipment, &checked.out_of_range, &notes)
+            .await?;
+    }
     crate::server::photos::attach(tx, id, equipment, &form.photos).await?;
     Ok(id)
 }
@@ -243,6 +292,75 @@ async fn performed_at(tx: &mut TenantTx, given: Given<'_>, now: &Current) -> Res
         Ok((at, false, late)) => Ok(Performed { at: Some(at), late }),
         Err(_) => Err(AppError::Invalid(format!("`{raw}` is not a date and time."))),
     }
+}
+
+/// The product's lot and expiry, both or neither; `required` when the protocol asks for them.
+fn product(form: &LogForm, required: bool) -> Result<Option<(String, String)>, AppError> {
+    let lot = form.product_lot.as_deref().map(str::trim).filter(|l| !l.is_empty());
+    let expiry = form.product_expiry.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    match (lot, expiry) {
+        (None, None) if required => {
+            Err(AppError::Invalid("Record the disinfectant's lot number and expiry date (on the bottle).".into()))
+        }
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(AppError::Invalid("Give the lot number with the expiry date.".into())),
+        (Some(_), None) => Err(AppError::Invalid("Give the expiry date with the lot number.".into())),
+        (Some(lot), Some(expiry)) => {
+            if lot.chars().count() > 60 || lot.chars().any(char::is_control) {
+                return Err(AppError::Invalid("A lot number is one line of at most 60 characters.".into()));
+            }
+            time::Date::parse(expiry, time::macros::format_description!("[year]-[month]-[day]"))
+                .map_err(|_| AppError::Invalid(format!("`{expiry}` is not a date (YYYY-MM-DD).")))?;
+            Ok(Some((lot.to_owned(), expiry.to_owned())))
+        }
+    }
+}
+
+/// A time of day as a phone or a person gives it: "14:03" or "14:03:20".
+fn parse_time_of_day(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
+    let with_seconds = time::macros::format_description!("[hour]:[minute]:[second]");
+    let without = time::macros::format_description!("[hour]:[minute]");
+    time::Time::parse(raw, with_seconds)
+        .or_else(|_| time::Time::parse(raw, without))
+        .map(|_| Some(raw.to_owned()))
+        .map_err(|_| AppError::Invalid(format!("`{raw}` is not a time of day (HH:MM).")))
+}
+
+/// Read on the day of the cleaning, in the facility's zone: whether the product's lot had expired,
+/// and when the disinfectant went on (the last time that time of day came before the signing)
+/// with the seconds since.
+struct OnTheDay {
+    expired: bool,
+    contact_started_at: Option<String>,
+    contact_seconds: Option<i32>,
+}
+
+async fn on_the_day(
+    tx: &mut TenantTx,
+    performed_at: Option<&str>,
+    time_zone: &str,
+    applied: Option<&str>,
+    product: Option<&(String, String)>,
+) -> Result<OnTheDay, AppError> {
+    if applied.is_none() && product.is_none() {
+        return Ok(OnTheDay { expired: false, contact_started_at: None, contact_seconds: None });
+    }
+    let row = sqlx::query!(
+        r#"WITH p AS (SELECT coalesce($1::text::timestamptz, now()) AS at),
+                d AS (SELECT p.at, (((p.at AT TIME ZONE $2)::date + $3::text::time) AT TIME ZONE $2) AS same_day FROM p),
+                s AS (SELECT d.at, CASE WHEN d.same_day > d.at THEN d.same_day - interval '1 day' ELSE d.same_day END AS started FROM d)
+           SELECT coalesce($4::text::date < (s.at AT TIME ZONE $2)::date, false) AS "expired!",
+                  s.started::text AS "started?", extract(epoch FROM s.at - s.started)::int AS "seconds?"
+           FROM s"#,
+        performed_at,
+        time_zone,
+        applied,
+        product.map(|p| p.1.as_str())
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(OnTheDay { expired: row.expired, contact_started_at: row.started, contact_seconds: row.seconds })
 }
 
 pub async fn record(
@@ -318,7 +436,7 @@ pub(super) struct HistoryRow {
     id: LogId,
     outcome: Outcome,
     notes: String,
-    checklist: Vec<ChecklistItem>,
+    checklist: Vec<ChecklistEntry>,
     protocol: Option<String>,
     performer: UserId,
     performed_by: String,
@@ -339,13 +457,10 @@ pub(super) struct HistoryRow {
     late_entry_reason: Option<String>,
     entered_offline: bool,
     verification_required: bool,
-}
-
-/// One step of a log's checklist as stored (see `insert`).
-#[derive(serde::Deserialize)]
-struct ChecklistItem {
-    step: String,
-    done: bool,
+    product_lot: Option<String>,
+    product_expiry: Option<String>,
+    contact_seconds: Option<i32>,
+    corrective_action: Option<String>,
 }
 
 /// The latest `limit` (at most 200) logs of a piece of equipment, newest first, with signatures
@@ -371,7 +486,7 @@ impl HistoryRow {
             id: r.id,
             outcome: r.outcome,
             notes: r.notes,
-            checklist: r.checklist.into_iter().map(|i| (i.step, i.done)).collect(),
+            checklist: r.checklist,
             protocol: r.protocol,
             performer: r.performer,
             signature: Signature {
@@ -398,6 +513,10 @@ impl HistoryRow {
             late_entry_reason: r.late_entry_reason,
             entered_offline: r.entered_offline,
             verification_required: r.verification_required,
+            product_lot: r.product_lot,
+            product_expiry: r.product_expiry,
+            contact_seconds: r.contact_seconds,
+            corrective_action: r.corrective_action,
         }
     }
 }

@@ -4,8 +4,10 @@
 //! with the due time it answered and how it counted toward compliance.
 //! `GET /reports/compliance.csv?facility=&equipment=&from=&to=`: compliance per piece of
 //! scheduled equipment and in total, by the one definition (`model::compliance`); outcome and
-//! person do not apply (compliance is of every cleaning). Both downloads are recorded in the
-//! audit trail with their filters.
+//! person do not apply (compliance is of every cleaning).
+//! `GET /reports/corrective-actions.csv?show=&facility=`: the corrective actions, open and
+//! closed, with how each was closed. Every download is recorded in the audit trail with its
+//! filters, and the compliance and corrective-action files as issued (anyone can check them).
 
 use axum::http::request::Parts;
 use futures_util::stream;
@@ -13,7 +15,9 @@ use sha2::Digest as _;
 
 use super::logs::{self, Cursor, LogRow};
 use crate::model::compliance::Compliance;
+use crate::model::corrective_actions::{CorrectiveAction, Show};
 use crate::model::error::AppError;
+use crate::model::ids::FacilityId;
 use crate::model::reports::LogFilter;
 use crate::model::role::Action;
 use crate::server::audit::issued;
@@ -23,6 +27,7 @@ use crate::server::auth::request::tenant_ctx_of;
 use crate::server::auth::scope::begin_issuing;
 use crate::server::auth::{AuthSession, TenantCtx, TenantTx};
 use crate::server::compliance::{self, EquipmentFigures, Period, Scope};
+use crate::server::corrective_actions;
 use crate::server::http::origin::RequestMeta;
 use crate::server::state::AppState;
 
@@ -194,6 +199,111 @@ pub async fn compliance_file(
         .await?;
     tx.commit().await?;
     Ok((ctx, body))
+}
+
+/// The corrective actions' columns.
+pub const ACTION_COLUMNS: [&str; 18] = [
+    "action_id",
+    "facility",
+    "equipment",
+    "opened_at",
+    "opened_by",
+    "from_log_id",
+    "description",
+    "owner",
+    "due_at",
+    "overdue",
+    "closed_at",
+    "closed_by",
+    "closing_note",
+    "reclean_log_id",
+    "reclean_performed_at",
+    "override_reason",
+    "override_signed_by",
+    "override_signed_with",
+];
+
+/// `GET /reports/corrective-actions.csv`: every action `show` selects (all when absent), in the
+/// facility's times.
+pub async fn corrective_actions_file(
+    state: &AppState,
+    auth: &AuthSession,
+    parts: &Parts,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<(TenantCtx, Vec<u8>), AppError> {
+    let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
+    ctx.require(Action::ExportReports)?;
+    let show = match query.get("show").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Show::All,
+        Some(raw) => Show::parse(raw).ok_or_else(|| AppError::Invalid(format!("`{raw}` is not a list to show.")))?,
+    };
+    let facility = match query.get("facility").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => {
+            Some(raw.parse::<FacilityId>().map_err(|_| AppError::Invalid(format!("`{raw}` is not a facility.")))?)
+        }
+    };
+    if facility.is_some_and(|f| !ctx.can_see_facility(f)) {
+        return Err(AppError::NotFound);
+    }
+    let event = SecurityEvent {
+        org: Some(ctx.org_id()),
+        actor: Some(ctx.user_id()),
+        action: "reports.corrective_actions_exported",
+        entity_type: "corrective_actions",
+        entity_id: None,
+        details: serde_json::json!({ "show": show.as_str(), "facility": facility }),
+    };
+    record_member_event(&state.pool, &ctx, &RequestMeta::from_parts(parts), event).await?;
+    let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
+    let rows = corrective_actions::rows(&mut tx, show, facility, i64::MAX).await?;
+    tx.commit().await?;
+    let body = corrective_action_lines(&rows);
+    let mut tx = begin_issuing(&state.pool, &ctx).await?;
+    let sha256 = sha2::Sha256::digest(&body);
+    issued::record(
+        &mut tx,
+        &state.config.audit_key,
+        ctx.org_id(),
+        &sha256,
+        "corrective_actions_csv",
+        Some(ctx.user_id()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((ctx, body))
+}
+
+pub fn corrective_action_lines(rows: &[CorrectiveAction]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(ACTION_COLUMNS).expect("writing to memory");
+    for a in rows {
+        let closed = a.closed.as_ref();
+        let reclean = closed.and_then(|c| c.reclean.as_ref());
+        let signature = closed.and_then(|c| c.override_signature.as_ref());
+        let cells = [
+            a.id.to_string(),
+            a.facility.clone(),
+            a.equipment.clone(),
+            a.opened_at.clone(),
+            a.opened_by.clone().unwrap_or_else(|| "automatically (failed cleaning)".into()),
+            a.log_id.map(|l| l.to_string()).unwrap_or_default(),
+            a.description.clone(),
+            a.owner.as_ref().map(|(_, name)| name.clone()).unwrap_or_default(),
+            a.due_at.clone(),
+            a.overdue.to_string(),
+            closed.map(|c| c.at.clone()).unwrap_or_default(),
+            closed.map(|c| c.by.clone()).unwrap_or_default(),
+            closed.map(|c| c.note.clone()).unwrap_or_default(),
+            reclean.map(|r| r.log_id.to_string()).unwrap_or_default(),
+            reclean.map(|r| r.performed_at.clone()).unwrap_or_default(),
+            closed.and_then(|c| c.override_reason.clone()).unwrap_or_default(),
+            signature.map(|s| s.name.clone()).unwrap_or_default(),
+            signature.and_then(|s| s.signed_with.clone()).unwrap_or_default(),
+        ];
+        writer.write_record(cells.iter().map(|cell| defuse(cell).into_owned())).expect("writing to memory");
+    }
+    writer.into_inner().expect("writing to memory")
 }
 
 /// One line per piece of scheduled equipment, then the total of them all.
