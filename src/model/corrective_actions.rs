@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{CorrectiveActionId, EquipmentId, FacilityId, LogId, UserId};
+use super::ids::{CorrectiveActionId, EquipmentId, FacilityId, LogId, ProblemReportId, UserId};
 use super::logs::Signature;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +15,8 @@ pub struct CorrectiveAction {
     pub facility: String,
     /// The log it was opened from.
     pub log_id: Option<LogId>,
+    /// Or the problem reported from the sticker it was opened for: what the reporter wrote.
+    pub problem: Option<String>,
     /// Who opened it; `None`: the server, as the failed log was signed.
     pub opened_by: Option<String>,
     /// Times in the facility's zone ("2026-12-01 14:05"), like every time people read.
@@ -90,6 +92,8 @@ impl Show {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionList {
     pub items: Vec<CorrectiveAction>,
+    /// Problems reported from stickers and not yet handled, oldest first.
+    pub problems: Vec<ProblemReport>,
     pub counts: ActionCounts,
     /// Members who can own an action (those who may record cleanings).
     pub owners: Vec<(UserId, String)>,
@@ -102,4 +106,19 @@ pub struct ActionList {
 pub struct ActionCounts {
     pub open: i64,
     pub overdue: i64,
+}
+
+/// A problem someone reported from a sticker without an account, waiting for a supervisor to turn
+/// it into a corrective action or dismiss it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemReport {
+    pub id: ProblemReportId,
+    pub equipment_id: EquipmentId,
+    pub equipment: String,
+    pub facility: String,
+    /// In the facility's zone.
+    pub reported_at: String,
+    pub description: String,
+    /// How to reach the reporter, if they said.
+    pub contact: Option<String>,
 }

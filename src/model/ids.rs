@@ -63,4 +63,6 @@ id_type!(
     ExportId,
     /// A corrective action: the fix a failed cleaning (or a supervisor) opened.
     CorrectiveActionId,
+    /// A problem reported from a sticker by someone without an account.
+    ProblemReportId,
 );

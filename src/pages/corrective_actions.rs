@@ -8,9 +8,9 @@ use leptos_meta::Title;
 
 use crate::components::form::{ActionDone, ActionError, SigningSecret};
 use crate::components::query::{href, text};
-use crate::model::corrective_actions::{ActionList, CorrectiveAction, Show};
+use crate::model::corrective_actions::{ActionList, CorrectiveAction, ProblemReport, Show};
 use crate::model::error::AppError;
-use crate::model::ids::{CorrectiveActionId, FacilityId, LogId, UserId};
+use crate::model::ids::{CorrectiveActionId, FacilityId, LogId, ProblemReportId, UserId};
 use crate::model::logs::signed_with_label;
 use crate::model::role::Action;
 
@@ -36,9 +36,33 @@ pub async fn open_corrective_action(
     owner_id: Option<String>,
     due_date: Option<String>,
 ) -> Result<CorrectiveActionId, AppError> {
-    use crate::server::{auth::request::in_tenant, corrective_actions};
+    use crate::server::auth::request::in_tenant;
+    use crate::server::corrective_actions::{self, Origin};
     let owner = owner_of(owner_id)?;
-    in_tenant(async |tx| corrective_actions::open(tx, log_id, &description, owner, due_date.as_deref()).await).await
+    let origin = Origin::Log(log_id);
+    in_tenant(async |tx| corrective_actions::open(tx, origin, &description, owner, due_date.as_deref()).await).await
+}
+
+/// Turns a problem reported from a sticker into a corrective action (the report is handled).
+#[server(endpoint = "act_on_problem")]
+pub async fn act_on_problem(
+    problem_id: ProblemReportId,
+    description: String,
+    owner_id: Option<String>,
+    due_date: Option<String>,
+) -> Result<CorrectiveActionId, AppError> {
+    use crate::server::auth::request::in_tenant;
+    use crate::server::corrective_actions::{self, Origin};
+    let owner = owner_of(owner_id)?;
+    let origin = Origin::Problem(problem_id);
+    in_tenant(async |tx| corrective_actions::open(tx, origin, &description, owner, due_date.as_deref()).await).await
+}
+
+/// Dismisses a problem reported from a sticker, with the reason it needs no action.
+#[server(endpoint = "dismiss_problem")]
+pub async fn dismiss_problem(problem_id: ProblemReportId, reason: String) -> Result<(), AppError> {
+    use crate::server::{auth::request::in_tenant, corrective_actions};
+    in_tenant(async |tx| corrective_actions::dismiss_problem(tx, problem_id, &reason).await).await
 }
 
 /// Gives an open action its owner (none when empty) and due day (unchanged when empty).
@@ -101,12 +125,18 @@ fn owner_of(raw: Option<String>) -> Result<Option<UserId>, AppError> {
 pub fn CorrectiveActionsPage() -> impl IntoView {
     let assign = ServerAction::<AssignCorrectiveAction>::new();
     let close = ServerAction::<CloseCorrectiveAction>::new();
+    let act = ServerAction::<ActOnProblem>::new();
+    let dismiss = ServerAction::<DismissProblem>::new();
     let query = leptos_router::hooks::use_query_map();
     let show = Memo::new(move |_| query.with(|q| text(q, "show")));
     let facility = Memo::new(move |_| query.with(|q| text(q, "facility")));
     let list = Resource::new(
-        move || (show.get(), facility.get(), assign.version().get(), close.version().get()),
-        |(s, f, _, _)| list_corrective_actions(Some(s), f.parse().ok()),
+        move || {
+            let versions =
+                (assign.version().get(), close.version().get(), act.version().get(), dismiss.version().get());
+            (show.get(), facility.get(), versions)
+        },
+        |(s, f, _)| list_corrective_actions(Some(s), f.parse().ok()),
     );
     let session = crate::components::session::use_session();
     view! {
@@ -149,6 +179,21 @@ pub fn CorrectiveActionsPage() -> impl IntoView {
                                 <button type="submit" class="button">"Show"</button>
                                 {export.then(|| view! { <a class="button button--secondary" href=csv rel="external" download>"Download CSV"</a> })}
                             </form>
+                            {(!list.problems.is_empty()).then(|| {
+                                let owners = list.owners.clone();
+                                view! {
+                                    <h2>"Reported from stickers"</h2>
+                                    <p class="hint">"Problems people reported by scanning a sticker without signing in. Turn each into a corrective action, or dismiss it saying why."</p>
+                                    <ActionError value=act.value()/>
+                                    <ActionDone action=act message="Corrective action opened."/>
+                                    <ActionError value=dismiss.value()/>
+                                    <ActionDone action=dismiss message="Dismissed."/>
+                                    <ul class="list actions">
+                                        {list.problems.iter().cloned().map(|p| problem(p, manage, &owners, act, dismiss)).collect_view()}
+                                    </ul>
+                                    <h2>"Corrective actions"</h2>
+                                }
+                            })}
                             <ActionError value=assign.value()/>
                             <ActionDone action=assign message="Saved."/>
                             <ActionError value=close.value()/>
@@ -163,6 +208,75 @@ pub fn CorrectiveActionsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+fn problem(
+    p: ProblemReport,
+    manage: bool,
+    owners: &[(UserId, String)],
+    act: ServerAction<ActOnProblem>,
+    dismiss: ServerAction<DismissProblem>,
+) -> impl IntoView {
+    let id = p.id.to_string();
+    let (what, owner, due, why) = (
+        format!("problem-what-{id}"),
+        format!("problem-owner-{id}"),
+        format!("problem-due-{id}"),
+        format!("problem-why-{id}"),
+    );
+    let forms = manage.then(|| {
+        let owners = owners.to_vec();
+        let (act_id, dismiss_id) = (id.clone(), id.clone());
+        let description = format!("Reported from the sticker: {}", p.description);
+        view! {
+            <div class="action__forms">
+                <details class="edit">
+                    <summary>"Turn into a corrective action"</summary>
+                    <ActionForm action=act attr:class="form">
+                        <input type="hidden" name="problem_id" value=act_id/>
+                        <div class="field">
+                            <label for=what.clone()>"What must be done"</label>
+                            <textarea id=what name="description" rows="2" required maxlength="2000">{crate::components::form::textarea_text(description)}</textarea>
+                        </div>
+                        <div class="field">
+                            <label for=owner.clone()>"Owner"</label>
+                            <select id=owner name="owner_id">
+                                <option value="">"Nobody yet"</option>
+                                {owners.into_iter().map(|(u, name)| view! { <option value=u.to_string()>{name}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for=due.clone()>"Due day (a day from now if empty)"</label>
+                            <input id=due name="due_date" type="date"/>
+                        </div>
+                        <button type="submit" class="button button--small">"Open the action"</button>
+                    </ActionForm>
+                </details>
+                <details class="edit">
+                    <summary>"Dismiss"</summary>
+                    <ActionForm action=dismiss attr:class="form">
+                        <input type="hidden" name="problem_id" value=dismiss_id/>
+                        <div class="field">
+                            <label for=why.clone()>"Why it needs no action"</label>
+                            <input id=why name="reason" required maxlength="500" placeholder="e.g. Already cleaned at 14:10, see the log"/>
+                        </div>
+                        <button type="submit" class="button button--small">"Dismiss the report"</button>
+                    </ActionForm>
+                </details>
+            </div>
+        }
+    });
+    view! {
+        <li class="list__item action" data-problem=p.id.to_string()>
+            <div>
+                <strong><a href=format!("/equipment/{}", p.equipment_id) rel="external">{p.equipment.clone()}</a></strong>
+                <span class="muted">{format!(" · {}", p.facility)}</span>
+                <p>{format!("“{}”", p.description)}</p>
+                <div class="muted">{format!("Reported at {}{}", p.reported_at, p.contact.as_ref().map(|c| format!(" · contact: {c}")).unwrap_or_default())}</div>
+            </div>
+            {forms}
+        </li>
     }
 }
 
@@ -212,6 +326,7 @@ fn item(a: CorrectiveAction, cx: &Cx) -> impl IntoView {
                 <strong><a href=format!("/equipment/{}", a.equipment_id) rel="external">{a.equipment.clone()}</a></strong>
                 <span class="muted">{format!(" · {}", a.facility)}</span>
                 <p>{a.description.clone()}</p>
+                {a.problem.clone().map(|p| view! { <p class="muted">{format!("Opened for a problem reported from the sticker: “{p}”")}</p> })}
                 <div class="muted">{format!("{opened} · {owner}")}</div>
                 {status}
                 {closure}

@@ -3,9 +3,11 @@
 //! unchanged, a closed action closed, and checks that a re-clean is a passing log of the same
 //! equipment after the failure (`app.guard_corrective_action`).
 
-use crate::model::corrective_actions::{ActionCounts, ActionList, Closure, CorrectiveAction, Reclean, Show};
+use crate::model::corrective_actions::{
+    ActionCounts, ActionList, Closure, CorrectiveAction, ProblemReport, Reclean, Show,
+};
 use crate::model::error::{refused_as, AppError, Refusal};
-use crate::model::ids::{CorrectiveActionId, EquipmentId, FacilityId, LogId, UserId};
+use crate::model::ids::{CorrectiveActionId, EquipmentId, FacilityId, LogId, ProblemReportId, UserId};
 use crate::model::logs::Signature;
 use crate::model::role::Action;
 use crate::server::auth::TenantTx;
@@ -81,11 +83,19 @@ async fn check_owner(tx: &mut TenantTx, owner: Option<UserId>) -> Result<(), App
         .ok_or_else(|| AppError::Invalid("Choose an owner from the people who record cleanings here.".into()))
 }
 
-/// Opens an action from any log (a supervisor's decision): what to do, who, by when (default:
-/// a day from now).
+/// What a supervisor opens an action from.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin {
+    /// Any log of the equipment.
+    Log(LogId),
+    /// A problem reported from its sticker and not yet handled (it is handled by this).
+    Problem(ProblemReportId),
+}
+
+/// Opens an action (a supervisor's decision): what to do, who, by when (default: a day from now).
 pub async fn open(
     tx: &mut TenantTx,
-    log: LogId,
+    origin: Origin,
     text: &str,
     owner: Option<UserId>,
     due: Option<&str>,
@@ -95,17 +105,33 @@ pub async fn open(
     let due = due_date(due)?;
     check_owner(tx, owner).await?;
     let (org, user, id) = (tx.ctx().org_id(), tx.ctx().user_id(), CorrectiveActionId::new());
-    let row = sqlx::query!(
+    let (log, problem) = match origin {
+        Origin::Log(log) => (Some(log), None),
+        Origin::Problem(problem) => (None, Some(problem)),
+    };
+    // The equipment is the log's, or the open report's (locked, so it is handled once).
+    let equipment: Option<EquipmentId> = sqlx::query_scalar!(
+        r#"SELECT equipment_id AS "e!: EquipmentId" FROM cleaning_logs WHERE org_id = $1 AND id = $2
+           UNION ALL
+           SELECT equipment_id FROM problem_reports
+           WHERE org_id = $1 AND id = $3 AND corrective_action_id IS NULL AND dismissed_at IS NULL"#,
+        org as _,
+        log as _,
+        problem as _
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(equipment) = equipment else { return Err(AppError::NotFound) };
+    let past = sqlx::query_scalar!(
         r#"INSERT INTO corrective_actions (id, org_id, equipment_id, log_id, opened_by, description, owner_id, due_at)
-           SELECT $1, l.org_id, l.equipment_id, l.id, $4, $5, $6,
-                  coalesce(($7::text::date + time '23:59') AT TIME ZONE f.time_zone, now() + make_interval(hours => $8))
-           FROM cleaning_logs l
-           JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id
-           JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id
-           WHERE l.org_id = $2 AND l.id = $3
+           SELECT $1, e.org_id, e.id, $4, $5, $6, $7,
+                  coalesce(($8::text::date + time '23:59') AT TIME ZONE f.time_zone, now() + make_interval(hours => $9))
+           FROM equipment e JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id
+           WHERE e.org_id = $2 AND e.id = $3
            RETURNING due_at < now() AS "past!""#,
         id as _,
         org as _,
+        equipment as _,
         log as _,
         user as _,
         text,
@@ -113,13 +139,22 @@ pub async fn open(
         due,
         AUTOMATIC_DUE_HOURS
     )
-    .fetch_optional(tx.conn())
+    .fetch_one(tx.conn())
     .await?;
-    match row {
-        None => Err(AppError::NotFound),
-        Some(r) if r.past => Err(AppError::Invalid("The due day has passed: choose today or later.".into())),
-        Some(_) => Ok(id),
+    if past {
+        return Err(AppError::Invalid("The due day has passed: choose today or later.".into()));
     }
+    if let Some(problem) = problem {
+        sqlx::query!(
+            "UPDATE problem_reports SET corrective_action_id = $3 WHERE org_id = $1 AND id = $2",
+            org as _,
+            problem as _,
+            id as _
+        )
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(id)
 }
 
 /// Gives an open action an owner (or none) and a due day (unchanged when absent).
@@ -292,7 +327,28 @@ pub async fn list(tx: &mut TenantTx, show: Show, facility: Option<FacilityId>) -
     let strict_signatures = sqlx::query_scalar!("SELECT strict_signatures FROM organizations WHERE id = $1", org as _)
         .fetch_one(tx.conn())
         .await?;
-    Ok(ActionList { items, counts, owners, facilities, strict_signatures })
+    let problems = open_problems(tx, facility).await?;
+    Ok(ActionList { items, problems, counts, owners, facilities, strict_signatures })
+}
+
+/// Problems reported from stickers that nobody has handled yet, oldest first (at most 200).
+async fn open_problems(tx: &mut TenantTx, facility: Option<FacilityId>) -> Result<Vec<ProblemReport>, AppError> {
+    Ok(sqlx::query_as!(
+        ProblemReport,
+        r#"SELECT r.id AS "id!: ProblemReportId", r.equipment_id AS "equipment_id!: EquipmentId", e.name AS "equipment!",
+                  f.name AS "facility!", app.local_time(r.reported_at, f.time_zone) AS "reported_at!", r.description,
+                  r.contact
+           FROM problem_reports r
+           JOIN equipment e ON e.org_id = r.org_id AND e.id = r.equipment_id
+           JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id
+           WHERE r.org_id = $1 AND r.corrective_action_id IS NULL AND r.dismissed_at IS NULL
+             AND ($2::uuid IS NULL OR e.facility_id = $2)
+           ORDER BY r.reported_at LIMIT 200"#,
+        tx.ctx().org_id() as _,
+        facility as _
+    )
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 /// The actions themselves, for the list and the CSV.
@@ -306,6 +362,7 @@ pub async fn rows(
     let rows = sqlx::query!(
         r#"SELECT a.id AS "id!: CorrectiveActionId", a.equipment_id AS "equipment_id!: EquipmentId", e.name AS "equipment!",
                   f.name AS "facility!", a.log_id AS "log_id: LogId", ob.legal_name AS "opened_by?",
+                  (SELECT p.description FROM problem_reports p WHERE p.org_id = a.org_id AND p.corrective_action_id = a.id) AS "problem?",
                   app.local_time(a.opened_at, f.time_zone) AS "opened_at!", a.description,
                   a.owner_id AS "owner_id: UserId", ow.legal_name AS "owner_name?",
                   app.local_time(a.due_at, f.time_zone) AS "due_at!",
@@ -374,6 +431,7 @@ pub async fn rows(
                 equipment: r.equipment,
                 facility: r.facility,
                 log_id: r.log_id,
+                problem: r.problem,
                 opened_by: r.opened_by,
                 opened_at: r.opened_at,
                 description: r.description,
@@ -391,4 +449,29 @@ pub async fn rows(
             }
         })
         .collect())
+}
+
+/// Dismisses a reported problem that needs no action, saying why.
+pub async fn dismiss_problem(tx: &mut TenantTx, id: ProblemReportId, reason: &str) -> Result<(), AppError> {
+    tx.ctx().require(Action::VerifyLogs)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::Invalid("Say why the report needs no action.".into()));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AppError::Invalid("Keep the reason under 500 characters.".into()));
+    }
+    let (org, user) = (tx.ctx().org_id(), tx.ctx().user_id());
+    let done = sqlx::query!(
+        "UPDATE problem_reports SET dismissed_at = now(), dismissed_by = $3, dismissal_reason = $4 \
+         WHERE org_id = $1 AND id = $2 AND corrective_action_id IS NULL AND dismissed_at IS NULL",
+        org as _,
+        id as _,
+        user as _,
+        reason
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    crate::model::error::one_row(done)
 }

@@ -215,3 +215,91 @@ async fn corrective_actions_of_a_are_not_found_for_b(_: PgPoolOptions, db: PgCon
     let dashboard: Dashboard = app.call(b_supervisor, "get_dashboard", &[]).await.assert_ok().json();
     assert_eq!(dashboard.actions.open, 1);
 }
+
+/// Reports through the public panel of a sticker of A: a request A's supervisors see and handle,
+/// that B's never see or touch; refused without the panel, for retired equipment, and beyond the
+/// rate limits.
+#[sqlx::test]
+async fn problems_reported_on_a_sticker_of_a_are_invisible_to_b(_: PgPoolOptions, db: PgConnectOptions) {
+    let app = spawn_app(db.clone()).await;
+    let world = World::build(&app).await;
+    let admin = &world.a.member(Role::Admin).client;
+    let mut stickers = Vec::new();
+    for name in ["Hood 1", "Hood 2", "Hood 3", "Hood 4", "Hood 5"] {
+        let (_, e) = facility_with_equipment(&app, admin, &format!("Lab {name}"), name, "").await;
+        stickers.push((e, crate::equipment::stickers::token_of(&db, e).await));
+    }
+    let visitor = app.browser();
+    let report = |token: &str, what: &str| {
+        vec![("token", token.to_owned()), ("description", what.to_owned()), ("contact", "Ward 4, ext 2231".to_owned())]
+    };
+    // No public panel (the default): the sticker is as unknown as a made-up one.
+    app.call_owned(&visitor, "report_problem", &report(&stickers[0].1, "Spill")).await.assert_status(404);
+    app.call(admin, "update_settings", &[("public_status", "on")]).await.assert_ok();
+    app.call_owned(&visitor, "report_problem", &report("made-up", "Spill")).await.assert_status(404);
+    app.call_owned(&visitor, "report_problem", &report(&stickers[0].1, "   ")).await.assert_status(422);
+    app.call_owned(&visitor, "report_problem", &report(&stickers[0].1, "Blood on the sash handle")).await.assert_ok();
+
+    // A's supervisors see it, with the contact; B's see nothing of it.
+    let supervisor = &world.a.member(Role::Supervisor).client;
+    let problems = list(&app, supervisor, Show::Open).await.problems;
+    assert_eq!(problems.len(), 1);
+    let problem = problems[0].clone();
+    assert_eq!((problem.equipment_id, problem.description.as_str()), (stickers[0].0, "Blood on the sash handle"));
+    assert_eq!(problem.contact.as_deref(), Some("Ward 4, ext 2231"));
+    let b_supervisor = &world.b.member(Role::Supervisor).client;
+    assert!(list(&app, b_supervisor, Show::All).await.problems.is_empty());
+    let act = [("problem_id", problem.id.to_string()), ("description", "Clean the sash handle".to_owned())];
+    let dismiss = [("problem_id", problem.id.to_string()), ("reason", "Not ours".to_owned())];
+    app.call_owned(b_supervisor, "act_on_problem", &act).await.assert_status(404);
+    app.call_owned(b_supervisor, "dismiss_problem", &dismiss).await.assert_status(404);
+    // Recorded in A's trail, by nobody signed in.
+    let anonymous: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE entity_type = 'problem_reports' AND actor_kind = 'anonymous' AND org_id = $1",
+    )
+    .bind(world.a.id)
+    .fetch_one(&superuser_pool(&db).await)
+    .await
+    .unwrap();
+    assert_eq!(anonymous, 1);
+
+    // Staff cannot act on it; a supervisor turns it into a corrective action, once.
+    app.call_owned(&world.a.member(Role::Staff).client, "act_on_problem", &act).await.assert_status(403);
+    let action: CorrectiveActionId = app.call_owned(supervisor, "act_on_problem", &act).await.assert_ok().json();
+    app.call_owned(supervisor, "act_on_problem", &act).await.assert_status(404);
+    app.call_owned(supervisor, "dismiss_problem", &dismiss).await.assert_status(404);
+    let now = list(&app, supervisor, Show::Open).await;
+    assert!(now.problems.is_empty());
+    let opened = now.items.iter().find(|a| a.id == action).expect("listed");
+    assert_eq!((opened.problem.as_deref(), opened.log_id), (Some("Blood on the sash handle"), None));
+
+    // Another is dismissed with a reason (and only with one).
+    app.call_owned(&visitor, "report_problem", &report(&stickers[1].1, "Sticker peeling")).await.assert_ok();
+    let second = list(&app, supervisor, Show::Open).await.problems[0].id.to_string();
+    app.call_owned(supervisor, "dismiss_problem", &[("problem_id", second.clone()), ("reason", " ".into())])
+        .await
+        .assert_status(422);
+    app.call_owned(supervisor, "dismiss_problem", &[("problem_id", second), ("reason", "Sticker replaced".into())])
+        .await
+        .assert_ok();
+    assert!(list(&app, supervisor, Show::Open).await.problems.is_empty());
+
+    // Three an hour from one address on one sticker; ten across stickers.
+    for _ in 0..2 {
+        app.call_owned(&visitor, "report_problem", &report(&stickers[1].1, "Again")).await.assert_ok();
+    }
+    app.call_owned(&visitor, "report_problem", &report(&stickers[1].1, "Again")).await.assert_status(429);
+    for sticker in &stickers[2..4] {
+        for _ in 0..3 {
+            app.call_owned(&visitor, "report_problem", &report(&sticker.1, "Dusty")).await.assert_ok();
+        }
+    }
+    // 1 + 3 + 6 = 10 from this address in the hour.
+    app.call_owned(&visitor, "report_problem", &report(&stickers[4].1, "Dusty")).await.assert_status(429);
+
+    // Retired equipment takes no reports.
+    let retire = [("id", stickers[0].0.to_string()), ("reason", "Replaced".to_owned())];
+    app.call_owned(admin, "retire_equipment", &retire).await.assert_ok();
+    sqlx::query("DELETE FROM auth_attempts").execute(&superuser_pool(&db).await).await.unwrap();
+    app.call_owned(&visitor, "report_problem", &report(&stickers[0].1, "Spill")).await.assert_status(404);
+}

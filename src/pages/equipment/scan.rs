@@ -51,6 +51,25 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
     )
 }
 
+/// "Report a problem" from the public panel: no account needed (rate limited per address and
+/// sticker). It becomes a request supervisors see on the corrective actions page.
+#[server(endpoint = "report_problem")]
+pub async fn report_problem(token: String, description: String, contact: Option<String>) -> Result<(), AppError> {
+    use crate::server::auth::request::{client_ip, reply, state};
+    use crate::server::equipment::stickers;
+    let state = state();
+    reply(
+        stickers::report_problem_unscoped(
+            &state.pool,
+            &token,
+            &description,
+            contact.as_deref().unwrap_or_default(),
+            client_ip(),
+        )
+        .await,
+    )
+}
+
 pub use page::ScanPage;
 
 mod page {
@@ -58,7 +77,7 @@ mod page {
     use leptos_meta::Title;
     use leptos_router::hooks::use_params_map;
 
-    use super::scan_equipment;
+    use super::{scan_equipment, ReportProblem};
     use crate::components::form::{ActionDone, ActionError, SigningSecret};
     use crate::model::equipment::{PublicStatus, Scan, ScannedEquipment, HISTORY_SHOWN};
     use crate::model::error::AppError;
@@ -109,9 +128,11 @@ mod page {
         }
     }
 
-    /// What anyone scanning the sticker may see, when the organization allows it.
+    /// What anyone scanning the sticker may see, when the organization allows it, and the form to
+    /// report a problem with the equipment.
     #[component]
     fn PublicPanel(status: PublicStatus, token: String) -> impl IntoView {
+        let report = ServerAction::<ReportProblem>::new();
         view! {
             <section class="scan">
                 <h1>{status.name}</h1>
@@ -122,6 +143,25 @@ mod page {
                     <dd class:overdue=status.overdue>{status.next_due.unwrap_or_else(|| "as needed".into())}</dd>
                 </dl>
                 <p><a class="button" href=format!("/login?next=/q/{token}")>"Sign in to record a cleaning"</a></p>
+                <details class="report-problem">
+                    <summary>"Report a problem with this equipment"</summary>
+                    <ActionForm action=report attr:class="form">
+                        <input type="hidden" name="token" value=token.clone()/>
+                        <div class="field">
+                            <label for="problem-description">"What is wrong?"</label>
+                            <textarea id="problem-description" name="description" rows="3" required maxlength="1000"
+                                placeholder="e.g. Blood spill on the handle, not yet cleaned"></textarea>
+                        </div>
+                        <div class="field">
+                            <label for="problem-contact">"How to reach you (optional)"</label>
+                            <input id="problem-contact" name="contact" maxlength="200" autocomplete="off"
+                                placeholder="Name, ward or phone"/>
+                        </div>
+                        <ActionError value=report.value()/>
+                        <ActionDone action=report message="Thank you: the team responsible has been told."/>
+                        <button type="submit" class="button">"Send the report"</button>
+                    </ActionForm>
+                </details>
                 <QueuePanel signer=None/>
             </section>
         }

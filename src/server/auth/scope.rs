@@ -357,6 +357,40 @@ fn meta_pairs(meta: &RequestMeta) -> Vec<(&'static str, String)> {
     pairs
 }
 
+/// What became of a problem reported from a sticker (`app.report_problem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StickerReport {
+    Reported,
+    /// This address reported on this sticker three times in the last hour.
+    Limited,
+    /// No such sticker, the equipment is retired, or its organization shows no public panel.
+    NotFound,
+}
+
+/// A problem reported by someone without an account, by the sticker's token alone: the one
+/// statement (`app.report_problem`) enters the sticker's organization for its insert and leaves
+/// it again; the request's origin goes to the trail.
+pub async fn report_from_sticker(
+    pool: &PgPool,
+    token: &str,
+    description: &str,
+    contact: Option<&str>,
+    ip: Option<std::net::IpAddr>,
+) -> Result<StickerReport, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    set_with_request(&mut tx, &[("app.qr_token", token)]).await?;
+    let answer =
+        sqlx::query_scalar!(r#"SELECT app.report_problem($1, $2, $3) AS "answer!""#, description, contact, ip as _)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(match answer.as_str() {
+        "reported" => StickerReport::Reported,
+        "limited" => StickerReport::Limited,
+        _ => StickerReport::NotFound,
+    })
+}
+
 /// A transaction in no tenant, for account-level changes made without a signed-in user (a
 /// token link, a failed sign-in); carries the request's origin for the audit trail.
 pub async fn begin_anonymous(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {

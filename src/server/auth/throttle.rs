@@ -4,7 +4,8 @@
 //! account waits 1 minute, doubling with each further failure up to an hour; one address gets
 //! at most 50 failures per 15 minutes across all accounts. Registration and password reset:
 //! 10 per address per hour; reset emails: 3 per account per hour (beyond that the answer is the
-//! same, but nothing is sent).
+//! same, but nothing is sent). Problems reported from stickers: 10 per address per hour (and 3
+//! per address and sticker, counted with the reports themselves).
 
 use std::net::IpAddr;
 
@@ -17,6 +18,8 @@ pub enum Kind {
     Login,
     Register,
     Reset,
+    /// A problem reported from a sticker without an account.
+    ProblemReport,
 }
 
 impl Kind {
@@ -25,6 +28,7 @@ impl Kind {
             Kind::Login => "login",
             Kind::Register => "register",
             Kind::Reset => "reset",
+            Kind::ProblemReport => "problem_report",
         }
     }
 }

@@ -195,3 +195,45 @@ pub async fn labels(
         .collect();
     Ok((name, labels))
 }
+
+/// "Report a problem" on a sticker's public panel, by someone without an account: what is wrong
+/// (up to 1000 characters) and, if they like, how to reach them. Limited to 10 reports an hour
+/// from one address and 3 on one sticker; refused like an unknown sticker when the organization
+/// shows no public panel or the equipment is retired.
+pub async fn report_problem_unscoped(
+    pool: &PgPool,
+    token: &str,
+    description: &str,
+    contact: &str,
+    ip: std::net::IpAddr,
+) -> Result<(), AppError> {
+    use crate::server::auth::throttle::{self, Kind};
+    let description = description.trim();
+    if description.is_empty() {
+        return Err(AppError::Invalid("Describe the problem.".into()));
+    }
+    if description.chars().count() > 1000 {
+        return Err(AppError::Invalid("Keep the description under 1000 characters.".into()));
+    }
+    let contact = crate::model::text::one_line(contact, "how to reach you", 200, false)?;
+    let token = token.trim();
+    if token.is_empty() || token.len() > 100 {
+        return Err(AppError::NotFound);
+    }
+    throttle::check_requests(pool, Kind::ProblemReport, ip, PROBLEMS_PER_ADDRESS_PER_HOUR).await?;
+    let contact = (!contact.is_empty()).then_some(contact.as_str());
+    match scope::report_from_sticker(pool, token, description, contact, Some(ip)).await? {
+        scope::StickerReport::Reported => {
+            throttle::record(pool, Kind::ProblemReport, None, ip, true).await?;
+            Ok(())
+        }
+        scope::StickerReport::Limited => Err(AppError::RateLimited(
+            "This sticker has had several reports from your network in the last hour. Thank you: staff have them."
+                .into(),
+        )),
+        scope::StickerReport::NotFound => Err(AppError::NotFound),
+    }
+}
+
+/// Problems one address may report in an hour, across every sticker.
+const PROBLEMS_PER_ADDRESS_PER_HOUR: i64 = 10;
