@@ -74,6 +74,7 @@ CREATE TRIGGER corrective_actions_no_delete BEFORE DELETE ON corrective_actions
 
 ALTER TABLE corrective_actions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE corrective_actions FORCE ROW LEVEL SECURITY;
+CREATE POLICY corrective_actions_backup_reads ON corrective_actions FOR SELECT USING ((SELECT app.is_backup()));
 CREATE POLICY corrective_actions_tenant ON corrective_actions
     USING (org_id = (SELECT app.current_org_id())) WITH CHECK (org_id = (SELECT app.current_org_id()));
 CREATE POLICY corrective_actions_guest_scope ON corrective_actions AS RESTRICTIVE

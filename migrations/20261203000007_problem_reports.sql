@@ -47,6 +47,7 @@ CREATE TRIGGER problem_reports_no_delete BEFORE DELETE ON problem_reports FOR EA
 
 ALTER TABLE problem_reports ENABLE ROW LEVEL SECURITY;
 ALTER TABLE problem_reports FORCE ROW LEVEL SECURITY;
+CREATE POLICY problem_reports_backup_reads ON problem_reports FOR SELECT USING ((SELECT app.is_backup()));
 CREATE POLICY problem_reports_tenant ON problem_reports
     USING (org_id = (SELECT app.current_org_id())) WITH CHECK (org_id = (SELECT app.current_org_id()));
 CREATE POLICY problem_reports_guest_scope ON problem_reports AS RESTRICTIVE

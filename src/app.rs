@@ -28,6 +28,7 @@ use crate::pages::home::HomePage;
 use crate::pages::landing::Landing;
 use crate::pages::logs::reviews::ReviewsPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::notifications::NotificationsPage;
 use crate::pages::platform::PlatformPage;
 use crate::pages::protocols::ProtocolsPage;
 use crate::pages::reports::ReportsPage;
@@ -123,6 +124,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
                 <Route path=path!("/corrective-actions") view=CorrectiveActionsPage ssr=SsrMode::Async/>
+                <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>

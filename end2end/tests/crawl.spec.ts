@@ -35,6 +35,7 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
   "/reports": { roles: ["owner", "admin", "supervisor", "auditor", "inspector"] },
   "/reviews": { roles: ["owner", "admin", "supervisor"] },
   "/corrective-actions": { roles: ["owner", "admin", "supervisor"] },
+  "/notifications": { roles: ROLES },
   "/billing": { roles: ["owner", "admin"] },
   "/team": { roles: ["owner", "admin", "supervisor", "auditor"] },
   "/audit": { roles: ["owner", "admin", "auditor"] },

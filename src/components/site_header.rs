@@ -112,6 +112,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 {can_manage_settings.then(|| view! { <li><a href="/settings">"Settings"</a></li> })}
                 {can_view_billing.then(|| view! { <li><a href="/billing">"Billing"</a></li> })}
                 {operator.then(|| view! { <li><a href="/platform">"Platform"</a></li> })}
+                <li><a href="/notifications" aria-label="Notifications">"Alerts"<UnreadCount/></a></li>
                 <li><a href="/account">{name}</a></li>
                 {switcher}
                 <li>
@@ -141,6 +142,23 @@ fn org_switcher(info: &SessionInfo) -> impl IntoView {
                 <button type="submit" class="button button--small">"Switch"</button>
             </ActionForm>
         </li>
+    }
+}
+
+/// Unread notifications, beside "Alerts": an island like [`ReviewCount`], for the same reason.
+#[island]
+fn UnreadCount() -> impl IntoView {
+    let unread = RwSignal::new(0_i64);
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(n) = crate::pages::notifications::count_unread().await {
+                unread.set(n);
+            }
+        });
+    });
+    move || {
+        let n = unread.get();
+        (n > 0).then(|| view! { <span class="nav-count" aria-label=format!("{n} unread")>{n.to_string()}</span> })
     }
 }
 

@@ -2,6 +2,7 @@
 //! the error type server functions return, and the data they exchange.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod billing;
 pub mod compliance;

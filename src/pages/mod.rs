@@ -12,6 +12,7 @@ pub mod home;
 pub mod landing;
 pub mod logs;
 pub mod not_found;
+pub mod notifications;
 pub mod platform;
 pub mod protocols;
 pub mod reports;

@@ -145,6 +145,19 @@ pub fn overdue_digest(to: &str, org: &str, overdue: &[String], link: &str) -> Em
     )
 }
 
+/// One alert (due soon, overdue, failed cleaning, corrective action, problem reported).
+pub fn alert(to: &str, org: &str, title: &str, body: &str, link: &str) -> Email {
+    render(
+        to,
+        &format!("{title} · {org}"),
+        body,
+        &[],
+        "Open CleanTrack",
+        link,
+        "You receive this because of your alert settings (Notifications → Alert settings in CleanTrack).",
+    )
+}
+
 pub fn trial_ending(to: &str, org: &str, days_left: i64, link: &str) -> Email {
     render(
         to,

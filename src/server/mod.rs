@@ -1,6 +1,7 @@
 //! Everything that runs only on the server. Compiled with the `ssr` feature, never into WASM.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod billing;

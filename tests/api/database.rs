@@ -100,11 +100,12 @@ async fn a_serving_role_that_owns_nothing_cannot_disable_the_trails_guards(_: Pg
 #[sqlx::test]
 async fn every_table_of_an_organization_has_forced_row_level_security_a_policy_and_the_audit_trigger(pool: PgPool) {
     // Tables with an `org_id` whose changes are not audit events, and why.
-    const NOT_AUDITED: [(&str, &str); 4] = [
+    const NOT_AUDITED: [(&str, &str); 5] = [
         ("audit_events", "the trail itself: append-only, hash-chained"),
         ("audit_checkpoints", "the trail's signed heads: append-only, checked against the trail"),
         ("issued_files", "the record of each file handed out: append-only, itself the evidence"),
         ("digest_runs", "a job's note that a day's digest went out, so it goes once"),
+        ("notifications", "messages to people about records, not records; keyed by event so each goes once"),
     ];
     // Tables with an `org_id` that no tenant reads through row-level security, and why.
     const NOT_TENANT_ROWS: [(&str, &str); 1] = [(

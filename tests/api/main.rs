@@ -8,6 +8,7 @@ mod tls_proxy;
 mod world;
 
 mod accounts;
+mod alerts;
 mod audit;
 mod auth;
 mod backups;

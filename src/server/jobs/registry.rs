@@ -6,6 +6,7 @@ use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::{checkpoints, digest, email, photo_cleanup, Job, JobError, JobKind, Recurring};
+use crate::server::alerts;
 use crate::server::billing::{events, quantity};
 use crate::server::reports::exports;
 use crate::server::state::AppState;
@@ -42,8 +43,10 @@ registry! {
         exports::ExportJob,
         events::StripeEvent,
         quantity::SyncQuantity,
+        alerts::Round,
+        alerts::OrgRound,
     ],
-    recurring: [digest::Digest, photo_cleanup::Cleanup, checkpoints::Checkpoints],
+    recurring: [digest::Digest, photo_cleanup::Cleanup, checkpoints::Checkpoints, alerts::Round],
 }
 
 async fn run_as<J: JobKind>(state: &AppState, payload: &Value) -> Result<(), JobError> {
