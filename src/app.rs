@@ -27,6 +27,7 @@ use crate::pages::facilities::FacilitiesPage;
 use crate::pages::home::HomePage;
 use crate::pages::landing::Landing;
 use crate::pages::logs::reviews::ReviewsPage;
+use crate::pages::monitoring::{MonitoringPage, RoundPage};
 use crate::pages::not_found::NotFound;
 use crate::pages::notifications::NotificationsPage;
 use crate::pages::platform::PlatformPage;
@@ -125,6 +126,8 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>
                 <Route path=path!("/corrective-actions") view=CorrectiveActionsPage ssr=SsrMode::Async/>
                 <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
+                <Route path=path!("/monitoring") view=MonitoringPage ssr=SsrMode::Async/>
+                <Route path=path!("/monitoring/:id") view=RoundPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                 <Route path=path!("/platform") view=PlatformPage ssr=SsrMode::Async/>

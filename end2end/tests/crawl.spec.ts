@@ -36,6 +36,8 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
   "/reviews": { roles: ["owner", "admin", "supervisor"] },
   "/corrective-actions": { roles: ["owner", "admin", "supervisor"] },
   "/notifications": { roles: ROLES },
+  "/monitoring": { roles: ["owner", "admin", "supervisor"] },
+  "/monitoring/:id": { roles: ["owner", "admin", "supervisor"] },
   "/billing": { roles: ["owner", "admin"] },
   "/team": { roles: ["owner", "admin", "supervisor", "auditor"] },
   "/audit": { roles: ["owner", "admin", "auditor"] },
@@ -67,18 +69,24 @@ async function signIn(page: Page, role: Role) {
   await expect(page).toHaveURL(/\/app$/);
 }
 
-/** The demo's first facility id and first sticker path, as the owner sees them. */
-async function demoPlaces(page: Page): Promise<{ id: string; token: string }> {
+type Places = { id: string; token: string; round: string };
+
+/** The demo's first facility id, first sticker path and latest monitoring round, as the owner
+ *  sees them. */
+async function demoPlaces(page: Page): Promise<Places> {
   await page.goto("/facilities");
   const labels = await page.getByRole("link", { name: "Print QR labels" }).first().getAttribute("href");
   const id = labels!.split("/")[2];
   await page.goto(labels!);
   const sticker = await page.getByRole("link", { name: "Open" }).first().getAttribute("href");
-  return { id, token: new URL(sticker!).pathname.split("/")[2] };
+  await page.goto("/monitoring");
+  const round = await page.locator("[data-round] a").first().getAttribute("href");
+  return { id, token: new URL(sticker!).pathname.split("/")[2], round: round!.split("/")[2] };
 }
 
-function pathOf(route: string, places: { id: string; token: string }) {
-  return route.replace(":id", places.id).replace(":token", places.token);
+function pathOf(route: string, places: Places) {
+  const id = route.startsWith("/monitoring/") ? places.round : places.id;
+  return route.replace(":id", id).replace(":token", places.token);
 }
 
 /** Watches a page for what must not happen while it is open. `deliberate`: URLs whose 4xx is

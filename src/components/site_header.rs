@@ -106,6 +106,7 @@ fn nav_items(info: Option<SessionInfo>) -> impl IntoView {
                 <li><a href="/protocols">"Protocols"</a></li>
                 {can_verify.then(|| view! { <li><a href="/reviews">"Reviews"<ReviewCount/></a></li> })}
                 {can_verify.then(|| view! { <li><a href="/corrective-actions" aria-label="Corrective actions">"Actions"</a></li> })}
+                {can_verify.then(|| view! { <li><a href="/monitoring">"Monitoring"</a></li> })}
                 {can_view_team.then(|| view! { <li><a href="/team">"Team"</a></li> })}
                 {can_export.then(|| view! { <li><a href="/reports">"Reports"</a></li> })}
                 {can_view_audit.then(|| view! { <li><a href="/audit">"Audit"</a></li> })}

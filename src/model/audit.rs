@@ -57,8 +57,8 @@ pub fn signed_words(signed_through: Option<i64>) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileIssue {
     pub organization: String,
-    /// `report_pdf`, `binder`, `logs_csv`, `compliance_csv`, `corrective_actions_csv` or
-    /// `audit_jsonl`.
+    /// `report_pdf`, `binder`, `logs_csv`, `compliance_csv`, `corrective_actions_csv`,
+    /// `monitoring_pdf` or `audit_jsonl`.
     pub kind: String,
     /// UTC, as signed.
     pub issued_at: String,
@@ -82,6 +82,7 @@ pub fn file_kind_label(kind: &str) -> &'static str {
         "logs_csv" => "cleaning logs (CSV)",
         "compliance_csv" => "compliance figures (CSV)",
         "corrective_actions_csv" => "corrective actions (CSV)",
+        "monitoring_pdf" => "Level II monitoring summary (PDF)",
         "audit_jsonl" => "audit trail export (JSON Lines)",
         _ => "file",
     }

@@ -65,4 +65,6 @@ id_type!(
     CorrectiveActionId,
     /// A problem reported from a sticker by someone without an account.
     ProblemReportId,
+    /// A Level II monitoring round: an evaluator's check of a sample of surfaces.
+    MonitoringRoundId,
 );

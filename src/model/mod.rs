@@ -14,6 +14,7 @@ pub mod error;
 pub mod facilities;
 pub mod ids;
 pub mod logs;
+pub mod monitoring;
 pub mod password;
 pub mod protocols;
 pub mod redirect;

@@ -11,6 +11,7 @@ pub mod facilities;
 pub mod home;
 pub mod landing;
 pub mod logs;
+pub mod monitoring;
 pub mod not_found;
 pub mod notifications;
 pub mod platform;

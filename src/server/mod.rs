@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod logs;
 pub mod mailer;
 pub mod metrics;
+pub mod monitoring;
 pub mod photos;
 pub mod protocols;
 pub mod reports;

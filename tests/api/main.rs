@@ -30,6 +30,7 @@ mod injection;
 mod jobs;
 mod logs;
 mod monitoring;
+mod monitoring_rounds;
 mod photos;
 mod protocols;
 mod reports;

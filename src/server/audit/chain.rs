@@ -144,7 +144,8 @@ pub async fn verify(conn: &mut PgConnection, org: Option<OrgId>, key: &AuditKey)
 }
 
 /// The first signed record of `org` whose content no longer hashes to the hash sealed with it
-/// (`app.log_content_hash`, `app.verification_content_hash`); records from before sealing have
+/// (`app.log_content_hash`, `app.verification_content_hash`, `app.round_content_hash` for signed
+/// monitoring rounds); records from before sealing have
 /// none and are not checked.
 async fn altered_record(conn: &mut PgConnection, org: OrgId) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
@@ -157,6 +158,10 @@ async fn altered_record(conn: &mut PgConnection, org: OrgId) -> Result<Option<St
           WHERE v.org_id = $1 AND v.content_hash IS NOT NULL \
             AND v.content_hash <> app.verification_content_hash(v, l.content_hash) \
           ORDER BY v.verified_at LIMIT 1) \
+         UNION ALL \
+         (SELECT 'monitoring round ' || r.id FROM monitoring_rounds r \
+          WHERE r.org_id = $1 AND r.content_hash IS NOT NULL AND r.content_hash <> app.round_content_hash(r) \
+          ORDER BY r.signed_at LIMIT 1) \
          LIMIT 1",
         org as _
     )

@@ -3,6 +3,7 @@
 //! any byte is sent) and answers with the file and its headers.
 //! - `GET /reports/logs.csv`, `/reports/compliance.csv`, `/reports/corrective-actions.csv`:
 //!   `reports::csv_export`
+//! - `GET /reports/monitoring.pdf`: the Level II summary, `monitoring::summary_pdf`
 //! - `GET /exports/{id}`: a prepared PDF report or binder, `reports::exports`
 //! - `GET /audit/export.jsonl`: the whole trail, `audit::export`
 //!
@@ -70,6 +71,20 @@ pub async fn corrective_actions_csv(
 ) -> Response {
     match csv_export::corrective_actions_file(&state, &auth, &parts, &query).await {
         Ok((ctx, body)) => (attachment(CSV, format!("corrective-actions-{}.csv", ctx.org_id())), body).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn monitoring_pdf(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Query(query): Query<HashMap<String, String>>,
+    parts: Parts,
+) -> Response {
+    match crate::server::monitoring::summary_pdf(&state, &auth, &parts, &query).await {
+        Ok((ctx, body)) => {
+            (attachment("application/pdf", format!("monitoring-{}.pdf", ctx.org_id())), body).into_response()
+        }
         Err(err) => err.into_response(),
     }
 }

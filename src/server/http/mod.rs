@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/logs.csv", get(downloads::logs_csv))
         .route("/reports/compliance.csv", get(downloads::compliance_csv))
         .route("/reports/corrective-actions.csv", get(downloads::corrective_actions_csv))
+        .route("/reports/monitoring.pdf", get(downloads::monitoring_pdf))
         .route("/exports/{id}", get(downloads::export))
         .route("/webhooks/stripe", axum::routing::post(stripe_webhook::receive))
         .route("/client-errors", axum::routing::post(client_errors::report))
