@@ -45,7 +45,7 @@ async fn an_action_closes_by_a_passing_reclean_or_a_signed_override_and_never_ch
     let app = spawn_app(db.clone()).await;
     let world = World::build(&app).await;
     let admin = &world.a.member(Role::Admin).client;
-    let (_, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
+    let (lab, hood) = facility_with_equipment(&app, admin, "Lab", "Hood 1", "").await;
     let staff = world.a.member(Role::Staff);
     let supervisor = &world.a.member(Role::Supervisor).client;
 

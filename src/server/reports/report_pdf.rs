@@ -10,6 +10,7 @@ use super::logs::{self, Cursor, LogRow};
 use super::progress::Progress;
 use crate::model::audit::ChainCheck;
 use crate::model::compliance::{Compliance, DEFINITION};
+use crate::model::corrective_actions::{CorrectiveAction, Show};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId};
 use crate::model::reports::LogFilter;
@@ -17,6 +18,7 @@ use crate::model::{logs::signed_with_label, schedules::DueStatus};
 use crate::server::audit::checkpoints::{self, Checkpoint};
 use crate::server::auth::{TenantCtx, TenantTx};
 use crate::server::compliance::{self, Period, Scope};
+use crate::server::corrective_actions;
 use crate::server::equipment::status::status_row;
 use crate::server::state::AppState;
 
@@ -98,6 +100,7 @@ pub async fn write<W: Write>(
         compliance::figures(&mut tx, Scope { facility: Some(scope.facility), equipment: None }, &Period::from(&filter))
             .await?;
     let checkpoint = checkpoints::latest(tx.conn(), org).await?;
+    let actions = corrective_actions::rows(&mut tx, Show::All, Some(scope.facility), 500).await?;
     tx.commit().await?;
 
     let header = format!("{org_name} · {facility_name} · cleaning and disinfection inspection report");
@@ -125,6 +128,7 @@ pub async fn write<W: Write>(
     doc.gap(6.0);
     audit_section(&mut doc, chain)?;
     signing_section(&mut doc, state, checkpoint.as_ref())?;
+    actions_section(&mut doc, &actions)?;
 
     for (equipment, due) in &statuses {
         doc.gap(10.0);
@@ -157,6 +161,54 @@ pub async fn write<W: Write>(
     }
     let out = doc.finish(&format!("Inspection report: {facility_name}, {}", scope.period()))?;
     Ok(out)
+}
+
+/// The facility's corrective actions (open first, then the latest closed; at most 500), each
+/// with how it was closed and, for an override, its signature.
+fn actions_section<W: Write>(doc: &mut Layout<W>, actions: &[CorrectiveAction]) -> std::io::Result<()> {
+    doc.gap(6.0);
+    doc.line(0.0, Font::Bold, 13.0, "Corrective actions")?;
+    if actions.is_empty() {
+        return doc.line(0.0, Font::Regular, 10.5, "None opened.");
+    }
+    for a in actions {
+        doc.ensure(30.0)?;
+        let state = match &a.closed {
+            Some(c) => format!("closed {}", c.at),
+            None if a.overdue => format!("OPEN, overdue since {}", a.due_at),
+            None => format!("open, due {}", a.due_at),
+        };
+        doc.paragraph(0.0, Font::Bold, 9.5, &format!("{}: {} ({state})", a.equipment, a.description))?;
+        let opened = a
+            .opened_by
+            .as_deref()
+            .map_or_else(|| "automatically, for a failed cleaning".to_owned(), |by| format!("by {by}"));
+        let owner = a.owner.as_ref().map_or_else(|| "no owner".to_owned(), |(_, name)| format!("owner {name}"));
+        doc.line(12.0, Font::Regular, 9.0, &format!("Opened {} {opened} · {owner}", a.opened_at))?;
+        if let Some(c) = &a.closed {
+            let how = match (&c.reclean, &c.override_reason) {
+                (Some(r), _) => format!("by the passing re-clean performed {} by {}", r.performed_at, r.signer),
+                (None, Some(reason)) => format!("by override: {reason}"),
+                (None, None) => String::new(),
+            };
+            doc.paragraph(12.0, Font::Regular, 9.0, &format!("Closed by {} {how}. Note: {}", c.by, c.note))?;
+            if let Some(s) = &c.override_signature {
+                doc.line(
+                    12.0,
+                    Font::Regular,
+                    9.0,
+                    &format!(
+                        "Signed \u{201c}{}\u{201d} by {} at {} · {}",
+                        s.meaning,
+                        s.name,
+                        s.at,
+                        signed_with_label(s.signed_with.as_deref())
+                    ),
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn summary<W: Write>(
