@@ -37,7 +37,7 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
     }
     let hash = password::hash(PASSWORD.to_owned()).await?;
     let (org, owner) = (OrgId::new(), UserId::new());
-    let ctx = crate::server::auth::scope::demo_owner_ctx(org, owner);
+    let ctx = crate::server::auth::scope::demo_ctx(org, owner, Role::Owner);
     let mut tx = TenantTx::begin(pool, &ctx).await?;
     let mut users = Vec::new();
     for (role, email) in &logins {
@@ -92,6 +92,7 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
     let schedules =
         [("days", Some(1), None), ("weekdays", None, Some(vec![1i16, 2, 3, 4, 5])), ("days", Some(2), None)];
     let mut equipment = Vec::new();
+    let mut facilities = Vec::new();
     for (f, (facility_name, tz)) in
         [("Main Hospital", "Europe/Lisbon"), ("North Lab", "America/New_York")].into_iter().enumerate()
     {
@@ -105,6 +106,7 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
         )
         .execute(tx.conn())
         .await?;
+        facilities.push(facility);
         if f == 0 {
             sqlx::query!(
                 "UPDATE memberships SET facility_ids = ARRAY[$2::uuid] WHERE org_id = $1 AND role = 'inspector'",
@@ -187,5 +189,199 @@ pub async fn create(pool: &PgPool, scale: Scale) -> anyhow::Result<Vec<(Role, St
         .await?;
         tx.commit().await?;
     }
+    let id_of = |role: Role| users.iter().find(|(r, _)| *r == role).map(|(_, id)| *id).unwrap_or(owner);
+    let people = Cast { org, owner, staff: id_of(Role::Staff), supervisor: id_of(Role::Supervisor) };
+    measured_and_corrected(pool, &people, facilities[0]).await?;
+    monitoring_rounds(pool, &people, facilities[0]).await?;
     Ok(logins)
+}
+
+/// Who signs the demo's records.
+struct Cast {
+    org: OrgId,
+    owner: UserId,
+    staff: UserId,
+    supervisor: UserId,
+}
+
+impl Cast {
+    fn ctx(&self, user: UserId, role: Role) -> crate::server::auth::TenantCtx {
+        crate::server::auth::scope::demo_ctx(self.org, user, role)
+    }
+}
+
+/// A biosafety cabinet cleaned by a protocol that measures (ATP, chlorine, a remark; the lot and
+/// expiry of the disinfectant; a timed contact): a failed cleaning whose corrective action was
+/// closed by a passing re-clean, a later failure whose action is open and assigned, and a problem
+/// reported from a sticker. Signed through the same code as real cleanings.
+async fn measured_and_corrected(pool: &PgPool, people: &Cast, facility: FacilityId) -> anyhow::Result<()> {
+    use crate::server::corrective_actions::{self, Resolution};
+    use crate::server::logs::{self, checklist::Answers, signatures::Signer, LogForm};
+    use crate::server::protocols::{self, ProtocolForm};
+
+    let admin = people.ctx(people.owner, Role::Owner);
+    let mut tx = TenantTx::begin(pool, &admin).await?;
+    let form = ProtocolForm {
+        name: "Cabinet ATP check".into(),
+        steps: "Wipe all interior surfaces\nATP swab of the work surface [RLU ≤ 250]\nChlorine solution strength [ppm 500–1000]\nRemarks [text]".into(),
+        disinfectant: "Sodium hypochlorite 0.1%".into(),
+        contact_time_minutes: 1,
+        contact_timed: true,
+        product_lot_required: true,
+        photo_required: false,
+        verification_required: false,
+    };
+    let protocol = protocols::create(&mut tx, &form).await?;
+    let cabinet = EquipmentId::new();
+    sqlx::query!(
+        "INSERT INTO equipment (id, org_id, facility_id, name, kind, location, risk_level, qr_token, short_code, protocol_id) \
+         VALUES ($1, $2, $3, 'Biosafety cabinet 1', 'Biosafety cabinet', 'Lab 2', 'critical', $4, 'DMA0001', $5)",
+        cabinet as _,
+        people.org as _,
+        facility as _,
+        crate::server::auth::tokens::generate().token,
+        protocol as _
+    )
+    .execute(tx.conn())
+    .await?;
+    sqlx::query!(
+        "INSERT INTO schedules (org_id, equipment_id, unit, every_n, starts_at) VALUES ($1, $2, 'days', 1, now() - interval '2 days')",
+        people.org as _,
+        cabinet as _
+    )
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+
+    let staff = people.ctx(people.staff, Role::Staff);
+    let clean = async |atp: &str, notes: &str| -> anyhow::Result<crate::model::ids::LogId> {
+        let mut tx = TenantTx::begin(pool, &staff).await?;
+        // Applied three minutes before signing, in the facility's time, as the phone's timer writes it.
+        let applied: String = sqlx::query_scalar!(
+            r#"SELECT to_char((now() - interval '3 minutes') AT TIME ZONE f.time_zone, 'HH24:MI:SS') AS "t!" FROM facilities f WHERE f.id = $1"#,
+            facility as _
+        )
+        .fetch_one(tx.conn())
+        .await?;
+        let one = |v: &str| [("0".to_owned(), v.to_owned())].into_iter().collect();
+        let answers = Answers {
+            done: one("on"),
+            readings: [("1".to_owned(), atp.to_owned()), ("2".to_owned(), "650".to_owned())].into_iter().collect(),
+            texts: [("3".to_owned(), "Sash and grille wiped too".to_owned())].into_iter().collect(),
+            ..Answers::default()
+        };
+        let form = LogForm {
+            outcome: "pass".into(),
+            notes: notes.into(),
+            performed_at: None,
+            answers,
+            product_lot: Some("HC-2291".into()),
+            product_expiry: Some("2027-06-30".into()),
+            applied_at: Some(applied),
+            photos: Vec::new(),
+            submission_key: None,
+            no_protocol_reason: None,
+            performed_local: None,
+            late_entry_reason: None,
+            entered_offline: false,
+        };
+        let id = logs::record(&mut tx, cabinet, &form, &Signer::new(Some(PASSWORD.into()), false)).await?;
+        tx.commit().await?;
+        Ok(id)
+    };
+    clean("480", "").await?;
+    let reclean = clean("90", "").await?;
+    let supervisor = people.ctx(people.supervisor, Role::Supervisor);
+    let mut tx = TenantTx::begin(pool, &supervisor).await?;
+    let first = sqlx::query_scalar!(
+        r#"SELECT id AS "id!: crate::model::ids::CorrectiveActionId" FROM corrective_actions WHERE org_id = $1 ORDER BY opened_at LIMIT 1"#,
+        people.org as _
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    corrective_actions::assign(&mut tx, first, Some(people.staff), None).await?;
+    tx.commit().await?;
+    let mut tx = TenantTx::begin(pool, &staff).await?;
+    let note = "Cleaned again with fresh hypochlorite; ATP 90 RLU";
+    corrective_actions::close(&mut tx, first, note, Resolution::Reclean(reclean)).await?;
+    tx.commit().await?;
+    clean("610", "Spill residue under the grille").await?;
+    let mut tx = TenantTx::begin(pool, &supervisor).await?;
+    let open = sqlx::query_scalar!(
+        r#"SELECT id AS "id!: crate::model::ids::CorrectiveActionId" FROM corrective_actions WHERE org_id = $1 AND closed_at IS NULL LIMIT 1"#,
+        people.org as _
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    corrective_actions::assign(&mut tx, open, Some(people.staff), None).await?;
+    // Reported by someone scanning a pump's sticker (the demo's panel is off, so written here).
+    sqlx::query!(
+        "INSERT INTO problem_reports (id, org_id, equipment_id, description, contact) \
+         SELECT gen_random_uuid(), e.org_id, e.id, 'Alarm keeps beeping and the keypad is sticky', 'Ward 3 nurse station' \
+         FROM equipment e WHERE e.org_id = $1 AND e.kind = 'Infusion pump' ORDER BY e.name LIMIT 1",
+        people.org as _
+    )
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Level II monitoring in the first facility: four signed weekly rounds whose rate climbs from
+/// 60% to 90%, and today's round under way (half its surfaces recorded). The sample is drawn by
+/// the database at random, as in a real round; the past rounds are dated back and signed an hour
+/// after they started (the signature seals them as any).
+async fn monitoring_rounds(pool: &PgPool, people: &Cast, facility: FacilityId) -> anyhow::Result<()> {
+    use crate::model::ids::MonitoringRoundId;
+    let supervisor = people.ctx(people.supervisor, Role::Supervisor);
+    for (weeks_ago, pass_rate) in [(4, 60), (3, 70), (2, 80), (1, 90), (0, 0)] {
+        let mut tx = TenantTx::begin(pool, &supervisor).await?;
+        let round = MonitoringRoundId::new();
+        sqlx::query!(
+            "INSERT INTO monitoring_rounds (id, org_id, facility_id, started_by, started_at, sample_percent, fluorescent, atp, \
+                    atp_threshold, population) \
+             SELECT $1, $2, $3, $4, now() - make_interval(days => 7 * $5), 100, true, true, 250, count(*) \
+             FROM equipment WHERE org_id = $2 AND facility_id = $3 AND status = 'active'",
+            round as _,
+            people.org as _,
+            facility as _,
+            people.supervisor as _,
+            weeks_ago
+        )
+        .execute(tx.conn())
+        .await?;
+        // Every surface, in a random order; a share of them fail, by position.
+        sqlx::query!(
+            "INSERT INTO monitoring_samples (org_id, round_id, position, equipment_id, marker_removed, atp_rlu, recorded_by, recorded_at) \
+             SELECT $1, $2, n, id, \
+                    CASE WHEN $4 = 0 AND n % 2 = 0 THEN NULL ELSE (n * 10) % 100 < $5 OR n = 1 END, \
+                    CASE WHEN $4 = 0 AND n % 2 = 0 THEN NULL WHEN (n * 10) % 100 < $5 OR n = 1 THEN 40 + n * 13 ELSE 380 + n * 7 END, \
+                    CASE WHEN $4 = 0 AND n % 2 = 0 THEN NULL ELSE $3::uuid END, \
+                    CASE WHEN $4 = 0 AND n % 2 = 0 THEN NULL ELSE now() - make_interval(days => 7 * $4) END \
+             FROM (SELECT id, row_number() OVER (ORDER BY random())::int AS n FROM equipment \
+                   WHERE org_id = $1 AND facility_id = $6 AND status = 'active') e",
+            people.org as _,
+            round as _,
+            people.supervisor as _,
+            weeks_ago,
+            pass_rate,
+            facility as _
+        )
+        .execute(tx.conn())
+        .await?;
+        if weeks_ago > 0 {
+            sqlx::query!(
+                "UPDATE monitoring_rounds SET signed_by = $3, signer_name = 'Supervisor Demo', signature_meaning = 'evaluated', \
+                        signed_with = 'password', signed_at = started_at + interval '1 hour' \
+                 WHERE org_id = $1 AND id = $2",
+                people.org as _,
+                round as _,
+                people.supervisor as _
+            )
+            .execute(tx.conn())
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
 }

@@ -204,7 +204,7 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     app.call(&staff, "login", &form).await.assert_ok();
     let equipment: cleantrack::model::equipment::EquipmentPage =
         app.call(&staff, "list_equipment", &[]).await.assert_ok().json();
-    assert_eq!(equipment.total, 12);
+    assert_eq!(equipment.total, 13, "two facilities of six, and the biosafety cabinet");
     let first = equipment.items[0].id.to_string();
     let logs: Vec<cleantrack::model::logs::CleaningLog> =
         app.call(&staff, "list_logs", &[("equipment_id", &first)]).await.json();
@@ -214,6 +214,20 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     let overdue: Vec<cleantrack::model::schedules::OverdueItem> =
         app.call(&staff, "list_overdue", &[]).await.assert_ok().json();
     assert!((1..12).contains(&overdue.len()), "some, not all, overdue: {overdue:?}");
+    // What the quality features have to show: a measured failure whose action was closed by a
+    // re-clean, another open and assigned, a reported problem, signed monitoring rounds.
+    let supervisor = app.browser();
+    let form = [("email", "supervisor@demo.cleantrack.test"), ("password", cleantrack::server::demo::PASSWORD)];
+    app.call(&supervisor, "login", &form).await.assert_ok();
+    let actions: cleantrack::model::corrective_actions::ActionList =
+        app.call(&supervisor, "list_corrective_actions", &[("show", "all")]).await.assert_ok().json();
+    assert_eq!(actions.items.iter().filter(|a| a.closed.as_ref().is_some_and(|c| c.reclean.is_some())).count(), 1);
+    assert!(actions.items.iter().any(|a| a.closed.is_none() && a.owner.is_some() && a.description.contains("610 RLU")));
+    assert_eq!(actions.problems.len(), 1);
+    let rounds: cleantrack::model::monitoring::Monitoring =
+        app.call(&supervisor, "list_rounds", &[]).await.assert_ok().json();
+    assert_eq!((rounds.rounds.len(), rounds.units.len(), rounds.units[0].rounds), (5, 1, 4));
+    assert!(rounds.units[0].rate().is_some_and(|r| (50.0..95.0).contains(&r)), "{:?}", rounds.units);
     let dashboard: cleantrack::model::dashboard::Dashboard =
         app.call(&staff, "get_dashboard", &[("days", "30")]).await.assert_ok().json();
     assert!(dashboard.compliance.percent().is_some_and(|p| (50..100).contains(&p)), "{dashboard:?}");
@@ -259,7 +273,7 @@ async fn demo_data_creates_a_working_organization_once_and_prints_the_logins(_: 
     app.call(&inspector, "login", &form).await.assert_ok();
     let seen: cleantrack::model::equipment::EquipmentPage =
         app.call(&inspector, "list_equipment", &[]).await.assert_ok().json();
-    assert_eq!(seen.total, 6);
+    assert_eq!(seen.total, 7, "the first facility's six and its biosafety cabinet");
 
     let mut production = vars.to_vec();
     production.extend([

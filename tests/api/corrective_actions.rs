@@ -167,6 +167,13 @@ async fn an_action_closes_by_a_passing_reclean_or_a_signed_override_and_never_ch
         supervisor.get(app.url("/reports/corrective-actions.csv?show=nope")).send().await.unwrap().status(),
         422
     );
+
+    // The facility's inspection report (PDF) lists them, with how each was closed.
+    let (_, pdf) = crate::reports::export(&app, supervisor, "report_pdf", lab).await;
+    let text = crate::reports::pdf_text(&pdf);
+    assert!(text.contains("Corrective actions"), "{text}");
+    assert!(text.contains("Re-cleaned with") && text.contains("by override: Out of service"), "{text}");
+    assert!(text.contains("closed by override") && text.contains("Replace the sash seal"), "{text}");
 }
 
 #[sqlx::test]

@@ -492,8 +492,8 @@ pub async fn begin_file_lookup(pool: &PgPool, sha256_hex: &str) -> Result<Transa
 }
 
 /// The demo organization of `cleantrack demo-data`: its owner acts, as at registration.
-pub(crate) fn demo_owner_ctx(org_id: OrgId, owner: UserId) -> TenantCtx {
-    TenantCtx::new(org_id, owner, Role::Owner)
+pub(crate) fn demo_ctx(org_id: OrgId, user: UserId, role: Role) -> TenantCtx {
+    TenantCtx::new(org_id, user, role)
 }
 
 /// Registration: a brand-new organization whose first member is its owner.
