@@ -114,6 +114,7 @@ pub async fn close_corrective_action(
 }
 
 /// A form's owner field: empty for nobody.
+#[cfg(feature = "ssr")]
 fn owner_of(raw: Option<String>) -> Result<Option<UserId>, AppError> {
     match raw.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         None => Ok(None),

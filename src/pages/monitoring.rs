@@ -100,12 +100,6 @@ pub fn MonitoringPage() -> impl IntoView {
     let facility = Memo::new(move |_| query.with(|q| text(q, "facility")));
     let data = Resource::new(move || (facility.get(), start.version().get()), |(f, _)| list_rounds(f.parse().ok()));
     let session = crate::components::session::use_session();
-    // A round just started opens for recording.
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = start.value().get() {
-            let _ = window().location().set_href(&format!("/monitoring/{id}"));
-        }
-    });
     view! {
         <Title text="Monitoring"/>
         <h1>"Monitoring (Level II)"</h1>
@@ -163,6 +157,7 @@ pub fn MonitoringPage() -> impl IntoView {
                                         <input id="round-threshold" name="atp_threshold" type="number" min="1" value="250" inputmode="numeric"/>
                                     </div>
                                     <ActionError value=start.value()/>
+                                    <ActionDone action=start message="Round started: open it under Rounds to record each surface."/>
                                     <button type="submit" class="button">"Draw the sample and start"</button>
                                 </ActionForm>
                             })}

@@ -1,6 +1,9 @@
 //! `/notifications`: a person's alerts in this organization, newest first, unread marked, and
 //! their alert settings (what, how early, by email or not, quiet hours, which facilities).
 
+// A server function's arguments are its form's fields (see `pages::logs`).
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

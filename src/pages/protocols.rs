@@ -1,5 +1,8 @@
 //! Protocols: the checklists staff follow. Revising adds a version; logs keep the one they used.
 
+// A server function's arguments are its form's fields (see `pages::logs`).
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

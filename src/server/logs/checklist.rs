@@ -62,7 +62,7 @@ impl Checked {
     }
 }
 
-fn given<'a>(map: &'a BTreeMap<String, String>, i: usize) -> Option<&'a str> {
+fn given(map: &BTreeMap<String, String>, i: usize) -> Option<&str> {
     map.get(&i.to_string()).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
