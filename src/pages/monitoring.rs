@@ -326,9 +326,10 @@ fn surface(
     };
     let (round_id, marker, rlu, notes, passed) =
         (round.id.to_string(), sample.marker_removed, sample.atp_rlu, sample.notes.clone(), sample.passed);
+    let recorded = passed.is_some();
     let form = open.then(move || {
         let (marker_id, rlu_id, notes_id) = (format!("marker-{p}"), format!("rlu-{p}"), format!("notes-{p}"));
-        view! {
+        let form = view! {
             <ActionForm action=record attr:class="form surface__form">
                 <input type="hidden" name="round_id" value=round_id/>
                 <input type="hidden" name="position" value=p.to_string()/>
@@ -351,6 +352,12 @@ fn surface(
                 </div>
                 <button type="submit" class="button button--small">{if passed.is_some() { "Update" } else { "Record" }}</button>
             </ActionForm>
+        };
+        // A recorded surface keeps its form folded away: the list stays short on a phone.
+        if recorded {
+            view! { <details class="edit"><summary>"Change"</summary>{form}</details> }.into_any()
+        } else {
+            form.into_any()
         }
     });
     view! {

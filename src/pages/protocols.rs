@@ -114,8 +114,7 @@ fn protocol_fields(current: Option<&Protocol>) -> impl IntoView {
     let steps = current.map(|p| p.steps.iter().map(Step::to_line).collect::<Vec<_>>().join("\n")).unwrap_or_default();
     let photo = current.is_some_and(|p| p.photo_required);
     let verify = current.is_some_and(|p| p.verification_required);
-    // A new protocol times its contact unless told otherwise.
-    let timed = current.is_none_or(|p| p.contact_timed);
+    let timed = current.is_some_and(|p| p.contact_timed);
     let lot = current.is_some_and(|p| p.product_lot_required);
     let hint_id = format!("{steps_id}-hint");
     view! {
@@ -128,7 +127,7 @@ fn protocol_fields(current: Option<&Protocol>) -> impl IntoView {
         <Field label="Disinfectant" name="disinfectant" required=false value=current.map(|p| p.disinfectant.clone()).unwrap_or_default() scope=scope.clone()/>
         <Field label="Contact time (minutes)" name="contact_time_minutes" kind="number" value=current.map_or("5".to_owned(), |p| p.contact_time_minutes.to_string()) scope=scope/>
         <label class="check"><input type="checkbox" name="contact_timed" checked=timed/>" Time the contact on the phone (signing before it ends is refused)"</label>
-        <label class="check"><input type="checkbox" name="product_lot_required" checked=lot/>" Record the disinfectant's lot and expiry (an expired lot is refused)"</label>
+        <label class="check"><input type="checkbox" name="product_lot_required" checked=lot/>" Ask for the product's lot number and expiry (an expired lot is refused)"</label>
         <label class="check"><input type="checkbox" name="photo_required" checked=photo/>" Photo required"</label>
         <label class="check"><input type="checkbox" name="verification_required" checked=verify/>" Supervisor verification required"</label>
     }

@@ -181,7 +181,7 @@ async fn events(conn: &mut sqlx::PgConnection, org: OrgId, at: &str) -> Result<V
            UNION ALL
            SELECT 'failed:' || l.id, 'failed_cleaning', app.utc(l.received_at), e.facility_id, f.time_zone, NULL, 0,
                   e.name, f.name, app.local_time(l.performed_at, f.time_zone),
-                  l.signer_name || coalesce(': ' || nullif(l.notes, ''), ''), '/equipment/' || e.id
+                  l.signer_name || chr(31) || l.notes, '/equipment/' || e.id
            FROM cleaning_logs l
            JOIN equipment e ON e.org_id = l.org_id AND e.id = l.equipment_id
            JOIN facilities f ON f.org_id = e.org_id AND f.id = e.facility_id
@@ -238,14 +238,19 @@ async fn events(conn: &mut sqlx::PgConnection, org: OrgId, at: &str) -> Result<V
                 format!("{subject} is overdue"),
                 format!("{subject} ({facility_name}) was due at {local_at} ({time_zone}) and has not been cleaned since."),
             ),
-            "failed_cleaning" => (
-                AlertKind::FailedCleaning,
-                format!("Failed cleaning: {subject}"),
-                format!(
-                    "A cleaning of {subject} ({facility_name}) performed at {local_at} ({time_zone}) failed. {detail}. \
-                     A corrective action was opened."
-                ),
-            ),
+            "failed_cleaning" => {
+                // The signer and the notes, joined by a unit separator in the query.
+                let (signer, notes) = detail.split_once('\u{1f}').unwrap_or((detail.as_str(), ""));
+                let notes = if notes.is_empty() { String::new() } else { format!(" Notes: {notes}") };
+                (
+                    AlertKind::FailedCleaning,
+                    format!("Failed cleaning: {subject}"),
+                    format!(
+                        "{signer} recorded a failed cleaning of {subject} ({facility_name}) performed at {local_at} \
+                         ({time_zone}).{notes} A corrective action was opened."
+                    ),
+                )
+            }
             "action_assigned" => (
                 AlertKind::ActionAssigned,
                 format!("Corrective action for you: {subject}"),

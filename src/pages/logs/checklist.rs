@@ -37,8 +37,10 @@ pub fn checklist_fields(steps: &[Step], scope: &str) -> impl IntoView {
             };
             view! {
                 <div class="step">
-                    {answer}
-                    <label class="check step__na"><input type="checkbox" name=format!("na[{i}]")/>" Not applicable"</label>
+                    <div class="step__answer">{answer}</div>
+                    <label class="check step__na" title="Not applicable">
+                        <input type="checkbox" name=format!("na[{i}]") aria-label=format!("Step {} not applicable", i + 1)/>" N/A"
+                    </label>
                     <input class="step__na-reason" name=format!("na_reason[{i}]") maxlength="300"
                         aria-label=format!("Why step {} does not apply", i + 1) placeholder="Why does it not apply?"/>
                 </div>

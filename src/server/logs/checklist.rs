@@ -82,10 +82,11 @@ pub fn check(steps: &[Step], answers: &Answers) -> Result<Checked, AppError> {
         let answered = match &step.kind {
             StepKind::Check => answers.done.contains_key(&i.to_string()),
             StepKind::Reading { .. } => given(&answers.readings, i).is_some(),
-            StepKind::Text => given(&answers.texts, i).is_some(),
+            StepKind::Text => true,
         };
         if answers.na.contains_key(&i.to_string()) {
-            if answered {
+            let written = step.kind != StepKind::Text || given(&answers.texts, i).is_some();
+            if answered && written {
                 return Err(invalid("it is marked not applicable and answered too; keep one.".into()));
             }
             let reason = given(&answers.na_reasons, i).ok_or_else(|| invalid("say why it does not apply.".into()))?;
@@ -121,12 +122,13 @@ pub fn check(steps: &[Step], answers: &Answers) -> Result<Checked, AppError> {
                     entry.reading = Some(Reading { value, unit: unit.clone(), min: *min, max: *max });
                 }
             }
+            // A remark is optional: an empty one passes with nothing written.
             StepKind::Text => {
+                entry.result = Some(StepResult::Pass);
                 if let Some(text) = given(&answers.texts, i) {
                     if text.chars().count() > 500 {
                         return Err(invalid("keep the remark under 500 characters.".into()));
                     }
-                    entry.result = Some(StepResult::Pass);
                     entry.text = Some(text.split_whitespace().collect::<Vec<_>>().join(" "));
                 }
             }
@@ -189,7 +191,7 @@ mod tests {
         };
         let na = check(&steps(), &a).unwrap();
         assert_eq!(na.entries[1].result, Some(StepResult::Na));
-        assert_eq!(na.unanswered, 2);
+        assert_eq!(na.unanswered, 1, "the tick-box; a remark is optional");
         let a = Answers { readings: map(&[("1", "lots")]), ..Answers::default() };
         assert!(check(&steps(), &a).unwrap_err().to_string().contains("“lots” is not a number"));
         let a = Answers { readings: map(&[("1", "99,5")]), ..Answers::default() };

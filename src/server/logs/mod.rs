@@ -169,9 +169,9 @@ async fn insert(
     let applied = parse_time_of_day(form.applied_at.as_deref())?;
     if timed && outcome == Outcome::Pass && applied.is_none() {
         return Err(AppError::Invalid(format!(
-            "Start the contact timer when you apply the disinfectant ({} minutes of wet contact), or give the \
-             time it was applied.",
-            now.contact_minutes
+            "Start the contact timer when you apply the disinfectant ({} of wet contact), or give the time it \
+             was applied.",
+            minutes(now.contact_minutes)
         )));
     }
     let signed_with = signer.authenticate(tx).await?;
@@ -215,9 +215,9 @@ async fn insert(
         let needed = now.contact_minutes * 60;
         if seconds < needed {
             return Err(AppError::Invalid(format!(
-                "The disinfectant needs {} minutes of wet contact; {}:{:02} have passed since it was applied at {at}. \
+                "The disinfectant needs {} of wet contact; {}:{:02} have passed since it was applied at {at}. \
                  Sign when the timer ends.",
-                now.contact_minutes,
+                minutes(now.contact_minutes),
                 seconds / 60,
                 seconds % 60
             )));
@@ -292,6 +292,11 @@ async fn performed_at(tx: &mut TenantTx, given: Given<'_>, now: &Current) -> Res
         Ok((at, false, late)) => Ok(Performed { at: Some(at), late }),
         Err(_) => Err(AppError::Invalid(format!("`{raw}` is not a date and time."))),
     }
+}
+
+/// "1 minute", "5 minutes".
+fn minutes(n: i32) -> String {
+    format!("{n} minute{}", if n == 1 { "" } else { "s" })
 }
 
 /// The product's lot and expiry, both or neither; `required` when the protocol asks for them.
