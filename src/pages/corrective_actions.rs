@@ -220,12 +220,7 @@ fn problem(
     dismiss: ServerAction<DismissProblem>,
 ) -> impl IntoView {
     let id = p.id.to_string();
-    let (what, owner, due, why) = (
-        format!("problem-what-{id}"),
-        format!("problem-owner-{id}"),
-        format!("problem-due-{id}"),
-        format!("problem-why-{id}"),
-    );
+    let why = format!("problem-why-{id}");
     let forms = manage.then(|| {
         let owners = owners.to_vec();
         let (act_id, dismiss_id) = (id.clone(), id.clone());
@@ -236,21 +231,7 @@ fn problem(
                     <summary>"Turn into a corrective action"</summary>
                     <ActionForm action=act attr:class="form">
                         <input type="hidden" name="problem_id" value=act_id/>
-                        <div class="field">
-                            <label for=what.clone()>"What must be done"</label>
-                            <textarea id=what name="description" rows="2" required maxlength="2000">{crate::components::form::textarea_text(description)}</textarea>
-                        </div>
-                        <div class="field">
-                            <label for=owner.clone()>"Owner"</label>
-                            <select id=owner name="owner_id">
-                                <option value="">"Nobody yet"</option>
-                                {owners.into_iter().map(|(u, name)| view! { <option value=u.to_string()>{name}</option> }).collect_view()}
-                            </select>
-                        </div>
-                        <div class="field">
-                            <label for=due.clone()>"Due day (a day from now if empty)"</label>
-                            <input id=due name="due_date" type="date"/>
-                        </div>
+                        {action_fields(&format!("problem-{id}"), description, Some(owners))}
                         <button type="submit" class="button button--small">"Open the action"</button>
                     </ActionForm>
                 </details>
@@ -278,6 +259,34 @@ fn problem(
             </div>
             {forms}
         </li>
+    }
+}
+
+/// The fields of a new corrective action: what must be done (`description` to start from), its
+/// owner when `owners` are offered, and the due day. `scope` keeps ids unique on the page.
+pub fn action_fields(scope: &str, description: String, owners: Option<Vec<(UserId, String)>>) -> impl IntoView {
+    let (what, owner, due) = (format!("{scope}-what"), format!("{scope}-owner"), format!("{scope}-due"));
+    view! {
+        <div class="field">
+            <label for=what.clone()>"What must be done"</label>
+            <textarea id=what name="description" rows="2" required maxlength="2000">{crate::components::form::textarea_text(description)}</textarea>
+        </div>
+        {match owners {
+            Some(owners) => view! {
+                <div class="field">
+                    <label for=owner.clone()>"Owner"</label>
+                    <select id=owner name="owner_id">
+                        <option value="">"Nobody yet"</option>
+                        {owners.into_iter().map(|(u, name)| view! { <option value=u.to_string()>{name}</option> }).collect_view()}
+                    </select>
+                </div>
+            }.into_any(),
+            None => view! { <p class="field__hint">"Assign an owner on the corrective actions page."</p> }.into_any(),
+        }}
+        <div class="field">
+            <label for=due.clone()>"Due day (a day from now if empty)"</label>
+            <input id=due name="due_date" type="date"/>
+        </div>
     }
 }
 

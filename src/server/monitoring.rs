@@ -337,35 +337,11 @@ pub async fn summary_pdf(
     parts: &axum::http::request::Parts,
     query: &std::collections::HashMap<String, String>,
 ) -> Result<(crate::server::auth::TenantCtx, Vec<u8>), AppError> {
-    use sha2::Digest as _;
-
-    use crate::server::audit::issued;
-    use crate::server::audit::record::{record_member_event, SecurityEvent};
-    use crate::server::auth::request::tenant_ctx_of;
-    use crate::server::auth::scope::begin_issuing;
-    use crate::server::http::origin::RequestMeta;
+    use crate::server::reports::csv_export::{begin_file, issue};
     use crate::server::reports::layout::{Font, Layout};
 
-    let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
-    ctx.require(Action::ExportReports)?;
-    let facility = match query.get("facility").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => {
-            Some(raw.parse::<FacilityId>().map_err(|_| AppError::Invalid(format!("`{raw}` is not a facility.")))?)
-        }
-    };
-    if facility.is_some_and(|f| !ctx.can_see_facility(f)) {
-        return Err(AppError::NotFound);
-    }
-    let event = SecurityEvent {
-        org: Some(ctx.org_id()),
-        actor: Some(ctx.user_id()),
-        action: "reports.monitoring_exported",
-        entity_type: "monitoring_rounds",
-        entity_id: None,
-        details: serde_json::json!({ "facility": facility }),
-    };
-    record_member_event(&state.pool, &ctx, &RequestMeta::from_parts(parts), event).await?;
+    let about = ("reports.monitoring_exported", "monitoring_rounds");
+    let (ctx, facility) = begin_file(state, auth, parts, query, about, serde_json::json!({})).await?;
     let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
     let overview = overview(&mut tx, facility).await?;
     let mut failures = Vec::new();
@@ -468,10 +444,6 @@ pub async fn summary_pdf(
         doc.finish("Level II monitoring summary")
     };
     let body = write()?;
-    let mut tx = begin_issuing(&state.pool, &ctx).await?;
-    let sha256 = sha2::Sha256::digest(&body);
-    issued::record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, "monitoring_pdf", Some(ctx.user_id()))
-        .await?;
-    tx.commit().await?;
+    issue(state, &ctx, &body, "monitoring_pdf").await?;
     Ok((ctx, body))
 }

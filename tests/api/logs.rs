@@ -353,7 +353,7 @@ async fn equipment_without_a_protocol_is_signed_only_with_a_reason_that_reports_
     let csv = world.a.member(Role::Auditor).client.get(app.url("/reports/logs.csv")).send().await.unwrap();
     let csv = csv.text().await.unwrap();
     let row = csv.lines().find(|l| l.starts_with(&log.to_string())).expect("the log is in the CSV");
-    assert!(row.ends_with(",Protocol being written; manual section 4,no,,no,session,"), "{row}");
+    assert!(row.ends_with(",Protocol being written; manual section 4,no,,no,session,,,,,"), "{row}");
 
     // With a protocol, the reason is not asked for and not kept: the protocol says how.
     let (equipment, _) = setup(app, &world).await;

@@ -285,7 +285,7 @@ mod page {
                         <noscript><p class="muted">"Adding photos needs JavaScript; the cleaning can be recorded without."</p></noscript>
                         <SigningSecret strict=strict id="log-password"/>
                         <ActionError value=log.value()/>
-                        <ActionDone action=log message="Recorded and signed. The history below shows it (a failed cleaning opens a corrective action)."/>
+                        <ActionDone action=log message="Recorded and signed."/>
                         <button type="submit" class="button">"Sign: I performed this cleaning"</button>
                     </ActionForm>
                 })}

@@ -10,7 +10,7 @@ use crate::model::ids::UserId;
 use crate::model::logs::{signed_with_label, CleaningLog, Outcome, Signature};
 use crate::model::protocols::Step;
 use crate::model::role::{Action, Role};
-use crate::pages::corrective_actions::OpenCorrectiveAction;
+use crate::pages::corrective_actions::{action_fields, OpenCorrectiveAction};
 use crate::pages::logs::checklist::{checklist_fields, checklist_results};
 use crate::pages::logs::{AmendLog, VerifyLog};
 
@@ -123,21 +123,13 @@ fn correction_form(id: String, amend: ServerAction<AmendLog>, strict: bool, step
 
 /// A supervisor opens a corrective action from any log (a failed one has one already).
 fn action_form(id: String, open: ServerAction<OpenCorrectiveAction>) -> impl IntoView {
-    let (what, due) = (format!("action-{id}"), format!("action-due-{id}"));
+    let fields = action_fields(&format!("action-{id}"), String::new(), None);
     view! {
         <details class="correction">
             <summary>"Open a corrective action"</summary>
             <ActionForm action=open attr:class="form">
                 <input type="hidden" name="log_id" value=id/>
-                <div class="field">
-                    <label for=what.clone()>"What must be done"</label>
-                    <textarea id=what name="description" rows="2" required maxlength="2000"></textarea>
-                </div>
-                <div class="field">
-                    <label for=due.clone()>"Due day (a day from now if empty)"</label>
-                    <input id=due name="due_date" type="date"/>
-                </div>
-                <p class="field__hint">"Assign an owner on the corrective actions page."</p>
+                {fields}
                 <button type="submit" class="button button--small">"Open the action"</button>
             </ActionForm>
         </details>

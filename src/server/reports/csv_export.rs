@@ -18,6 +18,7 @@ use crate::model::compliance::Compliance;
 use crate::model::corrective_actions::{CorrectiveAction, Show};
 use crate::model::error::AppError;
 use crate::model::ids::FacilityId;
+use crate::model::logs::ChecklistEntry;
 use crate::model::reports::LogFilter;
 use crate::model::role::Action;
 use crate::server::audit::issued;
@@ -31,7 +32,7 @@ use crate::server::corrective_actions;
 use crate::server::http::origin::RequestMeta;
 use crate::server::state::AppState;
 
-pub const COLUMNS: [&str; 31] = [
+pub const COLUMNS: [&str; 35] = [
     "log_id",
     "facility",
     "equipment",
@@ -63,6 +64,10 @@ pub const COLUMNS: [&str; 31] = [
     "entered_offline",
     "signed_with",
     "verification_signed_with",
+    "steps",
+    "product_lot",
+    "product_expiry",
+    "contact_seconds",
 ];
 
 /// The compliance CSV's columns.
@@ -174,10 +179,61 @@ pub fn lines(rows: &[LogRow]) -> Vec<u8> {
             if row.entered_offline { "yes" } else { "no" }.to_owned(),
             row.signed_with.clone().unwrap_or_default(),
             row.verification_signed_with.clone().unwrap_or_default(),
+            row.checklist.iter().map(ChecklistEntry::describe).collect::<Vec<_>>().join("; "),
+            row.product_lot.clone().unwrap_or_default(),
+            row.product_expiry.clone().unwrap_or_default(),
+            row.contact_seconds.map(|s| s.to_string()).unwrap_or_default(),
         ];
         writer.write_record(record.iter().map(|cell| defuse(cell).into_owned())).expect("writing to memory");
     }
     writer.into_inner().expect("writing to memory")
+}
+
+/// The start of a report file other than the logs CSV: who may (those who export), which facility
+/// (`?facility=`, one the member sees, or all), and the download recorded in the trail before
+/// anything is read, as `about` (the event's action and entity type) with `details` and the
+/// facility.
+pub async fn begin_file(
+    state: &AppState,
+    auth: &AuthSession,
+    parts: &Parts,
+    query: &std::collections::HashMap<String, String>,
+    about: (&'static str, &'static str),
+    mut details: serde_json::Value,
+) -> Result<(TenantCtx, Option<FacilityId>), AppError> {
+    let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
+    ctx.require(Action::ExportReports)?;
+    let facility = match query.get("facility").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => {
+            Some(raw.parse::<FacilityId>().map_err(|_| AppError::Invalid(format!("`{raw}` is not a facility.")))?)
+        }
+    };
+    if facility.is_some_and(|f| !ctx.can_see_facility(f)) {
+        return Err(AppError::NotFound);
+    }
+    details["facility"] = serde_json::json!(facility);
+    let (action, entity_type) = about;
+    let event = SecurityEvent {
+        org: Some(ctx.org_id()),
+        actor: Some(ctx.user_id()),
+        action,
+        entity_type,
+        entity_id: None,
+        details,
+    };
+    record_member_event(&state.pool, &ctx, &RequestMeta::from_parts(parts), event).await?;
+    Ok((ctx, facility))
+}
+
+/// Records `body` as a file of `kind` issued to the member (its SHA-256, signed, in the trail), so
+/// anyone holding it can check it at /verify.
+pub async fn issue(state: &AppState, ctx: &TenantCtx, body: &[u8], kind: &str) -> Result<(), AppError> {
+    let mut tx = begin_issuing(&state.pool, ctx).await?;
+    let sha256 = sha2::Sha256::digest(body);
+    issued::record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, kind, Some(ctx.user_id())).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The compliance CSV of the filter, recorded as issued (its SHA-256 in the trail).
@@ -193,11 +249,7 @@ pub async fn compliance_file(
     let rows = compliance::by_equipment(&mut tx, scope, &Period::from(&filter)).await?;
     tx.commit().await?;
     let body = compliance_lines(&filter, &rows);
-    let mut tx = begin_issuing(&state.pool, &ctx).await?;
-    let sha256 = sha2::Sha256::digest(&body);
-    issued::record(&mut tx, &state.config.audit_key, ctx.org_id(), &sha256, "compliance_csv", Some(ctx.user_id()))
-        .await?;
-    tx.commit().await?;
+    issue(state, &ctx, &body, "compliance_csv").await?;
     Ok((ctx, body))
 }
 
@@ -231,46 +283,18 @@ pub async fn corrective_actions_file(
     parts: &Parts,
     query: &std::collections::HashMap<String, String>,
 ) -> Result<(TenantCtx, Vec<u8>), AppError> {
-    let ctx = tenant_ctx_of(auth, &state.pool, parts).await?;
-    ctx.require(Action::ExportReports)?;
     let show = match query.get("show").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Show::All,
         Some(raw) => Show::parse(raw).ok_or_else(|| AppError::Invalid(format!("`{raw}` is not a list to show.")))?,
     };
-    let facility = match query.get("facility").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => {
-            Some(raw.parse::<FacilityId>().map_err(|_| AppError::Invalid(format!("`{raw}` is not a facility.")))?)
-        }
-    };
-    if facility.is_some_and(|f| !ctx.can_see_facility(f)) {
-        return Err(AppError::NotFound);
-    }
-    let event = SecurityEvent {
-        org: Some(ctx.org_id()),
-        actor: Some(ctx.user_id()),
-        action: "reports.corrective_actions_exported",
-        entity_type: "corrective_actions",
-        entity_id: None,
-        details: serde_json::json!({ "show": show.as_str(), "facility": facility }),
-    };
-    record_member_event(&state.pool, &ctx, &RequestMeta::from_parts(parts), event).await?;
+    let about = ("reports.corrective_actions_exported", "corrective_actions");
+    let details = serde_json::json!({ "show": show.as_str() });
+    let (ctx, facility) = begin_file(state, auth, parts, query, about, details).await?;
     let mut tx = TenantTx::begin(&state.pool, &ctx).await?;
     let rows = corrective_actions::rows(&mut tx, show, facility, i64::MAX).await?;
     tx.commit().await?;
     let body = corrective_action_lines(&rows);
-    let mut tx = begin_issuing(&state.pool, &ctx).await?;
-    let sha256 = sha2::Sha256::digest(&body);
-    issued::record(
-        &mut tx,
-        &state.config.audit_key,
-        ctx.org_id(),
-        &sha256,
-        "corrective_actions_csv",
-        Some(ctx.user_id()),
-    )
-    .await?;
-    tx.commit().await?;
+    issue(state, &ctx, &body, "corrective_actions_csv").await?;
     Ok((ctx, body))
 }
 

@@ -228,10 +228,26 @@ fn deflate(data: &[u8]) -> io::Result<Vec<u8>> {
     encoder.finish()
 }
 
+/// Marks WinAnsi lacks, written the way a reader expects them (the ranges and step marks of
+/// measured checklists).
+fn spelled(text: &str) -> std::borrow::Cow<'_, str> {
+    const MARKS: [(char, &str); 4] = [('≤', "<="), ('≥', ">="), ('✓', "(pass)"), ('✗', "(FAIL)")];
+    if text.contains(|c| MARKS.iter().any(|(m, _)| *m == c)) {
+        let mut out = text.to_owned();
+        for (mark, words) in MARKS {
+            out = out.replace(mark, words);
+        }
+        out.into()
+    } else {
+        text.into()
+    }
+}
+
 /// The text in WinAnsiEncoding (the standard fonts' encoding): Latin-1 as is, the typographic
-/// marks WinAnsi adds, and `?` for anything else.
+/// marks WinAnsi adds, a few others spelled out (`spelled`), and `?` for anything else.
 pub fn win_ansi(text: &str) -> Vec<u8> {
-    text.chars()
+    spelled(text)
+        .chars()
         .map(|c| match c {
             '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}' => c as u8,
             '€' => 0x80,
@@ -258,8 +274,10 @@ const HELVETICA: [u16; 95] = [
 ];
 
 pub fn width(text: &str, font: Font, size: f32) -> f32 {
-    let units: u32 =
-        text.chars().map(|c| if (' '..='~').contains(&c) { HELVETICA[c as usize - 32] as u32 } else { 556 }).sum();
+    let units: u32 = spelled(text)
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { HELVETICA[c as usize - 32] as u32 } else { 556 })
+        .sum();
     // Bold runs about 6% wider than regular.
     let factor = if font == Font::Bold { 1.06 } else { 1.0 };
     units as f32 * size / 1000.0 * factor

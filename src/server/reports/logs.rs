@@ -3,7 +3,7 @@
 
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, LogId, OrgId};
-use crate::model::logs::Outcome;
+use crate::model::logs::{ChecklistEntry, Outcome};
 use crate::model::reports::LogFilter;
 use crate::server::auth::TenantTx;
 
@@ -62,6 +62,12 @@ pub struct LogRow {
     pub entered_offline: bool,
     /// The signer's reason for signing without a protocol.
     pub no_protocol_reason: Option<String>,
+    /// Each step's result, reading, remark or N/A reason, as signed.
+    pub checklist: sqlx::types::Json<Vec<ChecklistEntry>>,
+    /// The disinfectant's lot and expiry, and the seconds of wet contact, when recorded.
+    pub product_lot: Option<String>,
+    pub product_expiry: Option<String>,
+    pub contact_seconds: Option<i32>,
     /// The keyset cursor: performed_at as the database has it.
     pub performed_ts: time::OffsetDateTime,
 }
@@ -151,8 +157,8 @@ pub async fn page(tx: &mut TenantTx, filter: &LogFilter, cursor: &mut Cursor) ->
                      WHEN d.due_at IS NULL THEN 'not_scheduled' \
                      ELSE app.occasion_met(l.performed_at, d.due_at, l.late_entry, w.pending) END AS counted_as, \
                 l.late_entry, l.late_entry_reason, l.entered_offline, \
-                l.no_protocol_reason, \
-                l.performed_at AS performed_ts \
+                l.no_protocol_reason, l.checklist, l.product_lot, l.product_expiry::text AS product_expiry, \
+                l.contact_seconds, l.performed_at AS performed_ts \
          FROM page l \
          CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM cleaning_logs a WHERE a.org_id = l.org_id AND a.amends = l.id) AS corrected) c \
          LEFT JOIN LATERAL app.answered_due(l.org_id, l.equipment_id, l.performed_at) d ON l.outcome = 'pass' AND NOT c.corrected \

@@ -13,8 +13,9 @@ use crate::model::compliance::{Compliance, DEFINITION};
 use crate::model::corrective_actions::{CorrectiveAction, Show};
 use crate::model::error::AppError;
 use crate::model::ids::{EquipmentId, FacilityId};
+use crate::model::logs::{signed_with_label, StepResult};
 use crate::model::reports::LogFilter;
-use crate::model::{logs::signed_with_label, schedules::DueStatus};
+use crate::model::schedules::DueStatus;
 use crate::server::audit::checkpoints::{self, Checkpoint};
 use crate::server::auth::{TenantCtx, TenantTx};
 use crate::server::compliance::{self, Period, Scope};
@@ -384,6 +385,18 @@ async fn log_entry<W: Write>(doc: &mut Layout<W>, state: &AppState, row: &LogRow
             )?;
         }
         _ => doc.line(24.0, Font::Regular, 9.0, "Not verified")?,
+    }
+    // Readings, remarks, N/A and failed steps, as signed (plain ticks are in the count above).
+    for step in
+        row.checklist.iter().filter(|e| e.reading.is_some() || e.text.is_some() || e.result() != StepResult::Pass)
+    {
+        doc.paragraph(24.0, Font::Regular, 9.0, &step.describe())?;
+    }
+    if let (Some(lot), Some(expiry)) = (&row.product_lot, &row.product_expiry) {
+        doc.line(24.0, Font::Regular, 9.0, &format!("Disinfectant lot {lot}, expires {expiry}"))?;
+    }
+    if let Some(s) = row.contact_seconds {
+        doc.line(24.0, Font::Regular, 9.0, &format!("Wet contact {}:{:02} min before signing", s / 60, s % 60))?;
     }
     if let (Some(original), Some(reason)) = (&row.amends, &row.amendment_reason) {
         doc.paragraph(24.0, Font::Regular, 9.0, &format!("Amends log {original}. Reason: {reason}"))?;

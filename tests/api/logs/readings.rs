@@ -2,7 +2,7 @@
 //! with a reason, the disinfectant's lot and expiry, and the timed wet contact.
 
 use cleantrack::model::corrective_actions::ActionList;
-use cleantrack::model::ids::{EquipmentId, LogId, ProtocolId};
+use cleantrack::model::ids::{EquipmentId, FacilityId, LogId, ProtocolId};
 use cleantrack::model::logs::{CleaningLog, Outcome, StepResult};
 use cleantrack::model::role::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -12,9 +12,9 @@ use crate::world::{facility_with_equipment, World};
 
 /// Equipment of organization A whose protocol has a tick-box, an ATP reading (≤ 250 RLU) and a
 /// remark, plus the protocol form's `extra` fields.
-async fn measured(app: &TestApp, world: &World, extra: &[(&str, &str)]) -> (EquipmentId, ProtocolId) {
+async fn measured(app: &TestApp, world: &World, extra: &[(&str, &str)]) -> (EquipmentId, ProtocolId, FacilityId) {
     let admin = &world.a.member(Role::Admin).client;
-    let (_, equipment) = facility_with_equipment(app, admin, "Lab", "Hood 1", "").await;
+    let (facility, equipment) = facility_with_equipment(app, admin, "Lab", "Hood 1", "").await;
     let form = [
         vec![
             ("name", "Hood wipe"),
@@ -28,7 +28,7 @@ async fn measured(app: &TestApp, world: &World, extra: &[(&str, &str)]) -> (Equi
     let protocol: ProtocolId = app.call(admin, "create_protocol", &form).await.assert_ok().json();
     let (e, p) = (equipment.to_string(), protocol.to_string());
     app.call(admin, "assign_protocol", &[("equipment_id", &e), ("protocol_id", &p)]).await.assert_ok();
-    (equipment, protocol)
+    (equipment, protocol, facility)
 }
 
 fn answered<'a>(e: &'a str, atp: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -53,7 +53,7 @@ async fn a_reading_in_range_passes_and_one_out_of_range_fails_the_log_and_opens_
 ) {
     let app = spawn_app(db).await;
     let world = World::build(&app).await;
-    let (equipment, protocol) = measured(&app, &world, &[]).await;
+    let (equipment, protocol, facility) = measured(&app, &world, &[]).await;
     let e = equipment.to_string();
     let staff = &world.a.member(Role::Staff).client;
 
@@ -122,6 +122,15 @@ async fn a_reading_in_range_passes_and_one_out_of_range_fails_the_log_and_opens_
     let first = logs.iter().find(|l| l.id == ok).unwrap();
     assert_eq!((first.outcome, atp(first).reading.unwrap().max), (Outcome::Pass, Some(250.0)));
 
+    // The reports print what was measured: the CSV's `steps` column, the PDF's log entries.
+    let auditor = &world.a.member(Role::Auditor).client;
+    let csv = auditor.get(app.url("/reports/logs.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("ATP swab: 310 RLU (accepted ≤ 250 RLU) ✗"), "{csv}");
+    assert!(csv.contains("ATP swab N/A: Swab kit out of stock"), "{csv}");
+    let (_, pdf) = crate::reports::export(&app, auditor, "report_pdf", facility).await;
+    let text = crate::reports::pdf_text(&pdf);
+    assert!(text.contains("ATP swab: 310 RLU (accepted <= 250 RLU) (FAIL)"), "{text}");
+
     // A step line the server cannot read is refused with the line.
     let bad = [("name", "Broken"), ("steps", "ATP [RLU about 5]"), ("disinfectant", ""), ("contact_time_minutes", "0")];
     let call = app.call(admin, "create_protocol", &bad).await;
@@ -133,7 +142,7 @@ async fn a_reading_in_range_passes_and_one_out_of_range_fails_the_log_and_opens_
 async fn an_expired_lot_is_refused_and_an_in_date_lot_is_sealed_with_the_log(_: PgPoolOptions, db: PgConnectOptions) {
     let app = spawn_app(db.clone()).await;
     let world = World::build(&app).await;
-    let (equipment, _) = measured(&app, &world, &[("product_lot_required", "on")]).await;
+    let (equipment, _, _) = measured(&app, &world, &[("product_lot_required", "on")]).await;
     let e = equipment.to_string();
     let staff = &world.a.member(Role::Staff).client;
     let su = superuser_pool(&db).await;
@@ -183,7 +192,7 @@ async fn signing_before_the_contact_time_has_elapsed_is_refused_and_the_elapsed_
 ) {
     let app = spawn_app(db.clone()).await;
     let world = World::build(&app).await;
-    let (equipment, _) = measured(&app, &world, &[("contact_timed", "on")]).await;
+    let (equipment, _, _) = measured(&app, &world, &[("contact_timed", "on")]).await;
     let e = equipment.to_string();
     let staff = &world.a.member(Role::Staff).client;
     // Times of day in the facility's zone (UTC in these tests), as the phone's timer writes them.
