@@ -320,7 +320,9 @@ mod tests {
 
     #[test]
     fn text_is_encoded_for_the_standard_fonts_and_wrapped_to_the_width() {
-        assert_eq!(win_ansi("Café – ok ✓"), b"Caf\xe9 \x96 ok ?".to_vec());
+        assert_eq!(win_ansi("Café – ok ★"), b"Caf\xe9 \x96 ok ?".to_vec());
+        // Marks of measured checklists are spelled out rather than lost.
+        assert_eq!(win_ansi("≤ 250 ✓ ≥ 2 ✗"), b"<= 250 (pass) >= 2 (FAIL)".to_vec());
         let lines = wrap("one two three four five six seven", Font::Regular, 10.0, 60.0);
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| width(l, Font::Regular, 10.0) <= 60.0));
