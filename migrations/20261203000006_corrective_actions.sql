@@ -38,6 +38,8 @@ CREATE TABLE corrective_actions (
 CREATE UNIQUE INDEX corrective_actions_automatic_key ON corrective_actions (org_id, log_id) WHERE opened_by IS NULL;
 CREATE INDEX corrective_actions_open_idx ON corrective_actions (org_id, due_at) WHERE closed_at IS NULL;
 CREATE INDEX corrective_actions_equipment_idx ON corrective_actions (org_id, equipment_id);
+-- The history shows each log's action (`app.equipment_history`, on the sticker page): found by log.
+CREATE INDEX corrective_actions_log_idx ON corrective_actions (org_id, log_id);
 
 -- What was opened stays as opened; a closed action stays closed; a re-clean must be a passing
 -- log of the same equipment performed after the failure (after the opening, when no log).
