@@ -9,12 +9,13 @@ use crate::components::session::provide_session;
 use crate::components::site_footer::SiteFooter;
 use crate::components::site_header::SiteHeader;
 use crate::pages::accounts::account::AccountPage;
+use crate::pages::accounts::security::SecurityPageView;
 use crate::pages::accounts::settings::SettingsPage;
 use crate::pages::accounts::team::TeamPage;
 use crate::pages::audit::verify::VerifyPage;
 use crate::pages::audit::AuditPageView;
 use crate::pages::auth::invitation::AcceptInvitationPage;
-use crate::pages::auth::login::LoginPage;
+use crate::pages::auth::login::{LoginPage, SecondFactorPage};
 use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::auth::register::RegisterPage;
 use crate::pages::auth::verify_email::VerifyEmailPage;
@@ -108,6 +109,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/") view=Landing ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/two-factor") view=SecondFactorPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
@@ -121,6 +123,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/facilities/:id/labels") view=LabelsPage ssr=SsrMode::Async/>
                 <Route path=path!("/q/:token") view=ScanPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/security") view=SecurityPageView ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reviews") view=ReviewsPage ssr=SsrMode::Async/>

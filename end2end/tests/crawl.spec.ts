@@ -19,6 +19,7 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
   "/": { roles: "signed-out" },
   "/register": { roles: "signed-out" },
   "/login": { roles: "signed-out" },
+  "/login/two-factor": { roles: "signed-out" },
   "/verify-email": { roles: "signed-out", missingToken: true },
   "/forgot-password": { roles: "signed-out" },
   "/reset-password": { roles: "signed-out", missingToken: true },
@@ -31,6 +32,7 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
   "/facilities/:id/labels": { roles: ROLES },
   "/q/:token": { roles: ROLES },
   "/account": { roles: ROLES },
+  "/account/security": { roles: ROLES },
   "/settings": { roles: ["owner", "admin"] },
   "/reports": { roles: ["owner", "admin", "supervisor", "auditor", "inspector"] },
   "/reviews": { roles: ["owner", "admin", "supervisor"] },
@@ -46,6 +48,7 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
 
 /** Buttons a role must not be offered (the server refuses them anyway). */
 const FORBIDDEN: Partial<Record<Role, RegExp[]>> = {
+  admin: [/^Save sign-in rules/, /^Sign out everywhere$/],
   supervisor: [/^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Save settings/, /^Change role/, /^Remove$/, /^Send invitation/],
   staff: [/^Open the action/, /^Verify \(second signature\)/, /^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Set protocol/, /^Save settings/, /^Save$/],
   auditor: [/^Open the action/, /^Close the action/, /^Sign: /, /^Verify \(second signature\)/, /^Retire/, /^Add (facility|equipment)/, /^Create protocol/, /^Set protocol/, /^Save settings/, /^Save$/, /^Change role/, /^Send invitation/],

@@ -14,6 +14,12 @@ pub fn SiteHeader() -> impl IntoView {
     view! {
         <header class="site-header">
             <HeaderBar/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let limit = session.await.ok().flatten().and_then(|s| s.idle_limit_seconds);
+                    limit.map(|limit| view! { <IdleWatch limit=limit/> })
+                })}
+            </Suspense>
             <nav id="site-nav" class="site-nav" aria-label="Main">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -55,6 +61,84 @@ fn HeaderBar() -> impl IntoView {
             </a>
         </div>
     }
+}
+
+/// Where the organization signs idle sessions out (shared ward phones, staff): "Sign out" always
+/// in sight, and a minute before the server's limit a warning with "Stay signed in". Taps and
+/// keys on the page count as activity (at most one request a minute tells the server); when
+/// the time is up the page goes to the sign-in page, as the server has ended the session.
+#[island]
+fn IdleWatch(limit: i64) -> impl IntoView {
+    const WARN_BEFORE: i64 = 60;
+    let left = RwSignal::new(limit);
+    // Milliseconds (the page's clock) of the last time the server was told; 0: never.
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let told_at = StoredValue::new(0.0_f64);
+    let stay = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            let now = page_clock_ms();
+            left.set(limit);
+            if now - told_at.get_value() < 60_000.0 {
+                return;
+            }
+            told_at.set_value(now);
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(fresh)) = crate::pages::accounts::security::keep_session().await {
+                    left.set(fresh);
+                }
+            });
+        }
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        told_at.set_value(page_clock_ms());
+        let _ = set_interval_with_handle(
+            move || {
+                let now = left.get_untracked() - 1;
+                left.set(now);
+                if now <= 0 {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().set_href("/login?ended=idle");
+                    }
+                }
+            },
+            std::time::Duration::from_secs(1),
+        );
+        // Before the warning, a tap or a key is activity; once it shows, only its button is.
+        let on_activity = move || {
+            if left.get_untracked() > WARN_BEFORE {
+                stay();
+            }
+        };
+        let keys = window_event_listener(leptos::ev::keydown, move |_| on_activity());
+        let taps = window_event_listener(leptos::ev::pointerdown, move |_| on_activity());
+        on_cleanup(move || {
+            keys.remove();
+            taps.remove();
+        });
+    }
+    view! {
+        <div class="idle-watch">
+            {move || {
+                let n = left.get();
+                (n <= WARN_BEFORE).then(|| view! {
+                    <p class="idle-watch__warning" role="alert">
+                        {format!("No activity: signing out in {} s. ", n.max(0))}
+                        <button type="button" class="button button--small" on:click=move |_| stay()>"Stay signed in"</button>
+                    </p>
+                })
+            }}
+            <form method="post" action="/api/logout" class="inline-form">
+                <button type="submit" class="button button--small button--secondary">"Sign out"</button>
+            </form>
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn page_clock_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
 }
 
 /// Adds or removes `menu-open` on the page's header.

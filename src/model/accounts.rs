@@ -16,6 +16,9 @@ pub struct SessionInfo {
     /// The organization the session works in; `None` when the user belongs to none.
     pub current: Option<OrgMembership>,
     pub memberships: Vec<OrgMembership>,
+    /// Seconds without activity before the server signs this session out, where the
+    /// organization's idle rule applies to it (its role, or a shared device).
+    pub idle_limit_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,4 +21,5 @@ pub mod redirect;
 pub mod reports;
 pub mod role;
 pub mod schedules;
+pub mod security;
 pub mod text;

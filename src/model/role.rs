@@ -37,6 +37,9 @@ pub enum Action {
     ManageAssets,
     /// Change the organization's settings (strict signatures, the public sticker panel).
     ManageSettings,
+    /// Set the organization's sign-in rules (required two-factor, idle sign-out, single
+    /// sign-on) and end a member's sessions.
+    ManageSignIn,
     /// Record (sign) a cleaning, and amend one's records.
     LogCleaning,
     /// Add the second signature to someone else's cleaning log.
@@ -66,7 +69,7 @@ impl Role {
         match action {
             ViewTeam => matches!(self, Owner | Admin | Supervisor | Auditor),
             InviteMembers | ManageMembers => matches!(self, Owner | Admin),
-            ManageOwners => self == Owner,
+            ManageOwners | ManageSignIn => self == Owner,
             ViewAudit => matches!(self, Owner | Admin | Auditor),
             ViewAssets => true,
             ManageAssets | ManageSettings => matches!(self, Owner | Admin),

@@ -68,6 +68,8 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Signs audit checkpoints and issued files (`server::audit::signing`).
     pub audit_key: std::sync::Arc<crate::server::audit::signing::AuditKey>,
+    /// Seals TOTP seeds and single sign-on client secrets (`server::auth::sealed`).
+    pub field_key: std::sync::Arc<crate::server::auth::sealed::FieldKey>,
 }
 
 #[derive(Clone)]
@@ -311,6 +313,7 @@ impl Config {
         let sentry = p.sentry(env);
         let metrics_token = p.get("METRICS_TOKEN").map(|t| Secret::new(t.to_owned()));
         let audit_key = p.audit_key(prod, secret_key.as_ref());
+        let field_key = p.field_key(secret_key.as_ref());
         let jobs = JobsConfig {
             workers: p.parsed("JOB_WORKERS", "a number", Some("2")).unwrap_or(2),
             poll_interval: Duration::from_millis(p.parsed("JOB_POLL_MS", "milliseconds", Some("1000")).unwrap_or(1000)),
@@ -347,6 +350,7 @@ impl Config {
             sentry,
             metrics_token,
             audit_key: std::sync::Arc::new(audit_key.unwrap()),
+            field_key: std::sync::Arc::new(field_key.unwrap()),
         })
     }
 
@@ -571,6 +575,16 @@ impl<'a> Parser<'a> {
             None => secret_key
                 .map(AuditKey::derived_from)
                 .or_else(|| Some(AuditKey::derived_from(&Secret::new(String::new())))),
+        }
+    }
+
+    /// `FIELD_ENCRYPTION_KEY`, or (flagged by `check --deploy`) one derived from SECRET_KEY.
+    fn field_key(&mut self, secret_key: Option<&Secret>) -> Option<crate::server::auth::sealed::FieldKey> {
+        use crate::server::auth::sealed::FieldKey;
+        match self.get("FIELD_ENCRYPTION_KEY").map(str::to_owned) {
+            Some(value) => FieldKey::from_setting(&value).map_err(|problem| self.problems.push(problem)).ok(),
+            // A missing SECRET_KEY is reported already.
+            None => Some(FieldKey::derived_from(secret_key.unwrap_or(&Secret::new(String::new())))),
         }
     }
 

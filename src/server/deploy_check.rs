@@ -110,6 +110,15 @@ pub fn findings(config: &Config, cwd: &Path) -> Vec<Finding> {
                 .into(),
         );
     }
+    if !config.field_key.from_environment {
+        flag(
+            "ct.W019",
+            "FIELD_ENCRYPTION_KEY is not set: two-factor seeds and single sign-on client secrets are sealed with a \
+             key derived from SECRET_KEY, so changing SECRET_KEY makes them unreadable (everyone re-enrols, every \
+             provider is set up again); create one with `cleantrack generate-audit-key`"
+                .into(),
+        );
+    }
     if config.env == AppEnv::Production && cwd.join(".env").exists() {
         flag("ct.W009", "a .env file exists in the working directory; production ignores it, and secrets belong in the platform's settings, never in a file".into());
     }
@@ -165,6 +174,7 @@ mod tests {
             ("SENTRY_DSN", "https://key@o1.ingest.sentry.io/2"),
             ("UPLOAD_DIR", "/app/data/uploads"),
             ("AUDIT_SIGNING_KEY", "2tzKGh6xqQkOeTLEnIWM1FZcGokRkRwf5ruXlEVNchA="),
+            ("FIELD_ENCRYPTION_KEY", "q3vN0bF8Zt1xWm5yR2cK7pLd9sQe4uHa6gJiTo0BnVY="),
             ("MIGRATION_DATABASE_URL", "postgres://ct_owner:Pq83vLxR2sNw@db.internal/ct"),
         ]
         .iter()
@@ -221,6 +231,7 @@ mod tests {
             ),
             (&[("UPLOAD_DIR", "data/uploads")], "ct.W016"),
             (&[("METRICS_TOKEN", "changeme")], "ct.W017"),
+            (&[("FIELD_ENCRYPTION_KEY", "")], "ct.W019"),
         ];
         for (overrides, id) in cases {
             assert_eq!(ids(&production(overrides)), [*id], "for {overrides:?}");

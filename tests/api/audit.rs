@@ -129,14 +129,16 @@ async fn team_changes_are_recorded_in_the_organizations_chain_with_actor_and_add
     assert_eq!(
         actions_since(&inspector, m).await,
         [
-            "memberships.update", // change_role
-            "invitations.insert", // invite_member
-            "invitations.update", // revoke_invitation
-            "memberships.delete", // remove_member
-            "invitations.insert", // invite_member
-            "users.insert",       // accept_invitation: the new account,
-            "memberships.insert", //   its membership,
-            "invitations.update", //   and the invitation used up
+            "memberships.update",         // change_role,
+            "auth.member_sessions_ended", //   which signs the member out
+            "invitations.insert",         // invite_member
+            "invitations.update",         // revoke_invitation
+            "memberships.delete",         // remove_member,
+            "auth.member_sessions_ended", //   likewise
+            "invitations.insert",         // invite_member
+            "users.insert",               // accept_invitation: the new account,
+            "memberships.insert",         //   its membership,
+            "invitations.update",         //   and the invitation used up
         ]
     );
 
@@ -398,7 +400,11 @@ async fn an_export_verifies_independently_and_stops_verifying_after_one_changed_
 
     let (status, text) = export(&app, admin).await;
     assert_eq!(status, 200);
-    assert_eq!(verify_export(&text), Ok(9), "7 fixture events, the role change, and this export itself");
+    assert_eq!(
+        verify_export(&text),
+        Ok(10),
+        "7 fixture events, the role change, the sessions it ended, and this export itself"
+    );
     assert!(text.lines().last().unwrap().contains("audit.exported"));
 
     let tampered = text.replacen("\\\"auditor\\\"", "\\\"owner\\\"", 1);

@@ -1,7 +1,11 @@
 //! Registration, email verification, signing in and out, password reset and change, and the
 //! bad input each must refuse clearly without leaving anything half-written.
 
+mod passkeys;
+mod session_control;
 mod sessions;
+mod sso;
+mod two_factor;
 
 use cleantrack::model::accounts::SessionInfo;
 use cleantrack::model::role::Role;

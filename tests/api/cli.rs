@@ -33,6 +33,7 @@ fn safe_production() -> Vec<(&'static str, &'static str)> {
         ("UPLOAD_DIR", "/app/data/uploads"),
         ("METRICS_TOKEN", "Qm4v8Zr2Lx7Tn1Kc5Wp9Hs3Fd6Jg0Bq2Ye8Ua4Io7Rt"),
         ("AUDIT_SIGNING_KEY", "2tzKGh6xqQkOeTLEnIWM1FZcGokRkRwf5ruXlEVNchA="),
+        ("FIELD_ENCRYPTION_KEY", "q3vN0bF8Zt1xWm5yR2cK7pLd9sQe4uHa6gJiTo0BnVY="),
         ("MIGRATION_DATABASE_URL", "postgres://cleantrack_owner:Pq83vLxR2sNw@db.internal:5432/cleantrack"),
     ]
 }

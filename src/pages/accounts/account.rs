@@ -73,6 +73,10 @@ pub fn AccountPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <h2>"Sign-in security"</h2>
+            <p>
+                <a href="/account/security">"Two-factor authentication and where you are signed in"</a>
+            </p>
             <SigningSection/>
             <h2>"Password"</h2>
             <ActionForm action=change attr:class="form">

@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::form::{ActionDone, ActionError};
+use crate::components::form::{ActionDone, ActionError, Field};
 use crate::model::accounts::OrgSettings;
 use crate::model::error::AppError;
-use crate::model::role::Action;
+use crate::model::role::{Action, Role};
+use crate::model::security::{SignInRules, SsoSettings};
 
 #[server(endpoint = "get_settings")]
 pub async fn get_settings() -> Result<OrgSettings, AppError> {
@@ -36,6 +37,70 @@ pub async fn update_settings(
         review_days,
     };
     in_tenant(async |tx| settings::update(tx, &new).await).await
+}
+
+#[server(endpoint = "get_sign_in_rules")]
+pub async fn get_sign_in_rules() -> Result<SignInRules, AppError> {
+    use crate::server::{accounts::sign_in_rules, auth::request::in_tenant};
+    in_tenant(async |tx| sign_in_rules::get(tx).await).await
+}
+
+/// Owners only. `require_2fa` turns the requirement on for the ticked `require_2fa_roles`
+/// (owners and admins when none is ticked); `idle_roles`: roles signed out when idle on any device.
+#[server(endpoint = "update_sign_in_rules")]
+pub async fn update_sign_in_rules(
+    require_2fa: Option<String>,
+    require_2fa_roles: Option<Vec<Role>>,
+    idle_minutes: i32,
+    idle_roles: Option<Vec<Role>>,
+) -> Result<(), AppError> {
+    use crate::server::accounts::sign_in_rules;
+    use crate::server::auth::request::{in_tenant, state};
+    let state = state();
+    // On with no role ticked: the default, owners and admins.
+    let require_2fa_roles = match (require_2fa.is_some(), require_2fa_roles.unwrap_or_default()) {
+        (false, _) => Vec::new(),
+        (true, roles) if roles.is_empty() => SignInRules::DEFAULT_2FA_ROLES.to_vec(),
+        (true, roles) => roles,
+    };
+    let rules = SignInRules { require_2fa_roles, idle_minutes, idle_roles: idle_roles.unwrap_or_default() };
+    in_tenant(async |tx| sign_in_rules::update(tx, &state, &rules).await).await
+}
+
+#[server(endpoint = "get_sso_settings")]
+pub async fn get_sso_settings() -> Result<SsoSettings, AppError> {
+    use crate::server::accounts::sign_in_rules;
+    use crate::server::auth::request::{in_tenant, state};
+    let state = state();
+    in_tenant(async |tx| sign_in_rules::sso(tx, &state).await).await
+}
+
+/// Owners only. `client_secret` empty keeps the stored one; `jit_role` empty: invited people only.
+#[server(endpoint = "save_sso_settings")]
+pub async fn save_sso_settings(
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    domains: String,
+    jit_role: String,
+    enforced: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::accounts::sign_in_rules::{self, SsoChange};
+    use crate::server::auth::request::{current_user, in_tenant, reply, state};
+    let state = state();
+    let email = reply(current_user().await)?.email;
+    let jit_role = match jit_role.as_str() {
+        "" => None,
+        raw => Some(reply(Role::parse(raw).ok_or(AppError::Invalid("Choose a role from the list.".into())))?),
+    };
+    let change = SsoChange { issuer, client_id, client_secret, domains, jit_role, enforced: enforced.is_some() };
+    in_tenant(async |tx| sign_in_rules::save_sso(tx, &state, &email, change).await).await
+}
+
+#[server(endpoint = "remove_sso_settings")]
+pub async fn remove_sso_settings() -> Result<(), AppError> {
+    use crate::server::{accounts::sign_in_rules, auth::request::in_tenant};
+    in_tenant(async |tx| sign_in_rules::remove_sso(tx).await).await
 }
 
 #[component]
@@ -96,6 +161,12 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let owner = session.await.ok().flatten().and_then(|s| s.current).is_some_and(|c| c.role.can(Action::ManageSignIn));
+                owner.then(|| view! { <SignInRulesSection/> <SingleSignOnSection/> })
+            })}
+        </Suspense>
     }
 }
 
@@ -120,5 +191,119 @@ fn SettingsSummary(settings: OrgSettings) -> impl IntoView {
             <dd>{format!("{} days", settings.review_days)}</dd>
         </dl>
         <p class="muted">"Owners and admins change these settings."</p>
+    }
+}
+
+/// Owners' sign-in rules: two-factor by role, and the idle sign-out.
+#[component]
+fn SignInRulesSection() -> impl IntoView {
+    let update = ServerAction::<UpdateSignInRules>::new();
+    let rules = Resource::new(move || update.version().get(), |_| get_sign_in_rules());
+    view! {
+        <h2 id="sign-in">"Sign-in rules"</h2>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(r) = rules.await else { return ().into_any() };
+                // Turning two-factor on proposes owners and admins.
+                let proposed: Vec<Role> = if r.require_2fa_roles.is_empty() { SignInRules::DEFAULT_2FA_ROLES.to_vec() } else { r.require_2fa_roles.clone() };
+                let off = r.require_2fa_roles.is_empty();
+                view! {
+                    <ActionForm action=update attr:class="form narrow">
+                        <label class="check">
+                            <input type="checkbox" name="require_2fa" checked=!off/>
+                            " Require two-factor authentication (an authenticator app) for these roles; their members set it up before anything else"
+                        </label>
+                        <fieldset class="choices">
+                            <legend class="visually-hidden">"Roles that must use two-factor"</legend>
+                            {role_boxes("require_2fa_roles", &proposed)}
+                        </fieldset>
+                        <div class="field">
+                            <label for="idle-minutes">"Sign out after this many minutes without activity"</label>
+                            <input id="idle-minutes" type="number" name="idle_minutes" min="1" max="720" required value=r.idle_minutes/>
+                        </div>
+                        <fieldset class="choices">
+                            <legend>"For these roles on any device (everyone who ticks “shared device” when signing in, always)"</legend>
+                            {role_boxes("idle_roles", &r.idle_roles)}
+                        </fieldset>
+                        <p class="hint">"A warning appears a minute before. HIPAA §164.312(a)(2)(iii) asks for automatic logoff on shared workstations."</p>
+                        <ActionError value=update.value()/>
+                        <ActionDone action=update message="Sign-in rules saved."/>
+                        <button type="submit" class="button">"Save sign-in rules"</button>
+                    </ActionForm>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// One checkbox per member role, named `name[i]`; `checked` are ticked.
+fn role_boxes(name: &'static str, checked: &[Role]) -> impl IntoView {
+    Role::MEMBER
+        .into_iter()
+        .enumerate()
+        .map(|(i, role)| {
+            view! {
+                <label class="check">
+                    <input type="checkbox" name=format!("{name}[{i}]") value=role.as_str() checked=checked.contains(&role)/>
+                    {format!(" {}", role.label())}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+/// Owners' single sign-on provider (OpenID Connect).
+#[component]
+fn SingleSignOnSection() -> impl IntoView {
+    let save = ServerAction::<SaveSsoSettings>::new();
+    let remove = ServerAction::<RemoveSsoSettings>::new();
+    let current = Resource::new(move || (save.version().get(), remove.version().get()), |_| get_sso_settings());
+    view! {
+        <h2 id="sso">"Single sign-on"</h2>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(sso) = current.await else { return ().into_any() };
+                let role_options = [Role::Admin, Role::Supervisor, Role::Staff, Role::Auditor]
+                    .into_iter()
+                    .map(|r| view! { <option value=r.as_str() selected=sso.jit_role == Some(r)>{format!("Join as {}", r.label())}</option> })
+                    .collect_view();
+                view! {
+                    <p class="hint">
+                        "People sign in with your identity provider (Entra ID, Okta, Google Workspace, any OpenID Connect provider). "
+                        "Register CleanTrack there as a web application with this redirect URI: "
+                        <code class="totp-key">{sso.redirect_uri.clone()}</code>
+                    </p>
+                    {sso.configured.then(|| view! { <p><span class="badge badge--ok">"On"</span>{format!(" for {}", sso.domains.join(", "))}</p> })}
+                    <ActionForm action=save attr:class="form narrow">
+                        <Field label="Issuer (the provider's address)" name="issuer" kind="url" value=sso.issuer.clone() autocomplete="off" scope="sso"/>
+                        <Field label="Client ID" name="client_id" value=sso.client_id.clone() autocomplete="off" scope="sso"/>
+                        <Field label="Client secret" name="client_secret" kind="password" autocomplete="new-password" scope="sso" required=!sso.configured
+                            hint="Stored encrypted and never shown again; leave empty to keep the one saved."/>
+                        <Field label="Email domain it covers" name="domains" value=sso.domains.join(", ") autocomplete="off" scope="sso"
+                            hint="Your own email's domain; sign-in by email goes to this provider for it."/>
+                        <div class="field">
+                            <label for="sso-jit">"Someone the provider vouches for who is not a member yet"</label>
+                            <select id="sso-jit" name="jit_role">
+                                <option value="" selected=sso.jit_role.is_none()>"Refuse: invited people only"</option>
+                                {role_options}
+                            </select>
+                        </div>
+                        <label class="check">
+                            <input type="checkbox" name="enforced" checked=sso.enforced/>
+                            " Enforce: members sign in through the provider only (owners keep their password with two-factor, in case the provider is down)"
+                        </label>
+                        <ActionError value=save.value()/>
+                        <ActionDone action=save message="Single sign-on saved."/>
+                        <button type="submit" class="button">"Save single sign-on"</button>
+                    </ActionForm>
+                    {sso.configured.then(|| view! {
+                        <ActionForm action=remove attr:class="form">
+                            <ActionError value=remove.value()/>
+                            <button type="submit" class="button button--danger">"Turn single sign-on off"</button>
+                        </ActionForm>
+                    })}
+                }.into_any()
+            })}
+        </Suspense>
     }
 }

@@ -20,24 +20,47 @@ pub async fn list_members() -> Result<Vec<Member>, AppError> {
 /// Gives a member another role. Only owners grant or take the owner role; the last owner stays.
 #[server(endpoint = "change_role")]
 pub async fn change_role(user_id: UserId, role: Role) -> Result<(), AppError> {
+    use crate::server::accounts::sign_in_rules::end_after_change;
     use crate::server::accounts::team;
     use crate::server::auth::request::{in_tenant, state};
-    let cache = state().auth_cache;
-    in_tenant(async |tx| team::change_role(tx, user_id, role).await).await?;
-    // Their header shows the new role at once (their access is read afresh on every request).
-    cache.forget_user(user_id);
+    use crate::server::auth::sessions::Ended;
+    let state = state();
+    in_tenant(async |tx| {
+        // A new role: they sign in again, into what it may do.
+        if team::change_role(tx, user_id, role).await? {
+            end_after_change(tx, &state, user_id, Ended::RoleChanged).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    state.auth_cache.forget_user(user_id);
     Ok(())
 }
 
 /// Removes a member from the organization (their account stays).
 #[server(endpoint = "remove_member")]
 pub async fn remove_member(user_id: UserId) -> Result<(), AppError> {
+    use crate::server::accounts::sign_in_rules::end_after_change;
     use crate::server::accounts::team;
     use crate::server::auth::request::{in_tenant, state};
-    let cache = state().auth_cache;
-    in_tenant(async |tx| team::remove(tx, user_id).await).await?;
-    cache.forget_user(user_id);
+    use crate::server::auth::sessions::Ended;
+    let state = state();
+    in_tenant(async |tx| {
+        team::remove(tx, user_id).await?;
+        end_after_change(tx, &state, user_id, Ended::Removed).await
+    })
+    .await?;
+    state.auth_cache.forget_user(user_id);
     Ok(())
+}
+
+/// Signs a member out on every device (owners only).
+#[server(endpoint = "end_member_sessions")]
+pub async fn end_member_sessions(user_id: UserId) -> Result<usize, AppError> {
+    use crate::server::accounts::sign_in_rules;
+    use crate::server::auth::request::{in_tenant, state};
+    let state = state();
+    in_tenant(async |tx| sign_in_rules::end_member_sessions(tx, &state, user_id).await).await
 }
 
 /// Invites someone by email with a role; the link is valid for 7 days.
@@ -73,6 +96,7 @@ pub fn TeamPage() -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let invite = ServerAction::<InviteMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
+    let end = ServerAction::<EndMemberSessions>::new();
     let members = Resource::new(move || (change.version().get(), remove.version().get()), |_| list_members());
     // Only those who may invite read the invitations: for anyone else the call would answer 403,
     // and that status would become the whole page's.
@@ -94,7 +118,11 @@ pub fn TeamPage() -> impl IntoView {
         <h1>"Team"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let role = session.await.ok().flatten().and_then(|s| s.current).map(|c| c.role);
+                let info = session.await.ok().flatten();
+                let me = info.as_ref().map(|s| s.user_id);
+                let role = info.and_then(|s| s.current).map(|c| c.role);
+                // Owners sign a member out everywhere (a lost phone); not themselves from here.
+                let may_end = role.is_some_and(|r| r.can(Action::ManageSignIn));
                 let manage = role.is_some_and(|r| r.can(Action::ManageMembers));
                 let grantable: Vec<Role> = Role::MEMBER.into_iter()
                     .filter(|r| *r != Role::Owner || role.is_some_and(|me| me.can(Action::ManageOwners)))
@@ -107,7 +135,8 @@ pub fn TeamPage() -> impl IntoView {
                             {members.into_iter().map(|m| {
                                 // An owner is changed or removed only by an owner.
                                 let may = manage && (m.role != Role::Owner || owners);
-                                member_row(m, may, &grantable, change, remove)
+                                let end = (may_end && Some(m.user_id) != me).then_some(end);
+                                member_row(m, may, &grantable, change, remove, end)
                             }).collect_view()}
                         </ul>
                     }.into_any(),
@@ -120,6 +149,8 @@ pub fn TeamPage() -> impl IntoView {
                 view! {
                     <ActionError value=change.value()/>
                     <ActionError value=remove.value()/>
+                    <ActionError value=end.value()/>
+                    <ActionDone action=end message="Signed out on every device."/>
                     {list}
                     {invites}
                 }
@@ -138,9 +169,18 @@ fn member_row(
     grantable: &[Role],
     change: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveMember>,
+    end: Option<ServerAction<EndMemberSessions>>,
 ) -> impl IntoView {
     let id = member.user_id.to_string();
-    let (change_id, remove_id) = (id.clone(), id.clone());
+    let (change_id, remove_id, end_id) = (id.clone(), id.clone(), id.clone());
+    let end_form = end.map(|end| {
+        view! {
+            <ActionForm action=end attr:class="inline-form">
+                <input type="hidden" name="user_id" value=end_id/>
+                <button type="submit" class="button button--small button--secondary">"Sign out everywhere"</button>
+            </ActionForm>
+        }
+    });
     let select_id = format!("role-{id}");
     let options = grantable
         .iter()
@@ -166,6 +206,7 @@ fn member_row(
                     <div class="list__actions">
                         {picker}
                         {fixed}
+                        {end_form}
                         <ActionForm action=remove attr:class="inline-form">
                             <input type="hidden" name="user_id" value=remove_id/>
                             <button type="submit" class="button button--small button--danger">"Remove"</button>
@@ -173,7 +214,7 @@ fn member_row(
                     </div>
                 }.into_any()
             } else {
-                view! { <span class="badge">{member.role.label()}</span> }.into_any()
+                view! { <span class="badge">{member.role.label()}</span> {end_form} }.into_any()
             }}
         </li>
     }

@@ -33,7 +33,13 @@ pub async fn scan_equipment(token: String) -> Result<Scan, AppError> {
     reply(
         async {
             let user = verified_user(&auth)?;
-            let (ctx, scanned) = match stickers::member_scan(&state.pool, token.trim(), user.id).await {
+            // A single sign-on session is a member of the provider's organization only.
+            let only = crate::server::auth::request::sso_org(&auth).await;
+            let scan = stickers::member_scan(&state.pool, token.trim(), user.id).await.and_then(|found| match only {
+                Some(org) if found.0.org_id() != org => Err(AppError::NotFound),
+                _ => Ok(found),
+            });
+            let (ctx, scanned) = match scan {
                 // Not a member here: what anyone may see, if the organization shows it.
                 Err(AppError::NotFound) => {
                     return match stickers::public_status_unscoped(&state.pool, token.trim()).await? {

@@ -3,5 +3,6 @@
 
 pub mod invitations;
 pub mod settings;
+pub mod sign_in_rules;
 pub mod signing_profile;
 pub mod team;

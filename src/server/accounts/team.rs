@@ -43,7 +43,8 @@ async fn lock_target(tx: &mut TenantTx, target: UserId) -> Result<(Role, i64), A
 
 const LAST_OWNER: &str = "An organization always keeps an owner: make someone else owner first.";
 
-pub async fn change_role(tx: &mut TenantTx, target: UserId, new_role: Role) -> Result<(), AppError> {
+/// Returns whether the role changed (setting the role a member has changes nothing).
+pub async fn change_role(tx: &mut TenantTx, target: UserId, new_role: Role) -> Result<bool, AppError> {
     tx.ctx().require(Action::ManageMembers)?;
     let (current, owners) = lock_target(tx, target).await?;
     if current == Role::Owner || new_role == Role::Owner {
@@ -61,7 +62,7 @@ pub async fn change_role(tx: &mut TenantTx, target: UserId, new_role: Role) -> R
     )
     .execute(tx.conn())
     .await?;
-    Ok(())
+    Ok(current != new_role)
 }
 
 pub async fn remove(tx: &mut TenantTx, target: UserId) -> Result<(), AppError> {

@@ -36,6 +36,8 @@ pub struct AuthCache {
     sessions: Cache<Id, Record>,
     users: Cache<UserId, User>,
     memberships: Cache<UserId, Arc<Vec<OrgMembership>>>,
+    /// Each session's row as `auth::sessions::guard` reads it (ended, idle limit, enrolment).
+    live: Cache<uuid::Uuid, Live>,
 }
 
 impl Default for AuthCache {
@@ -46,7 +48,7 @@ impl Default for AuthCache {
 
 impl AuthCache {
     pub fn new(ttl: Duration) -> AuthCache {
-        AuthCache { sessions: bounded(ttl), users: bounded(ttl), memberships: bounded(ttl) }
+        AuthCache { sessions: bounded(ttl), users: bounded(ttl), memberships: bounded(ttl), live: bounded(ttl) }
     }
 
     pub fn user(&self, id: UserId) -> Option<User> {
@@ -76,6 +78,19 @@ impl AuthCache {
         self.memberships.invalidate(&id);
     }
 
+    pub fn live_session(&self, sid: uuid::Uuid) -> Option<Live> {
+        self.live.get(&sid)
+    }
+
+    pub fn remember_live_session(&self, sid: uuid::Uuid, live: Live) {
+        self.live.insert(sid, live);
+    }
+
+    /// After a session was ended, or its person's second factor or organization's rules changed.
+    pub fn forget_session(&self, sid: uuid::Uuid) {
+        self.live.invalidate(&sid);
+    }
+
     /// The front of the session store: `CachingSessionStore` reads here first and writes both.
     pub fn sessions(&self) -> RecentSessions {
         RecentSessions { cache: self.sessions.clone() }
@@ -88,6 +103,20 @@ where
     V: Clone + Send + Sync + 'static,
 {
     Cache::builder().max_capacity(CAPACITY).time_to_live(ttl).build()
+}
+
+/// What `auth::sessions::guard` knows of a session (its `user_sessions` row and the
+/// organization's rules for it), remembered like the rest.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub(super) user: UserId,
+    /// The organization the limits below were read for.
+    pub(super) org: Option<crate::model::ids::OrgId>,
+    pub(super) ended: bool,
+    /// Unix seconds of the last activity written.
+    pub(super) last_seen: i64,
+    pub(super) idle_limit: Option<i64>,
+    pub(super) must_enrol: bool,
 }
 
 /// Sessions read or written in the last [`REMEMBERED_FOR`], in front of the Postgres store.

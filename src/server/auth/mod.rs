@@ -7,11 +7,17 @@
 pub mod backend;
 pub mod cache;
 pub mod flows;
+pub mod passkeys;
 pub mod password;
 pub mod request;
 pub mod scope;
+pub mod sealed;
+pub mod sessions;
+pub mod sso;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
+pub mod two_factor;
 pub mod user;
 
 pub use backend::{AuthSession, Backend};

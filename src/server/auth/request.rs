@@ -104,6 +104,14 @@ pub async fn remember_org(auth: &AuthSession, wanted: Option<OrgId>, org: OrgId)
     }
 }
 
+/// Session key of the one organization a single sign-on session may work in (`auth::sso`).
+pub const SSO_ORG_KEY: &str = "sso_org";
+
+/// The one organization a single sign-on session may work in.
+pub async fn sso_org(auth: &AuthSession) -> Option<OrgId> {
+    auth.session.get(SSO_ORG_KEY).await.ok().flatten()
+}
+
 /// The organization the session works in, if one was chosen.
 pub async fn session_org(auth: &AuthSession) -> Option<OrgId> {
     auth.session.get(CURRENT_ORG_KEY).await.ok().flatten()
@@ -113,6 +121,12 @@ pub async fn session_org(auth: &AuthSession) -> Option<OrgId> {
 /// yet) in the user's oldest membership, which the session then remembers.
 async fn member_tx(auth: &AuthSession, pool: &sqlx::PgPool) -> Result<TenantTx, AppError> {
     let user = verified_user(auth)?;
+    // A single sign-on session works in the provider's organization and no other.
+    if let Some(only) = sso_org(auth).await {
+        return TenantTx::enter(pool, user.id, Some(only)).await?.ok_or_else(|| {
+            AppError::Forbidden("You are no longer a member of the organization you signed in to.".into())
+        });
+    }
     let wanted = session_org(auth).await;
     if let Some(tx) = TenantTx::enter(pool, user.id, wanted).await? {
         remember_org(auth, wanted, tx.ctx().org_id()).await;

@@ -325,6 +325,39 @@ pub async fn org_of_stripe_customer(pool: &PgPool, customer: &str) -> Result<Opt
     Ok(org)
 }
 
+/// Single sign-on before anyone is signed in: the one organization's provider that an email
+/// domain names (`app.sso_domain`), or that a sign-in in progress began with (`app.sso_org`,
+/// from the server's own session, never from the request). Read-only; it sees that provider
+/// and its domains, nothing else.
+pub struct SsoTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl SsoTx {
+    pub(super) async fn by_domain(pool: &PgPool, domain: &str) -> Result<SsoTx, sqlx::Error> {
+        SsoTx::begin(pool, "app.sso_domain", domain).await
+    }
+
+    pub(super) async fn of_org(pool: &PgPool, org: OrgId) -> Result<SsoTx, sqlx::Error> {
+        SsoTx::begin(pool, "app.sso_org", &org.to_string()).await
+    }
+
+    async fn begin(pool: &PgPool, name: &str, value: &str) -> Result<SsoTx, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query!("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        set(&mut tx, &[(name, value)]).await?;
+        Ok(SsoTx { tx })
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
 /// A read-only transaction for platform operators. The policies check the operator flag of
 /// `user_id` in the database, so holding this type is not enough without the flag.
 pub struct PlatformTx {

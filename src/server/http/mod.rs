@@ -18,6 +18,7 @@ pub mod photos;
 pub mod qr;
 pub mod security_headers;
 pub mod sessions;
+pub mod sso;
 pub mod static_files;
 pub mod stripe_webhook;
 pub mod verify;
@@ -100,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/corrective-actions.csv", get(downloads::corrective_actions_csv))
         .route("/reports/monitoring.pdf", get(downloads::monitoring_pdf))
         .route("/exports/{id}", get(downloads::export))
+        .route("/sso/start", get(sso::start))
+        .route("/sso/callback", get(sso::callback))
         .route("/webhooks/stripe", axum::routing::post(stripe_webhook::receive))
         .route("/client-errors", axum::routing::post(client_errors::report))
         .route("/verify/file", axum::routing::post(verify::upload))
@@ -128,6 +131,8 @@ pub fn router(state: AppState) -> Router {
             sentry.then(|| from_fn_with_state(state.clone(), crate::server::telemetry::sentry_request)),
         ))
         .layer(axum::middleware::from_fn(sessions::keep_alive))
+        // Ended and idle sessions, last activity, required two-factor (auth::sessions).
+        .layer(from_fn_with_state(state.clone(), crate::server::auth::sessions::guard))
         .layer(sessions::auth_layer(&state).build())
         // Outside the sessions: a site file costs no SQL (see `static_files`).
         .layer(from_fn_with_state(static_files::SiteFiles::new(&leptos_site_root), static_files::before_sessions))

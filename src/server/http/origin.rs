@@ -22,9 +22,14 @@ pub struct RequestMeta {
 
 impl RequestMeta {
     pub fn from_parts(parts: &http::request::Parts) -> RequestMeta {
+        RequestMeta::of(&parts.headers, &parts.extensions)
+    }
+
+    /// For middleware, which holds the request's headers and extensions rather than its parts.
+    pub fn of(headers: &http::HeaderMap, extensions: &http::Extensions) -> RequestMeta {
         RequestMeta {
-            ip: parts.extensions.get::<ClientInfo>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip),
-            user_agent: parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            ip: extensions.get::<ClientInfo>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip),
+            user_agent: headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
         }
     }
 }

@@ -74,7 +74,11 @@ async fn a_removed_member_loses_access_at_the_next_request(_: PgPoolOptions, db:
     app.call(&world.a.member(Role::Admin).client, "remove_member", &[("user_id", &supervisor.id.to_string())])
         .await
         .assert_ok();
-    app.call(&supervisor.client, "list_members", &[]).await.assert_status(403);
+    // Removal ends their sessions: the next request is not signed in at all.
+    app.call(&supervisor.client, "list_members", &[]).await.assert_status(401);
+    // Signed in again, they belong to no organization.
+    let again = crate::world::World::sign_in(&app, &supervisor.email).await;
+    app.call(&again, "list_members", &[]).await.assert_status(403);
 }
 
 #[test]
@@ -96,6 +100,10 @@ fn the_readme_permission_table_matches_the_code() {
         ("see facilities and equipment", Action::ViewAssets),
         ("create, change and retire facilities and equipment; set schedules", Action::ManageAssets),
         ("change the organization's settings (strict signatures, public sticker panel)", Action::ManageSettings),
+        (
+            "set sign-in rules (two-factor, idle sign-out, single sign-on), end a member's sessions",
+            Action::ManageSignIn,
+        ),
         ("record (sign) a cleaning, amend a cleaning log", Action::LogCleaning),
         ("verify someone else's cleaning log (second signature)", Action::VerifyLogs),
         ("download cleaning logs (CSV) and inspection reports (PDF)", Action::ExportReports),

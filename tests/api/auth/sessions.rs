@@ -1,5 +1,5 @@
 //! Sessions and the few seconds' memory of them (`server::auth::cache`): a signed-out cookie is
-//! refused at once, a removed member loses the sticker and the header at once, a remembered
+//! refused at once, a removed member loses the sticker and the header at once (their sessions end), a remembered
 //! session costs no SQL, and a session in use keeps moving its end forward.
 
 use cleantrack::model::accounts::SessionInfo;
@@ -64,21 +64,28 @@ async fn a_removed_member_loses_the_sticker_and_the_header_at_once(_: PgPoolOpti
         assert_eq!(page(&app, &person.client, &sticker_page).await.0, 200);
     }
 
+    // A new role ends their sessions at once (auth::sessions): signed in again, they have it.
     let demoted = supervisor.id.to_string();
     app.call(owner, "change_role", &[("user_id", &demoted), ("role", "staff")]).await.assert_ok();
-    assert_eq!(session(&app, &supervisor.client).await.unwrap().current.unwrap().role, Role::Staff);
-    app.call(&supervisor.client, "verify_log", &[("log_id", &uuid::Uuid::new_v4().to_string())])
-        .await
-        .assert_status(403);
+    assert!(session(&app, &supervisor.client).await.is_none());
+    let again = World::sign_in(&app, &supervisor.email).await;
+    assert_eq!(session(&app, &again).await.unwrap().current.unwrap().role, Role::Staff);
+    app.call(&again, "verify_log", &[("log_id", &uuid::Uuid::new_v4().to_string())]).await.assert_status(403);
 
+    // Removed: the sticker page at once sends them to sign in, saying the session ended.
     app.call(owner, "remove_member", &[("user_id", &staff.id.to_string())]).await.assert_ok();
-    let info = session(&app, &staff.client).await.expect("still signed in, in no organization");
+    let (status, html, location) = page(&app, &staff.client, &sticker_page).await;
+    assert_eq!(status, 303);
+    assert!(location.unwrap().starts_with("/login?ended=ended"));
+    assert!(!html.contains("Autoclave 1"));
+    let again = World::sign_in(&app, &staff.email).await;
+    let info = session(&app, &again).await.expect("signed in again, in no organization");
     assert!(info.current.is_none() && info.memberships.is_empty(), "{info:?}");
-    let (status, html, _) = page(&app, &staff.client, &sticker_page).await;
+    let (status, html, _) = page(&app, &again, &sticker_page).await;
     assert_eq!(status, 404);
     assert!(!html.contains("Autoclave 1"));
-    app.call(&staff.client, "scan_equipment", &[("token", &s.token)]).await.assert_status(404);
-    app.call(&staff.client, "list_facilities", &[]).await.assert_status(403);
+    app.call(&again, "scan_equipment", &[("token", &s.token)]).await.assert_status(404);
+    app.call(&again, "list_facilities", &[]).await.assert_status(403);
 }
 
 /// Once used, a session, its user and their organizations come from memory: with the sessions

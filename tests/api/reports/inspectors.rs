@@ -182,5 +182,8 @@ async fn an_admin_ends_an_inspectors_access_early(_: PgPoolOptions, db: PgConnec
     app.call(&world.a.member(Role::Admin).client, "remove_member", &[("user_id", &inspector.id.to_string())])
         .await
         .assert_ok();
-    app.call(&inspector.client, "list_facilities", &[]).await.assert_status(403);
+    // Their sessions end with the access: signed out at the next request.
+    app.call(&inspector.client, "list_facilities", &[]).await.assert_status(401);
+    let again = World::sign_in(&app, &inspector.email).await;
+    app.call(&again, "list_facilities", &[]).await.assert_status(403);
 }

@@ -10,6 +10,7 @@ use crate::model::ids::{InvitationId, OrgId, UserId};
 use crate::model::role::Role;
 use crate::model::text::PersonName;
 use crate::server::auth::scope::{InvitationTokenTx, TenantCtx};
+use crate::server::auth::sessions::Method;
 use crate::server::auth::{password, tokens, user, AuthSession};
 use crate::server::state::AppState;
 
@@ -157,6 +158,6 @@ pub async fn accept(
     // Signs a new account in, or refreshes an existing session's user (now verified), and moves
     // the session to the organization just joined.
     let user = user::find_by_id(&state.pool, user_id).await?.ok_or(AppError::Internal)?;
-    sign_in(auth, &user, Some(invitation.org_id)).await?;
+    sign_in(state, auth, &user, Some(invitation.org_id), Method::Invitation, false).await?;
     Ok(invitation.org_id)
 }

@@ -6,6 +6,7 @@ pub mod invitation;
 pub mod platform;
 pub mod recovery;
 pub mod registration;
+pub mod security;
 pub mod signin;
 
 use crate::server::audit::record::SecurityEvent;
@@ -17,6 +18,25 @@ pub async fn record_platform(pool: &sqlx::PgPool, event: SecurityEvent<'_>) -> R
     let mut tx = crate::server::auth::scope::begin_anonymous(pool).await?;
     crate::server::audit::record::record(&mut tx, event).await?;
     tx.commit().await
+}
+
+/// A person's own security event (a second factor added, a session ended…): their account's,
+/// on the platform chain.
+pub async fn record_own(
+    pool: &sqlx::PgPool,
+    user: crate::model::ids::UserId,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let event = SecurityEvent {
+        org: None,
+        actor: Some(user),
+        action,
+        entity_type: "users",
+        entity_id: Some(user.to_string()),
+        details,
+    };
+    record_platform(pool, event).await
 }
 
 /// Single-use, expiring account tokens (email verification, password reset).

@@ -1,6 +1,6 @@
 //! Registration (a new organization and its owner) and email verification.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::user_tokens;
 use crate::model::email::Email;
@@ -8,8 +8,10 @@ use crate::model::error::AppError;
 use crate::model::ids::{OrgId, UserId};
 use crate::model::text::{OrgName, PersonName};
 use crate::server::auth::request::CURRENT_ORG_KEY;
+use crate::server::auth::sessions::{self, Method};
 use crate::server::auth::throttle::{self, Kind};
 use crate::server::auth::{password, scope, user, AuthSession};
+use crate::server::http::origin::{request_meta, RequestMeta};
 use crate::server::mailer;
 use crate::server::state::AppState;
 
@@ -101,8 +103,19 @@ pub async fn resend_verification(state: &AppState, user: &user::User) -> Result<
 }
 
 /// Logs in and picks the organization. The session id is always replaced (axum-login does so
-/// only for a session that was not signed in yet), so no id known before this moment stays valid.
-pub(crate) async fn sign_in(auth: &mut AuthSession, user: &user::User, org: Option<OrgId>) -> Result<(), AppError> {
+/// only for a session that was not signed in yet), so no id known before this moment stays
+/// valid. The session gets its row in `user_sessions` (`auth::sessions`).
+pub(crate) async fn sign_in(
+    state: &AppState,
+    auth: &mut AuthSession,
+    user: &user::User,
+    org: Option<OrgId>,
+    method: Method,
+    shared_device: bool,
+) -> Result<(), AppError> {
+    // Already signed in as this person (accepting an invitation): the same session goes on.
+    let same_person = auth.user.as_ref().is_some_and(|u| u.id == user.id);
+    let existing = if same_person { sessions::current_sid(auth).await } else { None };
     auth.login(user).await.map_err(|err| {
         tracing::error!(error = %err, "session login failed");
         AppError::Internal
@@ -117,5 +130,9 @@ pub(crate) async fn sign_in(auth: &mut AuthSession, user: &user::User, org: Opti
             AppError::Internal
         })?;
     }
-    Ok(())
+    if existing.is_some() {
+        return Ok(());
+    }
+    let meta = request_meta().unwrap_or(RequestMeta { ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED), user_agent: None });
+    sessions::start(state, auth, user.id, method, shared_device, &meta).await
 }
