@@ -60,30 +60,27 @@
     return { publicKey: options };
   };
 
-  const registrationJson = (credential) =>
+  // A credential as JSON (base64url for the bytes), with its ceremony's own response fields.
+  const credentialJson = (credential, response) =>
     JSON.stringify({
       id: credential.id,
       rawId: bytesToB64url(credential.rawId),
       type: credential.type,
       extensions: credential.getClientExtensionResults(),
-      response: {
-        attestationObject: bytesToB64url(credential.response.attestationObject),
-        clientDataJSON: bytesToB64url(credential.response.clientDataJSON),
-        transports: credential.response.getTransports ? credential.response.getTransports() : undefined,
-      },
+      response,
+    });
+  const registrationJson = (credential) =>
+    credentialJson(credential, {
+      attestationObject: bytesToB64url(credential.response.attestationObject),
+      clientDataJSON: bytesToB64url(credential.response.clientDataJSON),
+      transports: credential.response.getTransports ? credential.response.getTransports() : undefined,
     });
   const assertionJson = (credential) =>
-    JSON.stringify({
-      id: credential.id,
-      rawId: bytesToB64url(credential.rawId),
-      type: credential.type,
-      extensions: credential.getClientExtensionResults(),
-      response: {
-        authenticatorData: bytesToB64url(credential.response.authenticatorData),
-        clientDataJSON: bytesToB64url(credential.response.clientDataJSON),
-        signature: bytesToB64url(credential.response.signature),
-        userHandle: credential.response.userHandle ? bytesToB64url(credential.response.userHandle) : null,
-      },
+    credentialJson(credential, {
+      authenticatorData: bytesToB64url(credential.response.authenticatorData),
+      clientDataJSON: bytesToB64url(credential.response.clientDataJSON),
+      signature: bytesToB64url(credential.response.signature),
+      userHandle: credential.response.userHandle ? bytesToB64url(credential.response.userHandle) : null,
     });
 
   const showError = (button, message) => {

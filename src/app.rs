@@ -15,7 +15,7 @@ use crate::pages::accounts::team::TeamPage;
 use crate::pages::audit::verify::VerifyPage;
 use crate::pages::audit::AuditPageView;
 use crate::pages::auth::invitation::AcceptInvitationPage;
-use crate::pages::auth::login::{LoginPage, SecondFactorPage};
+use crate::pages::auth::login::{LoginPage, SecondFactorPage, SingleSignOnPage};
 use crate::pages::auth::password_reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::auth::register::RegisterPage;
 use crate::pages::auth::verify_email::VerifyEmailPage;
@@ -110,6 +110,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/login/two-factor") view=SecondFactorPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/sso") view=SingleSignOnPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>

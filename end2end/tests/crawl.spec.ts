@@ -20,6 +20,7 @@ const ROUTES: Record<string, { roles: readonly Role[] | "signed-out"; missingTok
   "/register": { roles: "signed-out" },
   "/login": { roles: "signed-out" },
   "/login/two-factor": { roles: "signed-out" },
+  "/login/sso": { roles: "signed-out" },
   "/verify-email": { roles: "signed-out", missingToken: true },
   "/forgot-password": { roles: "signed-out" },
   "/reset-password": { roles: "signed-out", missingToken: true },

@@ -209,6 +209,11 @@ fn SignInRulesSection() -> impl IntoView {
                 let off = r.require_2fa_roles.is_empty();
                 view! {
                     <ActionForm action=update attr:class="form narrow">
+                        <p class="hint">{if off {
+                            "Now: two-factor is not required.".to_owned()
+                        } else {
+                            format!("Now: required for {}.", r.require_2fa_roles.iter().map(|role| role.label()).collect::<Vec<_>>().join(", "))
+                        }}</p>
                         <label class="check">
                             <input type="checkbox" name="require_2fa" checked=!off/>
                             " Require two-factor authentication (an authenticator app) for these roles; their members set it up before anything else"

@@ -47,7 +47,7 @@ pub async fn remove_member(user_id: UserId) -> Result<(), AppError> {
     let state = state();
     in_tenant(async |tx| {
         team::remove(tx, user_id).await?;
-        end_after_change(tx, &state, user_id, Ended::Removed).await
+        end_after_change(tx, &state, user_id, Ended::Removed).await.map(drop)
     })
     .await?;
     state.auth_cache.forget_user(user_id);

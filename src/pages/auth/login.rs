@@ -135,19 +135,10 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <ActionError value=action.value()/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Sign in"</button>
-                <PasskeyButton label="Sign in with a passkey instead"/>
+                <PasskeyButton label="Use a passkey instead"/>
             </ActionForm>
             <p><A href="/forgot-password">"Forgot your password?"</A></p>
-            <h2>"Single sign-on"</h2>
-            // A plain GET form: the server finds the organization's provider from the domain.
-            <form action="/sso/start" method="get" class="form">
-                <div class="field">
-                    <label for="sso-email">"Work email"</label>
-                    <input id="sso-email" type="email" name="email" autocomplete="username" required/>
-                </div>
-                <input type="hidden" name="next" value=next/>
-                <button type="submit" class="button button--secondary">"Sign in with single sign-on"</button>
-            </form>
+            <p><a href=move || format!("/login/sso?next={}", crate::model::redirect::encode_component(&next()))>"Use single sign-on (SSO)"</a></p>
             <p>"New here? " <A href="/register">"Create an organization"</A></p>
         </section>
     }
@@ -182,6 +173,34 @@ pub fn SecondFactorPage() -> impl IntoView {
                 </ActionForm>
             })}
             <p><a href="/login">"Start again"</a></p>
+        </section>
+    }
+}
+
+/// Single sign-on: the work email finds the organization's provider. A plain GET form, so it
+/// works before (and without) any script.
+#[component]
+pub fn SingleSignOnPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    view! {
+        <Title text="Single sign-on"/>
+        <section class="narrow">
+            <h1>"Single sign-on"</h1>
+            <p>"Type your work email: you continue to your organization's sign-in (Entra ID, Okta, Google…)."</p>
+            <form action="/sso/start" method="get" class="form">
+                <div class="field">
+                    <label for="sso-email">"Work email"</label>
+                    <input id="sso-email" type="email" name="email" autocomplete="username" required/>
+                </div>
+                <label class="check">
+                    <input type="checkbox" name="shared_device"/>
+                    " Shared device (a ward phone or tablet): sign me out when it sits unused"
+                </label>
+                <input type="hidden" name="next" value=next/>
+                <button type="submit" class="button">"Continue"</button>
+            </form>
+            <p><a href="/login">"Sign in with a password or passkey instead"</a></p>
         </section>
     }
 }

@@ -77,31 +77,17 @@ pub async fn end_member_sessions(tx: &mut TenantTx, state: &AppState, member: Us
     if !belongs {
         return Err(AppError::NotFound);
     }
-    let by = tx.ctx().user_id();
-    let ended = sessions::end_all_of(state, tx.conn(), member, None, Ended::ByOwner, Some(by)).await?;
-    record::record(
-        tx.conn(),
-        SecurityEvent {
-            org: Some(org),
-            actor: Some(by),
-            action: "auth.member_sessions_ended",
-            entity_type: "users",
-            entity_id: Some(member.to_string()),
-            details: serde_json::json!({ "ended": ended }),
-        },
-    )
-    .await?;
-    Ok(ended)
+    end_after_change(tx, state, member, Ended::ByOwner).await
 }
 
-/// After an owner or admin changed a member's role or removed them: the member's sessions end
-/// at once, so the next request signs in with what they now may do.
+/// Ends every session of `member` (an owner's decision, or after their role changed or they
+/// were removed), recorded in the organization's trail with the reason; returns how many.
 pub async fn end_after_change(
     tx: &mut TenantTx,
     state: &AppState,
     member: UserId,
     reason: Ended,
-) -> Result<(), AppError> {
+) -> Result<usize, AppError> {
     let by = tx.ctx().user_id();
     let org = tx.ctx().org_id();
     let ended = sessions::end_all_of(state, tx.conn(), member, None, reason, Some(by)).await?;
@@ -117,7 +103,7 @@ pub async fn end_after_change(
         },
     )
     .await?;
-    Ok(())
+    Ok(ended)
 }
 
 /// The organization's single sign-on provider, as its owners see it (never the secret).

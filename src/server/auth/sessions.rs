@@ -99,6 +99,9 @@ pub async fn start(
 ) -> Result<(), AppError> {
     let sid = Uuid::new_v4();
     let agent: String = meta.user_agent.as_deref().unwrap_or("").chars().take(400).collect();
+    // In a transaction of its own, committed before the session names the row: the next request
+    // may read it from any connection.
+    let mut tx = state.pool.begin().await?;
     sqlx::query!(
         "INSERT INTO user_sessions (id, user_id, method, shared_device, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6)",
         sid,
@@ -108,8 +111,9 @@ pub async fn start(
         agent,
         meta.ip as _
     )
-    .execute(&state.pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     auth.session.insert(SID_KEY, sid).await.map_err(|err| {
         tracing::error!(error = %err, "session write failed");
         AppError::Internal
@@ -179,7 +183,9 @@ pub async fn forget_all_of(state: &AppState, user: UserId) -> Result<(), sqlx::E
 pub async fn end_current(state: &AppState, auth: &AuthSession, reason: Ended) -> Result<(), sqlx::Error> {
     if let Some(sid) = current_sid(auth).await {
         let by = auth.user.as_ref().map(|u| u.id);
-        end(state, &mut *state.pool.acquire().await?, vec![sid], reason, by).await?;
+        let mut tx = state.pool.begin().await?;
+        end(state, &mut tx, vec![sid], reason, by).await?;
+        tx.commit().await?;
     }
     Ok(())
 }
@@ -190,8 +196,8 @@ pub async fn list(state: &AppState, auth: &AuthSession) -> Result<SessionsPage, 
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     let current = current_sid(auth).await;
     let org = session_org(auth).await;
+    let zone = time_zone(state, user.id, org).await?;
     let mut tx = UserTx::begin(&state.pool, user.id).await?;
-    let zone = time_zone(&mut tx, org).await?;
     let rows = sqlx::query!(
         r#"SELECT id, method, shared_device, user_agent, host(ip) AS "ip!",
                   app.local_time(created_at, $2) AS "signed_in!", app.local_time(last_seen_at, $2) AS "last_seen!"
@@ -219,26 +225,26 @@ pub async fn list(state: &AppState, auth: &AuthSession) -> Result<SessionsPage, 
     Ok(SessionsPage { time_zone: zone, sessions })
 }
 
-/// The zone people read times in: their organization's first facility's, else UTC.
-async fn time_zone(tx: &mut UserTx, org: Option<OrgId>) -> Result<String, sqlx::Error> {
-    let user = tx.user_id();
-    Ok(sqlx::query_scalar!(
-        r#"SELECT f.time_zone FROM memberships m JOIN facilities f ON f.org_id = m.org_id
-           WHERE m.user_id = $1 AND ($2::uuid IS NULL OR m.org_id = $2) ORDER BY m.created_at, f.created_at LIMIT 1"#,
-        user as _,
-        org as _
-    )
-    .fetch_optional(tx.conn())
-    .await
-    .unwrap_or(None)
-    .unwrap_or_else(|| "UTC".to_owned()))
+/// The zone people read times in: their organization's first facility's, else UTC. Read in
+/// the organization (facilities are its rows).
+async fn time_zone(state: &AppState, user: UserId, org: Option<OrgId>) -> Result<String, sqlx::Error> {
+    let Some(mut tx) = super::scope::TenantTx::enter(&state.pool, user, org).await? else {
+        return Ok("UTC".to_owned());
+    };
+    let org = tx.ctx().org_id();
+    let zone =
+        sqlx::query_scalar!("SELECT time_zone FROM facilities WHERE org_id = $1 ORDER BY created_at LIMIT 1", org as _)
+            .fetch_optional(tx.conn())
+            .await?;
+    tx.commit().await?;
+    Ok(zone.unwrap_or_else(|| "UTC".to_owned()))
 }
 
 /// "Sign out everywhere else", or one session of the person's by its id (404 if not theirs).
 pub async fn end_own(state: &AppState, auth: &AuthSession, which: Option<Uuid>) -> Result<usize, AppError> {
     let user = auth.user.clone().ok_or(AppError::Unauthenticated)?;
     let current = current_sid(auth).await;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.pool.begin().await?;
     let count = match which {
         None => end_all_of(state, &mut conn, user.id, current, Ended::BySelf, Some(user.id)).await?,
         Some(sid) => {
@@ -253,6 +259,7 @@ pub async fn end_own(state: &AppState, auth: &AuthSession, which: Option<Uuid>) 
             end(state, &mut conn, vec![mine], Ended::BySelf, Some(user.id)).await?.len()
         }
     };
+    conn.commit().await?;
     let which = which.map_or("all others".to_owned(), |s| s.to_string());
     let details = serde_json::json!({ "ended": count, "by": "self", "which": which });
     super::flows::record_own(&state.pool, user.id, "auth.sessions_ended", details).await?;
@@ -357,8 +364,9 @@ pub async fn guard(State(state): State<AppState>, auth: AuthSession, mut request
 }
 
 async fn end_idle(state: &AppState, sid: Uuid) -> Result<(), sqlx::Error> {
-    let mut conn = state.pool.acquire().await?;
-    end(state, &mut conn, vec![sid], Ended::Idle, None).await.map(drop)
+    let mut tx = state.pool.begin().await?;
+    end(state, &mut tx, vec![sid], Ended::Idle, None).await?;
+    tx.commit().await
 }
 
 async fn touch(state: &AppState, sid: Uuid, mut live: Live, now: i64) {

@@ -39,9 +39,9 @@ pub async fn disable(state: &AppState, auth: &AuthSession, password: String) -> 
     let user = verified_user(auth)?;
     two_factor::disable(state, &user, password).await?;
     let keep = sessions::current_sid(auth).await;
-    let mut conn = state.pool.acquire().await?;
-    sessions::end_all_of(state, &mut conn, user.id, keep, Ended::SecondFactorChanged, Some(user.id)).await?;
-    Ok(())
+    let mut tx = state.pool.begin().await?;
+    sessions::end_all_of(state, &mut tx, user.id, keep, Ended::SecondFactorChanged, Some(user.id)).await?;
+    Ok(tx.commit().await?)
 }
 
 async fn show_once(auth: &AuthSession, codes: Vec<String>) -> Result<(), AppError> {
