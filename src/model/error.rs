@@ -78,11 +78,19 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 }
 
 /// Database and other internal failures: logged here with their cause chain, shown as `Internal`.
+/// Unix seconds of the last time a query found the database unreachable. For a while after, the
+/// pool checks each connection before lending it (`server::db::pool`): the others it holds idle
+/// probably died with the database, and a request should not be the one to find out.
+#[cfg(feature = "ssr")]
+pub static DATABASE_LAST_UNREACHABLE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         if database_unreachable(&err) {
             tracing::warn!(error = %err, "database unavailable");
+            DATABASE_LAST_UNREACHABLE
+                .store(time::OffsetDateTime::now_utc().unix_timestamp(), std::sync::atomic::Ordering::Relaxed);
             return AppError::Unavailable;
         }
         match &err {

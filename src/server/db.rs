@@ -21,11 +21,16 @@ pub fn pool(config: &DatabaseConfig) -> PgPool {
         // sqlx pings every idle connection before lending it: a round trip before each
         // transaction's BEGIN (5% of the server's CPU on the QR page). Under load connections
         // are idle for milliseconds, so only one that sat unused for a while (when a database
-        // restart would have gone unnoticed) is pinged, and replaced if the ping fails.
+        // restart would have gone unnoticed) is pinged, and replaced if the ping fails; and,
+        // for half a minute after a query found the database unreachable, every one (those
+        // idle in the pool then are likely dead).
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
-                if meta.idle_for > Duration::from_secs(30) {
+                let failed_at =
+                    crate::model::error::DATABASE_LAST_UNREACHABLE.load(std::sync::atomic::Ordering::Relaxed);
+                let recently = time::OffsetDateTime::now_utc().unix_timestamp() - failed_at < 30;
+                if meta.idle_for > Duration::from_secs(30) || recently {
                     sqlx::Connection::ping(conn).await?;
                 }
                 Ok(true)

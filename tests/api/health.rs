@@ -59,7 +59,13 @@ async fn a_database_that_goes_away_and_comes_back_gives_503_then_service_again(_
     let app = spawn_app(db.clone()).await;
     let world = crate::world::World::build(&app).await;
     let owner = &world.a.member(cleantrack::model::role::Role::Owner).client;
-    app.call(owner, "list_facilities", &[]).await.assert_ok();
+    // Several connections at once, so that more sit idle in the pool than the requests below
+    // will find dead: after the outage the pool must not lend the rest to anyone.
+    let calls = (0..8).map(|_| app.call(owner, "list_facilities", &[]));
+    for call in futures_util::future::join_all(calls).await {
+        call.assert_ok();
+    }
+    assert!(app.pool.num_idle() > 4, "idle connections: {}", app.pool.num_idle());
 
     // Postgres refuses new connections to this database and ends the open ones, as during a
     // restart or fail-over (done from another database: one cannot lock itself out).
