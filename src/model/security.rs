@@ -43,8 +43,9 @@ pub struct SecondFactors {
 /// The start of setting up an authenticator app: the QR code to scan, or the key to type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TotpEnrolment {
-    /// An SVG image of the `otpauth://` link.
-    pub qr_svg: String,
+    /// The QR code of the `otpauth://` link: an SVG image as a `data:` URL (shown with `<img>`;
+    /// the app writes no raw HTML into its pages).
+    pub qr_image: String,
     /// The key in groups of four, for apps that cannot scan.
     pub key: String,
 }

@@ -201,7 +201,8 @@ fn Enrol(enrolment: TotpEnrolment, confirm: ServerAction<ConfirmTotp>) -> impl I
         <ol class="steps">
             <li>"In the app, add an account and scan this code."</li>
         </ol>
-        <div class="totp-qr" inner_html=enrolment.qr_svg.clone()></div>
+        <img class="totp-qr" src=enrolment.qr_image.clone() width="200" height="200"
+            alt="QR code to scan with your authenticator app (the key below says the same)"/>
         <p class="hint">"Cannot scan? Type this key in the app instead: " <code class="totp-key">{enrolment.key.clone()}</code></p>
         <ol class="steps" start="2">
             <li>"Type the code the app now shows."</li>

@@ -68,7 +68,10 @@ pub async fn enrolment(state: &AppState, user: &User) -> Result<TotpEnrolment, A
         None => begin_totp(state, user).await?,
     };
     let uri = totp::otpauth_uri(&seed, ISSUER, &user.email);
-    Ok(TotpEnrolment { qr_svg: crate::server::equipment::stickers::svg(&uri)?, key: totp::seed_text(&seed) })
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
+    let svg = crate::server::equipment::stickers::svg(&uri)?;
+    let qr_image = format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg));
+    Ok(TotpEnrolment { qr_image, key: totp::seed_text(&seed) })
 }
 
 /// A new seed, kept unconfirmed until a code from the app proves it was scanned. It replaces an

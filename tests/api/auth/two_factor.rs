@@ -36,7 +36,9 @@ pub async fn overview(app: &TestApp, client: &reqwest::Client) -> SecurityPage {
 pub async fn enrol(app: &TestApp, client: &reqwest::Client, user: UserId) -> (Vec<u8>, Vec<String>) {
     let page = overview(app, client).await;
     let enrolment = page.enrolment.expect("a QR code to scan while off");
-    assert!(enrolment.qr_svg.starts_with("<?xml") || enrolment.qr_svg.contains("<svg"), "an SVG QR code");
+    let svg = enrolment.qr_image.strip_prefix("data:image/svg+xml;base64,").expect("an SVG image");
+    let svg = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, svg).unwrap();
+    assert!(String::from_utf8(svg).unwrap().contains("<svg"), "an SVG QR code");
     assert_eq!(overview(app, client).await.enrolment.unwrap().key, enrolment.key, "the same seed until confirmed");
     let seed = seed_of(app, user).await;
     app.call(client, "confirm_totp", &[("code", &code(&seed, 0))]).await.assert_ok();
