@@ -263,6 +263,10 @@ pub async fn remove_sso(tx: &mut TenantTx) -> Result<(), AppError> {
 /// production (the tests' provider).
 fn issuer_url(state: &AppState, raw: &str) -> Result<String, AppError> {
     let bad = || AppError::Invalid("The issuer must be the provider's https:// address.".into());
+    // The column's own limit (sso_providers_issuer_length), said before the database refuses it.
+    if !(8..=500).contains(&raw.trim().chars().count()) {
+        return Err(bad());
+    }
     let url = url::Url::parse(raw.trim()).map_err(|_| bad())?;
     let loopback =
         matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback()) || url.host_str() == Some("localhost");

@@ -199,7 +199,7 @@ pub async fn finish(
     const EXPIRED: &str = "This sign-in expired or was already used: start again from the sign-in page.";
     let pending: Option<Pending> = auth.session.remove(PENDING_KEY).await.ok().flatten();
     let pending = pending.filter(|p| now() - p.since <= PENDING_FOR).ok_or(AppError::Invalid(EXPIRED.into()))?;
-    if !constant_eq(pending.csrf.as_bytes(), returned_state.as_bytes()) {
+    if !super::tokens::same(pending.csrf.as_bytes(), returned_state.as_bytes()) {
         return Err(AppError::Invalid(EXPIRED.into()));
     }
     let (provider, domains) = provider_of(state, pending.org)
@@ -322,10 +322,6 @@ async fn refused(state: &AppState, org: OrgId, reason: &str) -> Result<(), AppEr
         details: serde_json::json!({ "reason": reason }),
     };
     Ok(super::flows::record_platform(&state.pool, event).await?)
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Whether `user`'s password (or passkey alone) may sign them in: not when an organization

@@ -26,3 +26,9 @@ pub fn hash(token: &str) -> Vec<u8> {
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Equal, in a time that does not depend on where two values of equal length differ (codes,
+/// state parameters: anything an attacker would guess byte by byte).
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -61,12 +61,7 @@ pub fn matching_step(seed: &[u8], typed: &str, unix_now: i64, last_used: i64) ->
     let now = step_at(unix_now);
     (now - DRIFT_STEPS..=now + DRIFT_STEPS)
         .filter(|step| *step > last_used)
-        .find(|step| same(code_at_step(seed, *step).as_bytes(), typed.as_bytes()))
-}
-
-/// Equal, in a time that does not depend on where two codes of equal length differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        .find(|step| super::tokens::same(code_at_step(seed, *step).as_bytes(), typed.as_bytes()))
 }
 
 /// RFC 4648 base32, upper case, without padding.

@@ -168,6 +168,15 @@ async fn single_sign_on_signs_in_members_and_provisions_newcomers_with_the_chose
         ("jit_role", ""),
     ];
     app.call(owner, "save_sso_settings", &plain).await.assert_status(422);
+    let long = format!("https://idp.example/{}", "x".repeat(500));
+    let too_long = [
+        ("issuer", long.as_str()),
+        ("client_id", "x"),
+        ("client_secret", "y"),
+        ("domains", "a.example"),
+        ("jit_role", ""),
+    ];
+    app.call(owner, "save_sso_settings", &too_long).await.assert_status(422);
     configure(&app, owner, &provider, "a.example", "supervisor", false).await.assert_ok();
     let saved = app.call(owner, "get_sso_settings", &[]).await;
     saved.assert_ok();
